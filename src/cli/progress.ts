@@ -1,0 +1,54 @@
+/**
+ * Turns library progress events into a cli-progress bar on a terminal, or a line every few seconds
+ * otherwise (CI logs, pipes).
+ */
+import { SingleBar, Presets } from 'cli-progress';
+import type { ProgressCallback, ProgressEvent } from '../util/progress';
+import type { CliIO } from './io';
+
+export function cliProgress(io: CliIO, options: { intervalMs?: number; quiet?: boolean } = {}): ProgressCallback & { stop(): void } {
+  const interval = options.intervalMs ?? 5000;
+  let bar: SingleBar | null = null;
+  let barStage = '';
+  let lastLine = 0;
+  const stop = () => {
+    if (bar) bar.stop();
+    bar = null;
+  };
+  const fn = (e: ProgressEvent) => {
+    if (options.quiet) return;
+    if (e.message) {
+      stop();
+      io.stderr(`${e.stage}: ${e.message}\n`);
+      return;
+    }
+    const info = e.info ? Object.entries(e.info).map(([k, v]) => `${k} ${typeof v === 'number' ? fmt(v) : v}`).join('  ') : '';
+    if (io.isTTY && e.total !== undefined) {
+      if (!bar || barStage !== e.stage) {
+        stop();
+        bar = new SingleBar(
+          { format: `${e.stage} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted} | {info}`, hideCursor: true, stream: process.stderr },
+          Presets.shades_classic,
+        );
+        bar.start(e.total, e.done, { info });
+        barStage = e.stage;
+      }
+      bar.update(e.done, { info });
+      if (e.done >= e.total) stop();
+      return;
+    }
+    const now = Date.now();
+    const finished = e.total !== undefined && e.done >= e.total;
+    if (now - lastLine >= interval || finished) {
+      lastLine = now;
+      io.stderr(`${e.stage}: ${e.done}${e.total !== undefined ? `/${e.total}` : ''}${info ? `  ${info}` : ''}\n`);
+    }
+  };
+  return Object.assign(fn, { stop });
+}
+
+function fmt(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toFixed(4);
+}

@@ -1,0 +1,117 @@
+/**
+ * The small interface every engine (tfjs, ONNX) implements. Code above the engines — trainer,
+ * sweeps, serving — talks only to this (DESIGN.md §5, STYLE.md §9).
+ */
+import type { Parameters, RankerSpec } from '../model/spec';
+
+/** Parameters of a whole ranker: s0 and, for a COS-DPO ranker, its conditioned network. */
+export interface RankerParameters {
+  base: Parameters;
+  cos?: Parameters;
+}
+
+/** Documents to score: ragged lists by offsets, as in the ranking dataset. */
+export interface ScoreInput {
+  /** Row-major `[nDocs × inputSize]` raw model-input features. */
+  features: Float32Array;
+  queryOffsets: Int32Array;
+  /** Trade-off w (length m) for a COS ranker; ignored by a base ranker. */
+  weights?: Float32Array;
+  /** Per-objective temperatures β (length m) for a T-COS ranker; defaults to all ones. */
+  beta?: Float32Array;
+  /** Post-training temperature factor c (> 0); 1 = as trained. */
+  c?: number;
+}
+
+/** A padded batch of lists for training: B lists of N slots, mask 1 = real document. */
+export interface ListBatch {
+  batchSize: number;
+  listSize: number;
+  inputSize: number;
+  /** `[B, N, inputSize]`, zeros in padded slots. */
+  features: Float32Array;
+  /** `[B, N]`, 1 for a real document, 0 for padding. */
+  mask: Uint8Array;
+  /** Loss targets, each `[B, N]`: the main label for ListNet/ListMLE, the m auxiliary labels for LiPO. */
+  labels: Float32Array[];
+  /** `[B, m]` trade-off per list (COS training). */
+  weights?: Float32Array;
+  /** `[B, m]` temperatures per list (COS training; for W-COS every row is the fixed β vector). */
+  beta?: Float32Array;
+}
+
+/**
+ * Training losses. Each is computed per list and averaged over the B lists of a batch (lists whose
+ * target is all zero contribute 0 and still count in the mean).
+ * - `listnet`: softmax cross-entropy between softmax(labels[0]) ... see src/train/losses for the exact formulas.
+ * - `listmle`: Plackett-Luce negative log-likelihood of the order of labels[0] (ties broken by position).
+ * - `lipo`: Σ_j w_j · L_j − λ·cos(w, L) with L_j the listwise DPO loss of objective j on s − s0 (DESIGN.md §1).
+ */
+export type LossSpec =
+  | { kind: 'listnet' }
+  | { kind: 'listmle' }
+  | { kind: 'lipo'; targets: ('sparse' | 'dense')[]; lambda: number };
+
+/** Adam with decoupled weight decay (AdamW) and optional global-norm gradient clipping. */
+export interface OptimizerConfig {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled weight decay coefficient (0 = plain Adam). */
+  weightDecay: number;
+  /** Clip the global gradient norm to this value (0 = no clipping). */
+  clipNorm: number;
+}
+
+export const DEFAULT_OPTIMIZER: OptimizerConfig = {
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0,
+  clipNorm: 0,
+};
+
+/** Adam moments and step count, keyed like the trained parameters. */
+export interface OptimizerState {
+  step: number;
+  m: Parameters;
+  v: Parameters;
+}
+
+/** What a training session trains: s0 alone (`base`), or the COS network against frozen s0 (`cos`). */
+export interface TrainSessionOptions {
+  spec: RankerSpec;
+  params: RankerParameters;
+  target: 'base' | 'cos';
+  loss: LossSpec;
+  optimizer: OptimizerConfig;
+  /** Seed for dropout masks; the same seed and batches give the same parameters. */
+  seed: number;
+}
+
+/** A stateful training session on one engine. */
+export interface TrainSession {
+  /** One optimizer step on a batch; resolves to the batch loss (mean over lists). */
+  step(batch: ListBatch): Promise<number>;
+  /** Loss on a batch without updating (dropout off). */
+  evaluateLoss(batch: ListBatch): Promise<number>;
+  /** Current parameters of the trained network (copies). */
+  parameters(): Parameters;
+  optimizerState(): OptimizerState;
+  /** Restores parameters and optimizer state saved from a session of the same options. */
+  restore(params: Parameters, state: OptimizerState): void;
+  dispose(): void;
+}
+
+/** An execution engine for ranker specs. */
+export interface Engine {
+  /** e.g. `tfjs-wasm`, `tfjs-node`, `onnx`. */
+  readonly name: string;
+  /** Why this engine/backend was chosen and why others were skipped, for run logs. */
+  readonly description: string;
+  /** Scores every document (inference mode: no dropout). Returns `[nDocs]`. */
+  score(spec: RankerSpec, params: RankerParameters, input: ScoreInput): Promise<Float32Array>;
+  createTrainSession(options: TrainSessionOptions): Promise<TrainSession>;
+}
