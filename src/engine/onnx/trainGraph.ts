@@ -1,0 +1,141 @@
+/**
+ * The whole training step as ONE ONNX graph: forward of the trained scorer and of the frozen
+ * reference s0, the loss, the backward pass (reverse-mode rules of autodiff.ts) and the AdamW update.
+ *
+ * Shapes are static (B lists × N slots; the engine caches one graph per batch shape). Graph I/O:
+ *   inputs   features [B,N,F], mask [B,N] (float 0/1), label.0 … label.(k−1) [B,N], w [B,m] and beta [B,m]
+ *            when the loss or the net needs them, perm [B,N] int64 (ListMLE), p.<name> (every parameter of
+ *            the trained scorer), and for `mode: 'step'` m.<name>, v.<name> (trainable ones) and step [] (t ≥ 1);
+ *            drop.<k> dropout multipliers (0 or 1/(1−p)) shaped like the activation they scale.
+ *   outputs  loss []; `step`: new.p.<name>, new.m.<name>, new.v.<name> per trainable parameter;
+ *            `gradients`: grad.<name> (for tests).
+ * Target 'base' trains s0 on its own scores. Target 'cos' trains the COS net and feeds every loss
+ * Δ = s − s0 with s the full composed score (augmentation, T-COS mixing with the per-list β; c = 1) and
+ * s0 the frozen reference, whose parameters are baked in as constants.
+ */
+import { isTrainable, parameterShapes, type Parameters, type RankerSpec } from '../../model/spec';
+import type { LossSpec, OptimizerConfig } from '../engine';
+import { adamUpdate } from './adam';
+import { gradients } from './autodiff';
+import { Graph, Value } from './graph';
+import { meanOverLists, perListLoss } from './losses';
+import { constantParams, rankerForward, scorerForward, type DropoutHook, type ParamValues } from './scorerGraph';
+
+export interface TrainGraphOptions {
+  spec: RankerSpec;
+  target: 'base' | 'cos';
+  loss: LossSpec;
+  optimizer: OptimizerConfig;
+  /** Frozen s0 parameters (target 'cos'). */
+  frozen: Parameters | null;
+  batchSize: number;
+  listSize: number;
+  /** Columns of w / β (LiPO: the number of auxiliary objectives). */
+  conditioningLength: number;
+  mode: 'step' | 'loss' | 'gradients';
+  /** Dropout probability of the trained scorer (0 = none; ignored in mode 'loss'). */
+  dropout: number;
+}
+
+/** What the engine needs to know to feed the graph. */
+export interface TrainGraphLayout {
+  graph: Graph;
+  needsW: boolean;
+  needsBeta: boolean;
+  needsPerm: boolean;
+  labelCount: number;
+  /** Shapes of the drop.<k> inputs, in order. */
+  dropoutShapes: number[][];
+  /** Names of every parameter of the trained scorer, and the trainable subset. */
+  paramNames: string[];
+  trainableNames: string[];
+}
+
+export function trainedScorer(spec: RankerSpec, target: 'base' | 'cos') {
+  if (target === 'base') return spec.base;
+  if (spec.cos === undefined) throw new Error('target cos needs a COS ranker spec');
+  return spec.cos.net;
+}
+
+export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
+  const g = new Graph();
+  const { spec, batchSize: B, listSize: N } = o;
+  const scorer = trainedScorer(spec, o.target);
+  const m = o.conditioningLength;
+  const lipo = o.loss.kind === 'lipo';
+  const net = spec.cos?.net;
+  const needsW = lipo || (o.target === 'cos' && net !== undefined && net.conditioning.weights > 0);
+  const needsBeta = lipo || (o.target === 'cos' && spec.cos !== undefined && (spec.cos.temperature || spec.cos.net.conditioning.beta));
+  const labelCount = o.loss.kind === 'lipo' ? o.loss.targets.length : 1;
+
+  const x = g.input('features', [B, N, spec.base.inputSize]);
+  const mask = g.input('mask', [B, N]);
+  const labels = Array.from({ length: labelCount }, (_, j) => g.input(`label.${j}`, [B, N]));
+  const w = needsW ? g.input('w', [B, m]) : null;
+  const beta = needsBeta ? g.input('beta', [B, m]) : null;
+  const perm = o.loss.kind === 'listmle' ? g.input('perm', [B, N], 'int64') : null;
+
+  const shapes = parameterShapes(scorer);
+  const params: ParamValues = {};
+  for (const [name, shape] of shapes) params[name] = g.input(`p.${name}`, shape);
+
+  const dropoutShapes: number[][] = [];
+  const dropout: DropoutHook | null =
+    o.dropout > 0 && o.mode !== 'loss'
+      ? (v) => {
+          const shape = v.shape.map((d) => {
+            if (typeof d !== 'number') throw new Error('internal error: dynamic dropout shape');
+            return d;
+          });
+          const k = dropoutShapes.push(shape) - 1;
+          return g.mul(v, g.input(`drop.${k}`, shape));
+        }
+      : null;
+
+  let scores: Value;
+  if (o.target === 'base') {
+    scores = scorerForward(g, spec.base, params, { x, mask, w: null, betaBar: null }, dropout);
+  } else {
+    if (o.frozen === null) throw new Error('internal error: target cos without frozen s0');
+    const frozen = constantParams(g, spec.base, o.frozen, 'base');
+    const { s0, score } = rankerForward(g, spec, frozen, params, { x, mask, w, beta, c: null }, dropout);
+    scores = g.sub(score, s0);
+  }
+  const loss = meanOverLists(g, perListLoss(g, o.loss, { scores, mask, labels, w, beta, perm }));
+  g.output(loss, 'loss');
+
+  const trainableNames = shapes.map(([n]) => n).filter(isTrainable);
+  if (o.mode !== 'loss') {
+    const grads = gradients(
+      g,
+      loss,
+      trainableNames.map((n) => params[n]),
+    );
+    if (o.mode === 'gradients') trainableNames.forEach((n, i) => g.output(grads[i], `grad.${n}`));
+    else {
+      const step = g.input('step', []);
+      const slots = trainableNames.map((n, i) => ({
+        param: params[n],
+        grad: grads[i],
+        m: g.input(`m.${n}`, [...params[n].shape]),
+        v: g.input(`v.${n}`, [...params[n].shape]),
+      }));
+      adamUpdate(g, slots, step, o.optimizer).forEach((u, i) => {
+        const n = trainableNames[i];
+        g.output(u.param, `new.p.${n}`);
+        g.output(u.m, `new.m.${n}`);
+        g.output(u.v, `new.v.${n}`);
+      });
+    }
+  }
+  return {
+    graph: g,
+    needsW,
+    needsBeta,
+    needsPerm: perm !== null,
+    labelCount,
+    dropoutShapes,
+    paramNames: shapes.map(([n]) => n),
+    trainableNames,
+  };
+}

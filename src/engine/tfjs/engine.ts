@@ -1,0 +1,284 @@
+/**
+ * The TensorFlow.js engine (DESIGN.md §5): scores ragged query lists and trains rankers defined by a
+ * `RankerSpec` and named parameters, on the backend chosen by `selectBackend`.
+ *
+ * Scoring pads queries into buckets of similar length (queries sorted by length, at most
+ * `scoreBatchSlots` document slots per forward), runs the ranker in inference mode and unpads.
+ *
+ * Training (`createTrainSession`):
+ * - target 'base': s0's parameters are trained with ListNet or ListMLE on `labels[0]`;
+ * - target 'cos': s0 is frozen and the COS network is trained on Δ = s − s0, s the full composed score
+ *   of `ranker.ts` (T-COS mixing included, c = 1). Loss 'lipo' = `cosDpoLoss` with the batch's per-list
+ *   `weights` and `beta` (β defaults to ones) over the m auxiliary `labels`; 'listnet'/'listmle' apply
+ *   to Δ with `labels[0]` (a DPO-style objective on a single label).
+ * The batch loss is the mean over the B lists; parameters update by AdamW (`adamw.ts`). Dropout masks
+ * draw their seeds from an `Rng(seed)`, so the same seed and batches give the same parameters.
+ * Each step leaves the number of live tfjs tensors unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {
+  Engine,
+  ListBatch,
+  OptimizerState,
+  RankerParameters,
+  ScoreInput,
+  TrainSession,
+  TrainSessionOptions,
+} from '../engine';
+import { isTrainable, Parameters, parameterShapes, RankerSpec } from '../../model/spec';
+import { ConfigError, ConfigIssue } from '../../util/errors';
+import { Rng } from '../../util/rng';
+import { cosDpoLoss, listMleLoss, listNetLoss } from '../../train/losses';
+import { AdamW, snapshot } from './adamw';
+import { BackendRequest, selectBackend, switchTo } from './backend';
+import { RankerInputs, rankerForward, RankerTensors } from './ranker';
+import { checkParameters, scorerForward, toTensors } from './scorer';
+
+export interface TfjsEngineOptions {
+  /** Backend request (default `auto`: tfjs-node-gpu, tfjs-node, wasm, cpu — the first that loads). */
+  backend?: BackendRequest;
+  /** Maximum padded document slots (B·N) per scoring forward pass. */
+  scoreBatchSlots?: number;
+}
+
+export const TFJS_ENGINE_DEFAULTS: Required<TfjsEngineOptions> = { backend: 'auto', scoreBatchSlots: 32768 };
+
+export async function createTfjsEngine(options: TfjsEngineOptions = {}): Promise<Engine> {
+  const opts = { ...TFJS_ENGINE_DEFAULTS, ...options };
+  const selected = await selectBackend(opts.backend);
+  const activate = async () => {
+    if (tf.getBackend() !== selected.tfBackend) await switchTo(selected.tfBackend);
+  };
+  const description = [`tfjs on backend ${selected.name}`, ...selected.reasons].join('; ');
+  return {
+    name: `tfjs-${selected.name}`,
+    description,
+    async score(spec, params, input) {
+      await activate();
+      return scoreRanker(spec, params, input, opts.scoreBatchSlots);
+    },
+    async createTrainSession(sessionOptions) {
+      await activate();
+      return new TfjsTrainSession(sessionOptions, activate);
+    },
+  };
+}
+
+/** Every problem with a ranker's spec/parameters pairing, as one ConfigError. */
+function checkRanker(spec: RankerSpec, params: RankerParameters): void {
+  const issues: ConfigIssue[] = [];
+  if (spec.base.conditioning.weights !== 0) {
+    issues.push({ path: 'spec.base.conditioning.weights', value: spec.base.conditioning.weights, expected: '0 (s0 is unconditioned)' });
+  }
+  if (spec.cos && spec.cos.net.inputSize !== spec.base.inputSize) {
+    issues.push({ path: 'spec.cos.net.inputSize', value: spec.cos.net.inputSize, expected: `${spec.base.inputSize} (= spec.base.inputSize)` });
+  }
+  if (spec.cos && !params.cos) issues.push({ path: 'params.cos', value: undefined, expected: 'parameters of the COS network' });
+  if (issues.length > 0) throw new ConfigError(issues, 'ranker');
+  checkParameters(spec.base, params.base, 'params.base');
+  if (spec.cos && params.cos) checkParameters(spec.cos.net, params.cos, 'params.cos');
+}
+
+async function scoreRanker(spec: RankerSpec, params: RankerParameters, input: ScoreInput, maxSlots: number): Promise<Float32Array> {
+  checkRanker(spec, params);
+  const f = spec.base.inputSize;
+  const offsets = input.queryOffsets;
+  const nQueries = offsets.length - 1;
+  const nDocs = nQueries >= 0 ? offsets[nQueries] : 0;
+  if (input.features.length !== nDocs * f) {
+    throw new RangeError(`features hold ${input.features.length} values, expected ${nDocs} documents × ${f}`);
+  }
+  const m = spec.cos ? spec.cos.net.conditioning.weights : 0;
+  const weights = spec.cos && m > 0 ? requireLength(input.weights, m, 'weights') : undefined;
+  const beta = spec.cos && input.beta ? requireLength(input.beta, m, 'beta') : undefined;
+  const out = new Float32Array(nDocs);
+  const tensors: RankerTensors = { base: toTensors(params.base), cos: spec.cos && params.cos ? toTensors(params.cos) : undefined };
+  try {
+    for (const queries of planBuckets(offsets, maxSlots)) {
+      const n = Math.max(...queries.map((q) => offsets[q + 1] - offsets[q]));
+      const b = queries.length;
+      const feats = new Float32Array(b * n * f);
+      const mask = new Float32Array(b * n);
+      queries.forEach((q, i) => {
+        feats.set(input.features.subarray(offsets[q] * f, offsets[q + 1] * f), i * n * f);
+        mask.fill(1, i * n, i * n + offsets[q + 1] - offsets[q]);
+      });
+      const scores = tf.tidy(() => {
+        const perList = (x: Float32Array | undefined) => (x ? tf.tile(tf.tensor2d(x, [1, m]), [b, 1]) : undefined);
+        const inputs: RankerInputs = {
+          features: tf.tensor3d(feats, [b, n, f]),
+          mask: tf.tensor2d(mask, [b, n]),
+          weights: perList(weights),
+          beta: perList(beta),
+        };
+        return rankerForward(spec, tensors, inputs, { c: input.c }).score;
+      });
+      const values = (await scores.data()) as Float32Array;
+      scores.dispose();
+      queries.forEach((q, i) => out.set(values.subarray(i * n, i * n + offsets[q + 1] - offsets[q]), offsets[q]));
+    }
+  } finally {
+    disposeAll(tensors.base);
+    if (tensors.cos) disposeAll(tensors.cos);
+  }
+  return out;
+}
+
+/**
+ * Groups non-empty queries into scoring buckets: sorted by length, consecutive queries share a bucket
+ * while (queries in bucket) × (longest length) ≤ maxSlots (a longer query gets a bucket of its own).
+ */
+function planBuckets(offsets: Int32Array, maxSlots: number): number[][] {
+  const lengths = Array.from({ length: offsets.length - 1 }, (_, q) => offsets[q + 1] - offsets[q]);
+  const order = lengths.map((_, q) => q).filter((q) => lengths[q] > 0).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const buckets: number[][] = [];
+  let current: number[] = [];
+  for (const q of order) {
+    if (current.length > 0 && (current.length + 1) * lengths[q] > maxSlots) {
+      buckets.push(current);
+      current = [];
+    }
+    current.push(q);
+  }
+  if (current.length > 0) buckets.push(current);
+  return buckets;
+}
+
+function requireLength(x: Float32Array | undefined, m: number, what: string): Float32Array {
+  if (!x || x.length !== m) throw new RangeError(`${what} must have length ${m}, got ${x ? x.length : 'nothing'}`);
+  return x;
+}
+
+function disposeAll(params: Record<string, tf.Tensor>): void {
+  for (const t of Object.values(params)) t.dispose();
+}
+
+class TfjsTrainSession implements TrainSession {
+  /** Every parameter of the trained scorer (frozen input normalisation as non-trainable variables). */
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly trainable = new Map<string, tf.Variable>();
+  private readonly frozen: Record<string, tf.Tensor>;
+  private readonly adam: AdamW;
+  private readonly rng: Rng;
+  private readonly m: number;
+
+  constructor(
+    private readonly options: TrainSessionOptions,
+    private readonly activate: () => Promise<void>,
+  ) {
+    const { spec, params, target, loss } = options;
+    checkRanker(spec, params);
+    const issues: ConfigIssue[] = [];
+    if (target === 'cos' && !spec.cos) issues.push({ path: 'target', value: target, expected: "'base' (the spec has no cos network)" });
+    if (target === 'base' && loss.kind === 'lipo') issues.push({ path: 'loss.kind', value: loss.kind, expected: "'listnet' or 'listmle' for target 'base'" });
+    this.m = spec.cos ? spec.cos.net.conditioning.weights : 0;
+    if (loss.kind === 'lipo' && loss.targets.length !== this.m) {
+      issues.push({ path: 'loss.targets', value: loss.targets, expected: `${this.m} entries (one per auxiliary objective)` });
+    }
+    if (issues.length > 0) throw new ConfigError(issues, 'train session');
+    const trainedSpec = target === 'base' ? spec.base : (spec.cos as NonNullable<RankerSpec['cos']>).net;
+    const trainedParams = (target === 'base' ? params.base : params.cos) as Parameters;
+    for (const [name] of parameterShapes(trainedSpec)) {
+      const t = trainedParams[name];
+      // tidy frees the initial tensor; the variable survives it
+      const variable = tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), isTrainable(name)));
+      this.vars.set(name, variable);
+      if (isTrainable(name)) this.trainable.set(name, variable);
+    }
+    this.frozen = toTensors(target === 'base' ? (params.cos ?? {}) : params.base);
+    this.adam = new AdamW(this.trainable, options.optimizer);
+    this.rng = new Rng(options.seed);
+  }
+
+  async step(batch: ListBatch): Promise<number> {
+    await this.activate();
+    const vars = [...this.trainable.values()];
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => this.batchLoss(batch, true), vars);
+      this.adam.apply(new Map([...this.trainable].map(([name, v]) => [name, grads[v.name]])));
+      return value;
+    });
+    return readScalar(loss);
+  }
+
+  async evaluateLoss(batch: ListBatch): Promise<number> {
+    await this.activate();
+    return readScalar(tf.tidy(() => this.batchLoss(batch, false)));
+  }
+
+  parameters(): Parameters {
+    return snapshot(this.vars);
+  }
+
+  optimizerState(): OptimizerState {
+    return this.adam.state();
+  }
+
+  restore(params: Parameters, state: OptimizerState): void {
+    const spec = this.options.target === 'base' ? this.options.spec.base : (this.options.spec.cos as NonNullable<RankerSpec['cos']>).net;
+    checkParameters(spec, params, 'params');
+    for (const [name, variable] of this.vars) tf.tidy(() => variable.assign(tf.tensor(params[name].data, variable.shape, 'float32')));
+    this.adam.restore(state);
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    disposeAll(this.frozen);
+    this.adam.dispose();
+  }
+
+  /** Mean over the B lists of the configured loss (a scalar). */
+  private batchLoss(batch: ListBatch, training: boolean): tf.Scalar {
+    const { target, loss, spec } = this.options;
+    const { inputs, labels } = batchTensors(batch, target === 'cos' ? this.m : 0, loss.kind === 'lipo' ? this.m : 1);
+    const trained: Record<string, tf.Tensor> = Object.fromEntries(this.vars);
+    const rng = this.rng;
+    let perList: tf.Tensor;
+    if (target === 'base') {
+      const s0 = scorerForward(spec.base, trained, inputs, { training, rng });
+      perList = (loss.kind === 'listmle' ? listMleLoss : listNetLoss)(s0, labels[0], inputs.mask);
+    } else {
+      const { delta } = rankerForward(spec, { base: this.frozen, cos: trained }, inputs, { train: training ? 'cos' : undefined, rng });
+      if (loss.kind === 'lipo') {
+        const beta = inputs.beta as tf.Tensor;
+        perList = cosDpoLoss(labels.map(() => delta), labels, inputs.mask, inputs.weights as tf.Tensor, beta, loss.targets, loss.lambda);
+      } else {
+        perList = (loss.kind === 'listmle' ? listMleLoss : listNetLoss)(delta, labels[0], inputs.mask);
+      }
+    }
+    return tf.mean(perList);
+  }
+}
+
+/**
+ * Tensors of a training batch: features `[B, N, F]`, float mask, `nLabels` label arrays `[B, N]`, and
+ * for COS training (m > 0) weights `[B, m]` (required) and beta `[B, m]` (ones when absent).
+ */
+function batchTensors(batch: ListBatch, m: number, nLabels: number): { inputs: RankerInputs; labels: tf.Tensor[] } {
+  const { batchSize: b, listSize: n, inputSize: f } = batch;
+  const problems: string[] = [];
+  if (batch.features.length !== b * n * f) problems.push(`features has ${batch.features.length} values, expected ${b}×${n}×${f}`);
+  if (batch.mask.length !== b * n) problems.push(`mask has ${batch.mask.length} values, expected ${b}×${n}`);
+  if (batch.labels.length < nLabels) problems.push(`${batch.labels.length} label arrays, expected ${nLabels}`);
+  for (const [j, y] of batch.labels.entries()) if (y.length !== b * n) problems.push(`labels[${j}] has ${y.length} values, expected ${b}×${n}`);
+  if (m > 0 && batch.weights?.length !== b * m) problems.push(`weights must hold ${b}×${m} values`);
+  if (m > 0 && batch.beta && batch.beta.length !== b * m) problems.push(`beta must hold ${b}×${m} values`);
+  if (problems.length > 0) throw new RangeError(`bad training batch: ${problems.join('; ')}`);
+  const inputs: RankerInputs = {
+    features: tf.tensor3d(batch.features, [b, n, f]),
+    mask: tf.tensor2d(Float32Array.from(batch.mask), [b, n]),
+  };
+  if (m > 0) {
+    inputs.weights = tf.tensor2d(batch.weights as Float32Array, [b, m]);
+    inputs.beta = batch.beta ? tf.tensor2d(batch.beta, [b, m]) : tf.ones([b, m]);
+  }
+  return { inputs, labels: batch.labels.slice(0, nLabels).map((y) => tf.tensor2d(y, [b, n])) };
+}
+
+async function readScalar(x: tf.Tensor): Promise<number> {
+  try {
+    return (await x.data())[0];
+  } finally {
+    x.dispose();
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The model directory: everything needed to score with a trained ranker, in two files.
+ *
+ *   model.json   format `cosrank-model`, `formatVersion` 1: the RankerSpec, the resolved objectives
+ *                (main first, frozen cut points and dropped features), the input feature mapping, the
+ *                default trade-off, the training figures, and the table of tensors in weights.bin with
+ *                the sha256 of weights.bin.
+ *   weights.bin  float32 little-endian tensors concatenated in the listed order: s0's parameters
+ *                (`base/<name>`) in `parameterShapes` order, then the COS network's (`cos/<name>`).
+ *
+ * `saveModel` writes a temporary sibling directory and renames it into place, so a reader never sees
+ * a half-written model; `loadModel` checks the format version, the byte length and the checksum.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ResolvedObjective } from '../data/objectives';
+import type { RankerParameters } from '../engine/engine';
+import { parameterShapes, type NamedTensor, type Parameters, type RankerSpec, type ScorerSpec } from './spec';
+
+export const MODEL_FORMAT = 'cosrank-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+/** A trained ranker with everything serving needs to feed it and explain it. */
+export interface SavedModel {
+  spec: RankerSpec;
+  params: RankerParameters;
+  /** Resolved objectives, main first; the auxiliary ones (index ≥ 1) are the entries of the weight vector. */
+  objectives: ResolvedObjective[];
+  /** Number of raw features a document has before objectives drop any (LETOR numbering 1..N). */
+  rawFeatureCount: number;
+  /** For each model-input column, the 0-based raw feature column it reads. */
+  inputFeatures: number[];
+  /** Names of the model-input columns. */
+  inputFeatureNames: string[];
+  /** Trade-off used when none is given (length m; empty for a base-only model). */
+  defaultWeights: number[];
+  /** Training and validation figures by name (e.g. `base.validation.ndcg@10`). */
+  metrics: Record<string, number>;
+  /** Free-form provenance (config hash, dataset hashes, engine). */
+  info?: Record<string, unknown>;
+}
+
+/** One tensor's place in a packed float32 buffer. */
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Offset and length in float32 elements. */
+  offset: number;
+  length: number;
+}
+
+/** The parsed `model.json`. */
+interface ModelJson extends Omit<SavedModel, 'params'> {
+  format: string;
+  formatVersion: number;
+  weights: { file: string; dtype: 'float32'; byteOrder: 'little'; byteLength: number; sha256: string; tensors: TensorEntry[] };
+}
+
+/** A model directory that cannot be read: what is wrong and where. */
+export class ModelFileError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = 'ModelFileError';
+  }
+}
+
+/** The `[name, tensor]` pairs of a scorer in layout order, each name prefixed; throws on a missing or misshapen tensor. */
+export function orderedTensors(spec: ScorerSpec, params: Parameters, prefix: string): [string, NamedTensor][] {
+  return parameterShapes(spec).map(([name, shape]) => {
+    const t = params[name];
+    if (!t) throw new Error(`parameter '${prefix}${name}' is missing`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== size || t.shape.join(',') !== shape.join(',')) {
+      throw new Error(`parameter '${prefix}${name}' has shape [${t.shape}] (${t.data.length} values), expected [${shape}]`);
+    }
+    return [prefix + name, t];
+  });
+}
+
+/** Concatenates tensors into one little-endian float32 buffer and its table. */
+export function packTensors(tensors: [string, NamedTensor][]): { bytes: Buffer; table: TensorEntry[] } {
+  let total = 0;
+  const table: TensorEntry[] = tensors.map(([name, t]) => {
+    const e = { name, shape: [...t.shape], offset: total, length: t.data.length };
+    total += t.data.length;
+    return e;
+  });
+  const bytes = Buffer.alloc(total * 4);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  tensors.forEach(([, t], i) => {
+    const base = table[i].offset * 4;
+    for (let k = 0; k < t.data.length; k++) view.setFloat32(base + 4 * k, t.data[k], true);
+  });
+  return { bytes, table };
+}
+
+/** Reads tensors back from a buffer written by `packTensors`; `file` names the source in errors. */
+export function unpackTensors(bytes: Uint8Array, table: TensorEntry[], file: string): Map<string, NamedTensor> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Map<string, NamedTensor>();
+  for (const e of table) {
+    if ((e.offset + e.length) * 4 > bytes.byteLength) throw new ModelFileError(file, `tensor '${e.name}' runs past the end of the data`);
+    const data = new Float32Array(e.length);
+    for (let k = 0; k < e.length; k++) data[k] = view.getFloat32((e.offset + k) * 4, true);
+    out.set(e.name, { shape: [...e.shape], data });
+  }
+  return out;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Writes `dir/model.json` and `dir/weights.bin` atomically: both go to a temporary sibling directory
+ * that is then renamed to `dir` (an existing `dir` is replaced).
+ */
+export async function saveModel(dir: string, model: SavedModel): Promise<void> {
+  const tensors = orderedTensors(model.spec.base, model.params.base, 'base/');
+  if (model.spec.cos) {
+    if (!model.params.cos) throw new Error('the spec has a COS network but the parameters have none');
+    tensors.push(...orderedTensors(model.spec.cos.net, model.params.cos, 'cos/'));
+  }
+  const { bytes, table } = packTensors(tensors);
+  const { params: _params, ...rest } = model;
+  const json: ModelJson = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    ...rest,
+    weights: { file: 'weights.bin', dtype: 'float32', byteOrder: 'little', byteLength: bytes.byteLength, sha256: sha256(bytes), tensors: table },
+  };
+  const target = path.resolve(dir);
+  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await mkdir(path.dirname(target), { recursive: true });
+  await mkdir(tmp);
+  try {
+    await writeFile(path.join(tmp, 'weights.bin'), bytes);
+    await writeFile(path.join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
+    const old = `${target}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const exists = await stat(target).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await rename(target, old);
+    await rename(tmp, target);
+    if (exists) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Reads a model directory written by `saveModel`, verifying format, version, sizes and checksum. */
+export async function loadModel(dir: string): Promise<SavedModel> {
+  const jsonFile = path.join(dir, 'model.json');
+  let text: string;
+  try {
+    text = await readFile(jsonFile, 'utf8');
+  } catch (err) {
+    throw new ModelFileError(jsonFile, `cannot read the model description (${err instanceof Error ? err.message : String(err)})`);
+  }
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (err) {
+    throw new ModelFileError(jsonFile, `not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (json.format !== MODEL_FORMAT) throw new ModelFileError(jsonFile, `not a cosrank model (format ${JSON.stringify(json.format)})`);
+  if (json.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ModelFileError(jsonFile, `format version ${JSON.stringify(json.formatVersion)} is not supported (this cosrank reads version ${MODEL_FORMAT_VERSION})`);
+  }
+  const binFile = path.join(dir, json.weights.file);
+  const bytes = await readFile(binFile);
+  if (bytes.byteLength !== json.weights.byteLength) {
+    throw new ModelFileError(binFile, `has ${bytes.byteLength} bytes, model.json expects ${json.weights.byteLength}`);
+  }
+  const digest = sha256(bytes);
+  if (digest !== json.weights.sha256) {
+    throw new ModelFileError(binFile, `checksum mismatch: sha256 ${digest}, model.json expects ${json.weights.sha256} (the file is corrupt or does not belong to this model)`);
+  }
+  const tensors = unpackTensors(bytes, json.weights.tensors, binFile);
+  const collect = (spec: ScorerSpec, prefix: string): Parameters => {
+    const params: Parameters = {};
+    for (const [name, shape] of parameterShapes(spec)) {
+      const t = tensors.get(prefix + name);
+      if (!t) throw new ModelFileError(binFile, `tensor '${prefix}${name}' required by the spec is missing`);
+      if (t.shape.join(',') !== shape.join(',')) throw new ModelFileError(binFile, `tensor '${prefix}${name}' has shape [${t.shape}], the spec needs [${shape}]`);
+      params[name] = t;
+    }
+    return params;
+  };
+  const params: RankerParameters = { base: collect(json.spec.base, 'base/') };
+  if (json.spec.cos) params.cos = collect(json.spec.cos.net, 'cos/');
+  const { format: _f, formatVersion: _v, weights: _w, ...rest } = json;
+  return { ...rest, params };
+}

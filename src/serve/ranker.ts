@@ -1,0 +1,145 @@
+/**
+ * The serving runtime: a trained ranker that re-ranks candidate documents for the trade-off chosen
+ * per call, without a model per trade-off.
+ *
+ *     const r = await Ranker.load('runs/demo/model');
+ *     const ranked = await r.rerank(docs, { weights: { freshness: 0.3, clicks: 0.7 } });
+ */
+import type { Engine, RankerParameters } from '../engine/engine';
+import type { RankerSpec } from '../model/spec';
+import { RequestError, resolveBeta, resolveFactor, resolveWeights, type WeightsInput } from './tradeoff';
+
+/** What the runtime needs of a trained model. */
+export interface ServingModel {
+  spec: RankerSpec;
+  params: RankerParameters;
+  /** Main objective name (first) — informational. */
+  mainObjective: string;
+  /** Auxiliary objective names, in the order of the weight vector. */
+  objectives: string[];
+  /** Number of raw features a client sends (LETOR numbering 1..rawFeatureCount). */
+  rawFeatureCount: number;
+  /** For each model-input column, the 0-based raw feature it reads (objectives' dropFromInput applied). */
+  inputFeatures: Int32Array;
+  /** Trade-off used when a request gives none (on the simplex). */
+  defaultWeights: Float32Array;
+  /** Free-form description for `GET /model` (format version, training figures…). */
+  info?: Record<string, unknown>;
+}
+
+/** A candidate document: an id and its raw features, dense (array) or sparse ({"134": 5}, LETOR numbering). */
+export interface CandidateDocument {
+  id: string | number;
+  features: number[] | Record<string, number>;
+}
+
+export interface TradeOff {
+  weights?: WeightsInput;
+  beta?: WeightsInput;
+  c?: number;
+}
+
+export interface RerankOptions extends TradeOff {
+  /** Return only the best k documents (default: all). */
+  topK?: number;
+}
+
+export interface RankedDocument {
+  id: string | number;
+  score: number;
+  /** 1 = best. */
+  rank: number;
+}
+
+export class Ranker {
+  constructor(
+    readonly model: ServingModel,
+    private readonly engine: Engine,
+  ) {}
+
+  /**
+   * Loads a model directory written by the trainer (checksum and format version verified) and picks
+   * the fastest inference engine available (`auto`: ONNX on CPU, else tfjs).
+   */
+  static async load(dir: string, options: { engine?: 'auto' | 'onnx' | 'tfjs' } = {}): Promise<Ranker> {
+    const { loadServingModel } = await import('./loadServingModel');
+    const { createEngine } = await import('../engine/select');
+    const [model, engine] = await Promise.all([loadServingModel(dir), createEngine(options.engine ?? 'auto')]);
+    return new Ranker(model, engine);
+  }
+
+  /** Name of the engine scoring requests. */
+  get engineName(): string {
+    return this.engine.name;
+  }
+
+  /**
+   * Scores documents given as raw features, row-major `[n × rawFeatureCount]`; returns `[n]` scores.
+   * The documents are scored as one list (the transformer ranker sees them together).
+   */
+  async score(rawFeatures: Float32Array, tradeOff: TradeOff = {}): Promise<Float32Array> {
+    const m = this.model;
+    if (rawFeatures.length % m.rawFeatureCount !== 0) {
+      throw new RequestError('features', `expected a multiple of ${m.rawFeatureCount} values, got ${rawFeatures.length}`);
+    }
+    const n = rawFeatures.length / m.rawFeatureCount;
+    const cols = m.inputFeatures;
+    const input = new Float32Array(n * cols.length);
+    for (let d = 0; d < n; d++) {
+      const src = d * m.rawFeatureCount;
+      const dst = d * cols.length;
+      for (let f = 0; f < cols.length; f++) input[dst + f] = rawFeatures[src + cols[f]];
+    }
+    return this.engine.score(m.spec, m.params, {
+      features: input,
+      queryOffsets: Int32Array.of(0, n),
+      weights: resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights),
+      beta: resolveBeta(tradeOff.beta, m.objectives),
+      c: resolveFactor(tradeOff.c),
+    });
+  }
+
+  /** Re-ranks candidates best first (ties keep the given order), optionally cut to `topK`. */
+  async rerank(docs: CandidateDocument[], options: RerankOptions = {}): Promise<RankedDocument[]> {
+    if (!Array.isArray(docs) || docs.length === 0) throw new RequestError('documents', 'expected a non-empty array of documents');
+    if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK > 0)) {
+      throw new RequestError('topK', `expected a positive integer, got ${JSON.stringify(options.topK)}`);
+    }
+    const scores = await this.score(this.denseFeatures(docs), options);
+    const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
+    const k = Math.min(options.topK ?? order.length, order.length);
+    const out: RankedDocument[] = [];
+    for (let r = 0; r < k; r++) out.push({ id: docs[order[r]].id, score: scores[order[r]], rank: r + 1 });
+    return out;
+  }
+
+  /** Raw feature matrix of the candidates, validating every value (field names point into the request). */
+  denseFeatures(docs: CandidateDocument[], field = 'documents'): Float32Array {
+    const nF = this.model.rawFeatureCount;
+    const out = new Float32Array(docs.length * nF);
+    docs.forEach((doc, d) => {
+      const f = doc.features;
+      const where = `${field}[${d}].features`;
+      if (Array.isArray(f)) {
+        if (f.length !== nF) throw new RequestError(where, `expected ${nF} features, got ${f.length}`);
+        for (let i = 0; i < nF; i++) out[d * nF + i] = finite(f[i], `${where}[${i}]`);
+      } else if (f !== null && typeof f === 'object') {
+        for (const [key, v] of Object.entries(f)) {
+          const index = Number(key);
+          if (!Number.isInteger(index) || index < 1 || index > nF) {
+            throw new RequestError(`${where}.${key}`, `feature index must be an integer in 1..${nF} (LETOR numbering)`);
+          }
+          out[d * nF + index - 1] = finite(v, `${where}.${key}`);
+        }
+      } else {
+        throw new RequestError(where, 'expected an array of numbers or an object {index: value}');
+      }
+    });
+    return out;
+  }
+}
+
+function finite(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(field, `expected a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}

@@ -1,0 +1,81 @@
+/**
+ * Turning a caller's trade-off into the model's inputs: weights by name or position, validated,
+ * normalised to the simplex; temperatures β and factor c checked. Shared by the runtime API and HTTP.
+ */
+
+/** A request-level error naming the offending field (HTTP maps it to 400). */
+export class RequestError extends Error {
+  constructor(
+    readonly field: string,
+    readonly detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = 'RequestError';
+  }
+}
+
+/** Weights as an array in the model's auxiliary-objective order, or by objective name. */
+export type WeightsInput = number[] | Record<string, number>;
+
+/**
+ * The weight vector on the simplex for `objectives` (auxiliary names, model order).
+ * Names not given count 0; unknown names, negative or non-finite values and an all-zero vector are errors.
+ * `undefined` gives `defaults` (the model's stored default).
+ */
+export function resolveWeights(input: WeightsInput | undefined, objectives: string[], defaults: ArrayLike<number>, field = 'weights'): Float32Array {
+  const w = new Float64Array(objectives.length);
+  if (input === undefined) {
+    for (let j = 0; j < w.length; j++) w[j] = defaults[j];
+  } else if (Array.isArray(input)) {
+    if (input.length !== objectives.length) {
+      throw new RequestError(field, `expected ${objectives.length} weights (${objectives.join(', ')}), got ${input.length}`);
+    }
+    input.forEach((v, j) => (w[j] = checkWeight(v, `${field}[${j}]`)));
+  } else if (typeof input === 'object' && input !== null) {
+    for (const [name, v] of Object.entries(input)) {
+      const j = objectives.indexOf(name);
+      if (j < 0) throw new RequestError(`${field}.${name}`, `unknown objective; the model's objectives are ${objectives.join(', ')}`);
+      w[j] = checkWeight(v, `${field}.${name}`);
+    }
+  } else {
+    throw new RequestError(field, 'expected an array of numbers or an object {objective: weight}');
+  }
+  let sum = 0;
+  for (let j = 0; j < w.length; j++) sum += w[j];
+  if (!(sum > 0)) throw new RequestError(field, 'weights must not all be zero');
+  return Float32Array.from(w, (v) => v / sum);
+}
+
+function checkWeight(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(field, `expected a finite number, got ${JSON.stringify(v)}`);
+  if (v < 0) throw new RequestError(field, `weights must be non-negative, got ${v}`);
+  return v;
+}
+
+/** Per-objective temperatures β (each finite and > 0), by position or name; default all ones. */
+export function resolveBeta(input: WeightsInput | undefined, objectives: string[], field = 'beta'): Float32Array {
+  const beta = new Float32Array(objectives.length).fill(1);
+  if (input === undefined) return beta;
+  const set = (j: number, v: unknown, f: string) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new RequestError(f, `expected a finite number > 0, got ${JSON.stringify(v)}`);
+    beta[j] = v;
+  };
+  if (Array.isArray(input)) {
+    if (input.length !== objectives.length) throw new RequestError(field, `expected ${objectives.length} values, got ${input.length}`);
+    input.forEach((v, j) => set(j, v, `${field}[${j}]`));
+  } else {
+    for (const [name, v] of Object.entries(input)) {
+      const j = objectives.indexOf(name);
+      if (j < 0) throw new RequestError(`${field}.${name}`, `unknown objective; the model's objectives are ${objectives.join(', ')}`);
+      set(j, v, `${field}.${name}`);
+    }
+  }
+  return beta;
+}
+
+/** The post-training temperature factor c: finite and > 0, default 1. */
+export function resolveFactor(c: unknown, field = 'c'): number {
+  if (c === undefined) return 1;
+  if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) throw new RequestError(field, `expected a finite number > 0, got ${JSON.stringify(c)}`);
+  return c;
+}

@@ -1,0 +1,373 @@
+/**
+ * Training configuration: one `DEFAULTS` object, one `parseTrainConfig` that checks everything at
+ * once (every problem reported with its JSON path, the bad value and what is allowed; unknown keys
+ * rejected), `--set path=value` overrides, and `configReference()` — the Markdown table of every
+ * field, its default and meaning, generated from the same schema so the docs cannot drift.
+ */
+import { createHash } from 'node:crypto';
+import type { OptimizerConfig } from '../engine/engine';
+import { DEFAULT_OPTIMIZER } from '../engine/engine';
+import type { Activation, ScorerSpec } from '../model/spec';
+import { ConfigError, type ConfigIssue } from '../util/errors';
+
+/** One scoring network, as configured (input sizes and conditioning are filled in by the trainer). */
+export interface NetConfig {
+  kind: 'mlp' | 'transformer';
+  /** MLP hidden layer sizes. */
+  hidden: number[];
+  activation: Activation;
+  dropout: number;
+  /** Transformer width, blocks, heads and feed-forward width. */
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  ffHidden: number;
+}
+
+/** What every training stage shares: length, batching, optimizer, validation and early stopping. */
+export interface StageConfig {
+  /** Optimizer steps (used when `epochs` is null). */
+  maxSteps: number;
+  /** If set, train this many passes over the training queries instead of `maxSteps`. */
+  epochs: number | null;
+  listsPerBatch: number;
+  /** Cut longer lists to this many documents by seeded sampling (0 = no cut). */
+  slateLength: number;
+  optimizer: OptimizerConfig;
+  /** Validate every this many steps (and after the last step). */
+  validateEvery: number;
+  /** Stop after this many validations without improvement (0 = never stop early). */
+  patience: number;
+  /** k of the validation NDCG@k (linear gain, queries without relevant documents skipped). */
+  metricK: number;
+}
+
+export interface BaseConfig extends StageConfig {
+  loss: 'listnet' | 'listmle';
+}
+
+export interface CosConfig extends StageConfig {
+  mode: 'wcos' | 'tcos' | 'dpo-ls';
+  parametrisation: 'augment' | 'scratch';
+  /** Dirichlet concentration per auxiliary objective; null = 1 for each. */
+  alpha: number[] | null;
+  weightSampling: 'step' | 'query';
+  /** Temperature per auxiliary objective (W-COS, DPO-LS, and validation of T-COS); null = 1 for each. */
+  beta: number[] | null;
+  /** T-COS: each β_j ~ U[betaRange[0], betaRange[1]] per sample. */
+  betaRange: [number, number];
+  /** Weight of the cosine penalty −λ·cos(w, L). */
+  lambda: number;
+  /** DPO-LS: the single trade-off w of the run; null = every point of the validation sweep (one model each). */
+  fixedWeights: number[] | null;
+  /** Divisions of the weight grid of the validation sweep (10 → the 11 points for m = 2). */
+  sweepDivisions: number;
+  net: NetConfig;
+}
+
+export interface CheckpointConfig {
+  /** Write a checkpoint every this many steps (0 = none). */
+  every: number;
+  /** Folder for checkpoints; null = `<out>.checkpoints` beside the output. */
+  dir: string | null;
+}
+
+export interface TrainConfig {
+  seed: number;
+  engine: 'auto' | 'tfjs' | 'onnx';
+  /** tfjs backend; 'auto' picks the fastest that loads. */
+  backend: 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+  /** Objective definitions (array) or a preset name; null = the dataset's label columns as they are. */
+  objectives: string | unknown[] | null;
+  /** The base ranker s0. */
+  model: NetConfig;
+  base: BaseConfig;
+  cos: CosConfig;
+  checkpoint: CheckpointConfig;
+}
+
+const STAGE_DEFAULTS: StageConfig = {
+  maxSteps: 2000,
+  epochs: null,
+  listsPerBatch: 32,
+  slateLength: 0,
+  optimizer: { ...DEFAULT_OPTIMIZER },
+  validateEvery: 100,
+  patience: 10,
+  metricK: 10,
+};
+
+export const DEFAULTS: TrainConfig = {
+  seed: 1,
+  engine: 'auto',
+  backend: 'auto',
+  objectives: null,
+  model: { kind: 'mlp', hidden: [64, 32], activation: 'relu', dropout: 0, dModel: 128, nLayers: 2, nHeads: 4, ffHidden: 256 },
+  base: { ...STAGE_DEFAULTS, loss: 'listnet' },
+  cos: {
+    ...STAGE_DEFAULTS,
+    optimizer: { ...DEFAULT_OPTIMIZER },
+    validateEvery: 50,
+    patience: 6,
+    mode: 'wcos',
+    parametrisation: 'augment',
+    alpha: null,
+    weightSampling: 'step',
+    beta: null,
+    betaRange: [0.67, 1.5],
+    lambda: 0,
+    fixedWeights: null,
+    sweepDivisions: 10,
+    net: { kind: 'mlp', hidden: [64, 64], activation: 'relu', dropout: 0, dModel: 64, nLayers: 2, nHeads: 4, ffHidden: 128 },
+  },
+  checkpoint: { every: 0, dir: null },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Schema: a checker and a one-line meaning per leaf. The checker returns null when the value is
+// fine, else the text of what is allowed.
+
+interface Field {
+  check: (v: unknown) => string | null;
+  doc: string;
+}
+interface Schema {
+  [key: string]: Field | Schema;
+}
+
+function isField(x: Field | Schema): x is Field {
+  return typeof (x as Field).check === 'function';
+}
+
+const num = (lo: number, hi = Infinity, loOpen = false): ((v: unknown) => string | null) => (v) =>
+  typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi
+    ? null
+    : `a number ${loOpen ? '>' : '≥'} ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}`;
+const int = (lo: number): ((v: unknown) => string | null) => (v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= lo ? null : `an integer ≥ ${lo}`;
+const oneOf = (...allowed: string[]): ((v: unknown) => string | null) => (v) =>
+  typeof v === 'string' && allowed.includes(v) ? null : `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
+const nullable = (inner: (v: unknown) => string | null): ((v: unknown) => string | null) => (v) => {
+  if (v === null) return null;
+  const e = inner(v);
+  return e === null ? null : `null or ${e}`;
+};
+const numArray = (each: (v: unknown) => string | null, minLength: number, what: string): ((v: unknown) => string | null) => (v) =>
+  Array.isArray(v) && v.length >= minLength && v.every((x) => each(x) === null) ? null : `an array of ${what}${minLength > 0 ? ` (at least ${minLength})` : ''}`;
+
+const netSchema = (what: string): Schema => ({
+  kind: { check: oneOf('mlp', 'transformer'), doc: `${what}: architecture` },
+  hidden: { check: numArray(int(1), 0, 'integers ≥ 1'), doc: `${what}: MLP hidden layer sizes` },
+  activation: { check: oneOf('relu', 'tanh', 'gelu'), doc: `${what}: activation` },
+  dropout: { check: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)'), doc: `${what}: dropout rate (training only)` },
+  dModel: { check: int(1), doc: `${what}: transformer width` },
+  nLayers: { check: int(1), doc: `${what}: transformer blocks` },
+  nHeads: { check: int(1), doc: `${what}: attention heads (must divide dModel)` },
+  ffHidden: { check: int(1), doc: `${what}: transformer feed-forward width` },
+});
+
+const optimizerSchema: Schema = {
+  learningRate: { check: num(0, Infinity, true), doc: 'Adam learning rate' },
+  beta1: { check: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)'), doc: 'Adam β1' },
+  beta2: { check: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)'), doc: 'Adam β2' },
+  epsilon: { check: num(0, Infinity, true), doc: 'Adam ε' },
+  weightDecay: { check: num(0), doc: 'decoupled weight decay (AdamW; 0 = plain Adam)' },
+  clipNorm: { check: num(0), doc: 'clip the global gradient norm (0 = off)' },
+};
+
+const stageSchema = (what: string): Schema => ({
+  maxSteps: { check: int(1), doc: `${what}: optimizer steps (when epochs is null)` },
+  epochs: { check: nullable(int(1)), doc: `${what}: passes over the training queries, overrides maxSteps` },
+  listsPerBatch: { check: int(1), doc: `${what}: queries per batch` },
+  slateLength: { check: int(0), doc: `${what}: cut longer lists to this many documents by seeded sampling (0 = off)` },
+  optimizer: optimizerSchema,
+  validateEvery: { check: int(1), doc: `${what}: validate every N steps and after the last` },
+  patience: { check: int(0), doc: `${what}: validations without improvement before stopping (0 = never)` },
+  metricK: { check: int(1), doc: `${what}: k of the validation NDCG@k (linear gain, skip queries without relevant documents)` },
+});
+
+const SCHEMA: Schema = {
+  seed: { check: int(0), doc: 'seed of every random choice (initialisation, batches, weight sampling, dropout)' },
+  engine: { check: oneOf('auto', 'tfjs', 'onnx'), doc: 'execution engine' },
+  backend: { check: oneOf('auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'), doc: 'tfjs backend (auto = fastest that loads)' },
+  objectives: {
+    check: (v) => (v === null || typeof v === 'string' || Array.isArray(v) ? null : 'null, a preset name or an array of objective definitions'),
+    doc: 'objectives (main first): preset name or definitions; null = the label columns as they are',
+  },
+  model: netSchema('base ranker'),
+  base: {
+    loss: { check: oneOf('listnet', 'listmle'), doc: 'base: training loss on the main objective' },
+    ...stageSchema('base'),
+  },
+  cos: {
+    mode: { check: oneOf('wcos', 'tcos', 'dpo-ls'), doc: 'Weight-COS, Temperature-COS, or one model per fixed w' },
+    parametrisation: { check: oneOf('augment', 'scratch'), doc: "'augment' = s0 + net (net starts at 0), 'scratch' = net alone" },
+    alpha: { check: nullable(numArray(num(0, Infinity, true), 1, 'numbers > 0')), doc: 'Dirichlet α per auxiliary objective (null = 1 each)' },
+    weightSampling: { check: oneOf('step', 'query'), doc: 'draw one w per step or one per query' },
+    beta: { check: nullable(numArray(num(0, Infinity, true), 1, 'numbers > 0')), doc: 'temperature β per auxiliary objective (null = 1 each)' },
+    betaRange: {
+      check: (v) =>
+        Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x > 0 && Number.isFinite(x)) && v[0] <= v[1]
+          ? null
+          : '[lo, hi] with 0 < lo ≤ hi',
+      doc: 'T-COS: each β_j ~ U[lo, hi]',
+    },
+    lambda: { check: num(0), doc: 'weight of the cosine penalty λ·cos(w, L)' },
+    fixedWeights: { check: nullable(numArray(num(0), 1, 'numbers ≥ 0')), doc: 'DPO-LS: the trade-off w (null = every sweep point)' },
+    sweepDivisions: { check: int(1), doc: 'divisions of the validation weight grid (10 = 11 points for m = 2)' },
+    ...stageSchema('cos'),
+    net: netSchema('COS network'),
+  },
+  checkpoint: {
+    every: { check: int(0), doc: 'write a checkpoint every N steps (0 = off)' },
+    dir: { check: (v) => (v === null || (typeof v === 'string' && v.length > 0) ? null : 'null or a folder path'), doc: 'checkpoint folder (null = <out>.checkpoints)' },
+  },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Walks input against schema and defaults; collects issues; returns the filled object. */
+function fill(input: unknown, schema: Schema, defaults: Record<string, unknown>, path: string, issues: ConfigIssue[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (input !== undefined && !isPlainObject(input)) {
+    issues.push({ path: path || '(root)', value: input, expected: 'an object' });
+    input = undefined;
+  }
+  const given = (input ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(key in schema)) issues.push({ path: join(path, key), value: given[key], expected: `one of the keys ${Object.keys(schema).join(', ')}` });
+  }
+  for (const [key, entry] of Object.entries(schema)) {
+    const p = join(path, key);
+    if (isField(entry)) {
+      const v = key in given ? given[key] : defaults[key];
+      const problem = entry.check(v);
+      if (problem !== null) issues.push({ path: p, value: v, expected: problem });
+      out[key] = structuredClone(v);
+    } else {
+      out[key] = fill(given[key], entry, defaults[key] as Record<string, unknown>, p, issues);
+    }
+  }
+  return out;
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/** Checks that don't fit one field. */
+function crossChecks(c: TrainConfig, issues: ConfigIssue[]): void {
+  for (const [p, net] of [['model', c.model], ['cos.net', c.cos.net]] as const) {
+    if (net.kind === 'transformer' && net.dModel % net.nHeads !== 0) {
+      issues.push({ path: `${p}.nHeads`, value: net.nHeads, expected: `a divisor of ${p}.dModel (${net.dModel})` });
+    }
+  }
+  const lengths: [string, number[] | null][] = [['cos.alpha', c.cos.alpha], ['cos.beta', c.cos.beta], ['cos.fixedWeights', c.cos.fixedWeights]];
+  const given = lengths.filter(([, v]) => v !== null) as [string, number[]][];
+  for (const [p, v] of given.slice(1)) {
+    if (v.length !== given[0][1].length) issues.push({ path: p, value: v, expected: `the same length as ${given[0][0]} (${given[0][1].length})` });
+  }
+  if (c.cos.fixedWeights !== null && Math.abs(c.cos.fixedWeights.reduce((a, b) => a + b, 0) - 1) > 1e-6) {
+    issues.push({ path: 'cos.fixedWeights', value: c.cos.fixedWeights, expected: 'weights summing to 1' });
+  }
+}
+
+/**
+ * Validates a JSON training config, filling unspecified fields from `DEFAULTS`. Throws one
+ * `ConfigError` listing every problem (path, value, what is allowed); `source` names the file.
+ */
+export function parseTrainConfig(json: unknown, source = 'config'): TrainConfig {
+  const issues: ConfigIssue[] = [];
+  const config = fill(json ?? {}, SCHEMA, DEFAULTS as unknown as Record<string, unknown>, '', issues) as unknown as TrainConfig;
+  if (issues.length === 0) crossChecks(config, issues);
+  if (issues.length > 0) throw new ConfigError(issues, source);
+  return config;
+}
+
+/**
+ * Applies `path=value` overrides (dotted path; numeric segments index arrays) to a raw JSON config,
+ * returning a new object. The value is read as JSON when it parses (numbers, booleans, null,
+ * arrays), else taken as a string. Validation happens afterwards in `parseTrainConfig`.
+ */
+export function applyOverrides(json: unknown, sets: string[]): unknown {
+  const root: Record<string, unknown> = isPlainObject(json) ? structuredClone(json) : {};
+  const issues: ConfigIssue[] = [];
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) {
+      issues.push({ path: s, value: s, expected: 'path=value, e.g. base.maxSteps=500' });
+      continue;
+    }
+    const keys = s.slice(0, eq).split('.');
+    const text = s.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    let node: Record<string, unknown> | unknown[] = root;
+    for (let i = 0; i < keys.length - 1; i++) {
+      const k = keys[i];
+      const cur = (node as Record<string, unknown>)[k];
+      if (typeof cur !== 'object' || cur === null) {
+        (node as Record<string, unknown>)[k] = /^\d+$/.test(keys[i + 1]) ? [] : {};
+      }
+      node = (node as Record<string, unknown>)[k] as Record<string, unknown>;
+    }
+    (node as Record<string, unknown>)[keys[keys.length - 1]] = value;
+  }
+  if (issues.length > 0) throw new ConfigError(issues, '--set');
+  return root;
+}
+
+/** A Markdown table of every config path, its default and meaning (for the README). */
+export function configReference(): string {
+  const rows: string[] = ['| path | default | meaning |', '|---|---|---|'];
+  const walk = (schema: Schema, defaults: Record<string, unknown>, path: string): void => {
+    for (const [key, entry] of Object.entries(schema)) {
+      const p = join(path, key);
+      if (isField(entry)) rows.push(`| \`${p}\` | \`${JSON.stringify(defaults[key])}\` | ${entry.doc} |`);
+      else walk(entry, defaults[key] as Record<string, unknown>, p);
+    }
+  };
+  walk(SCHEMA, DEFAULTS as unknown as Record<string, unknown>, '');
+  return rows.join('\n') + '\n';
+}
+
+/** JSON with object keys sorted, so equal configs hash equally. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (isPlainObject(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * sha256 of everything that determines the trained weights: the config without its `checkpoint`
+ * section (checkpoint frequency and folder do not change the result). A checkpoint is resumed only
+ * under the same hash.
+ */
+export function configHash(config: TrainConfig, extra: unknown = null): string {
+  const { checkpoint: _ignored, ...rest } = config;
+  return createHash('sha256').update(canonicalJson({ config: rest, extra })).digest('hex');
+}
+
+/** The scorer spec a configured network describes, for a given input size and conditioning. */
+export function scorerSpecOf(net: NetConfig, inputSize: number, conditioning: { weights: number; beta: boolean }): ScorerSpec {
+  const common = { inputSize, conditioning, activation: net.activation, dropout: net.dropout };
+  return net.kind === 'mlp'
+    ? { kind: 'mlp', ...common, hidden: [...net.hidden] }
+    : { kind: 'transformer', ...common, dModel: net.dModel, nLayers: net.nLayers, nHeads: net.nHeads, ffHidden: net.ffHidden };
+}
+
+/** Optimizer steps of a stage: `epochs` passes when set, else `maxSteps`. */
+export function stageSteps(stage: StageConfig, batchesPerEpoch: number): number {
+  return stage.epochs !== null ? stage.epochs * batchesPerEpoch : stage.maxSteps;
+}

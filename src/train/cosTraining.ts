@@ -1,0 +1,296 @@
+/**
+ * COS-DPO fine-tuning (DESIGN.md §1) of a conditioned network against a frozen base ranker s0:
+ *
+ * - `wcos`  (Weight-COS): each step draws w ~ Dirichlet(α) (one per step, or one per query with
+ *           `weightSampling: 'query'`) and minimises Σ_j w_j·L_j(β_j) − λ·cos(w, L); β is the fixed vector.
+ * - `tcos`  (Temperature-COS): as wcos, and each β_j ~ U[betaRange] is drawn with w; β̄ = β/‖β‖₁ is a
+ *           network input and the output is mixed with s0 by 1/‖β‖₁ (the engine applies the spec).
+ * - `dpo-ls`: one fixed w for the whole run (`cos.fixedWeights`); `trainDpoLs` trains one model per
+ *           point of the weight grid, the baseline COS-DPO is compared with.
+ *
+ * Auxiliary objectives are `labels[1..m]` of the datasets (`labels[0]`, the main objective, is only
+ * reported). With the default augmentation parametrisation the network's output layer starts at 0, so
+ * training starts exactly at s0. Early stopping maximises the hypervolume (reference point 0) of the
+ * auxiliary validation NDCG@k over the weight grid (11 points for m = 2), with the mean main NDCG@k over
+ * the same points reported beside it; the best parameters are returned.
+ */
+import type { RankingDataset } from '../data/dataset';
+import type { Engine, ListBatch, RankerParameters } from '../engine/engine';
+import { hypervolume } from '../eval/hypervolume';
+import { sweep, weightGrid, type SweepTable } from '../eval/sweep';
+import type { ResolvedObjective } from '../data/objectives';
+import { initParameters, type Parameters, type RankerSpec } from '../model/spec';
+import { ConfigError } from '../util/errors';
+import { Rng } from '../util/rng';
+import { BatchStream, type BatchStreamState } from './batching';
+import type { TrainOptions, TrainResult } from './baseTraining';
+import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
+import { datasetHash, parametersHash } from './manifest';
+import { runTrainingLoop, type BatchSource, type Validation } from './trainer';
+
+/** A trained base ranker s0 (only `spec.base` and `params.base` are used). */
+export interface BaseModel {
+  spec: RankerSpec;
+  params: RankerParameters;
+}
+
+export interface CosTrainOptions extends TrainOptions {
+  /** Loss target per auxiliary objective; default from `train.metadata.objectives`, else 'sparse'. */
+  targets?: ('sparse' | 'dense')[];
+}
+
+export interface CosTrainResult extends TrainResult {
+  /** Validation sweep of the returned model (rows: weights, NDCG main first). */
+  sweep: SweepTable;
+  /** Hypervolume of the auxiliary NDCGs of `sweep` (reference point 0). */
+  hypervolume: number;
+}
+
+/** Mixes generator streams so the COS stage never replays the base stage's draws for the same seed. */
+const COS_STREAM = 0x0c05d90;
+
+/** Key of the early-stopping figure and of the reported main figure. */
+export const HYPERVOLUME_KEY = 'hypervolume';
+export function meanMainKey(ds: RankingDataset, k: number): string {
+  return `mean ${ds.labelNames[0]} NDCG@${k}`;
+}
+
+/** Number of auxiliary objectives of a dataset (label columns after the main one). */
+function auxiliaryCount(ds: RankingDataset): number {
+  return ds.labels.length - 1;
+}
+
+function targetsOf(ds: RankingDataset, m: number, given?: ('sparse' | 'dense')[]): ('sparse' | 'dense')[] {
+  if (given) return given;
+  const objectives = ds.metadata?.objectives as ResolvedObjective[] | undefined;
+  if (Array.isArray(objectives) && objectives.length === m + 1) return objectives.slice(1).map((o) => o.target);
+  return new Array<'sparse' | 'dense'>(m).fill('sparse');
+}
+
+/** Checks the per-objective vectors of the config against m; returns them filled. */
+function vectorsFor(config: TrainConfig, m: number): { alpha: number[]; beta: number[] } {
+  const issues = [];
+  for (const [path, v] of [['cos.alpha', config.cos.alpha], ['cos.beta', config.cos.beta], ['cos.fixedWeights', config.cos.fixedWeights]] as const) {
+    if (v !== null && v.length !== m) issues.push({ path, value: v, expected: `${m} entries, one per auxiliary objective` });
+  }
+  if (config.cos.mode === 'dpo-ls' && config.cos.fixedWeights === null) {
+    issues.push({ path: 'cos.fixedWeights', value: null, expected: `the trade-off w (${m} entries) for a dpo-ls run (or use trainDpoLs)` });
+  }
+  if (issues.length) throw new ConfigError(issues, 'config');
+  return { alpha: config.cos.alpha ?? new Array<number>(m).fill(1), beta: config.cos.beta ?? new Array<number>(m).fill(1) };
+}
+
+/**
+ * Adds the trade-off `weights` and temperatures `beta` (`[B, m]` each) to the batches of a stream;
+ * saves and restores its generator together with the stream's.
+ */
+class CosBatchSource implements BatchSource {
+  constructor(
+    private readonly stream: BatchStream,
+    private readonly draw: (rng: Rng) => { w: ArrayLike<number>; beta: ArrayLike<number> },
+    private readonly perQuery: boolean,
+    private readonly m: number,
+    private readonly rng: Rng,
+  ) {}
+
+  next(): ListBatch {
+    const batch = this.stream.next();
+    const B = batch.batchSize;
+    const weights = new Float32Array(B * this.m);
+    const beta = new Float32Array(B * this.m);
+    let sample = this.draw(this.rng);
+    for (let b = 0; b < B; b++) {
+      if (this.perQuery && b > 0) sample = this.draw(this.rng);
+      weights.set(sample.w, b * this.m);
+      beta.set(sample.beta, b * this.m);
+    }
+    return { ...batch, weights, beta };
+  }
+
+  getState(): { stream: BatchStreamState; rng: ReturnType<Rng['getState']> } {
+    return { stream: this.stream.getState(), rng: this.rng.getState() };
+  }
+
+  setState(state: { stream: BatchStreamState; rng: ReturnType<Rng['getState']> }): void {
+    this.stream.setState(state.stream);
+    this.rng.setState(state.rng);
+  }
+}
+
+/**
+ * Evaluates a ranker over weight points on a dataset: NDCG@k of every label column (main first) at each
+ * point, the auxiliary hypervolume and the mean main NDCG.
+ */
+export async function evaluateCos(
+  engine: Engine,
+  spec: RankerSpec,
+  params: RankerParameters,
+  ds: RankingDataset,
+  points: Float64Array[],
+  options: { k: number; beta?: ArrayLike<number>; c?: number },
+): Promise<{ table: SweepTable; hypervolume: number; meanMain: number }> {
+  const beta = options.beta ? Float32Array.from(options.beta) : undefined;
+  const table = await sweep(
+    (features, queryOffsets, weights) =>
+      engine.score(spec, params, { features, queryOffsets, weights: Float32Array.from(weights), beta, c: options.c }),
+    ds,
+    points,
+    { k: options.k },
+  );
+  const hv = hypervolume(table.rows.map((r) => r.ndcg.slice(1)));
+  const meanMain = table.rows.reduce((a, r) => a + r.ndcg[0], 0) / table.rows.length;
+  return { table, hypervolume: hv, meanMain };
+}
+
+/**
+ * Fine-tunes a COS network on top of `base` (see the module comment). `train` and `validation` hold the
+ * main objective first and the m auxiliary objectives after it.
+ */
+export async function trainCos(
+  engine: Engine,
+  base: BaseModel,
+  train: RankingDataset,
+  validation: RankingDataset,
+  config: TrainConfig,
+  options: CosTrainOptions = {},
+): Promise<CosTrainResult> {
+  const m = auxiliaryCount(train);
+  if (m < 1) throw new Error(`COS training needs at least one auxiliary objective; the training data has only '${train.labelNames[0]}'`);
+  if (auxiliaryCount(validation) !== m || validation.nFeatures !== train.nFeatures) {
+    throw new Error(`validation must have the training data's objectives and features (${train.labelNames.join(', ')}; ${train.nFeatures} features)`);
+  }
+  if (base.spec.base.inputSize !== train.nFeatures) {
+    throw new Error(`the base ranker takes ${base.spec.base.inputSize} features, the training data has ${train.nFeatures}`);
+  }
+  const c = config.cos;
+  const { alpha, beta } = vectorsFor(config, m);
+  const temperature = c.mode === 'tcos';
+  const fixed = c.mode === 'dpo-ls' ? (c.fixedWeights as number[]) : null;
+
+  const master = new Rng((config.seed ^ COS_STREAM) >>> 0);
+  const initRng = master.fork();
+  const batchRng = master.fork();
+  const sampleRng = master.fork();
+  const sessionSeed = master.nextUint32();
+
+  // DPO-LS nets take w too (constant within a run): the engine's LiPO loss reads the batch's w per list.
+  const netSpec = scorerSpecOf(c.net, train.nFeatures, { weights: m, beta: temperature });
+  const spec: RankerSpec = { base: base.spec.base, cos: { net: netSpec, parametrisation: c.parametrisation, temperature } };
+  const net = initParameters(netSpec, initRng, c.parametrisation === 'augment' ? 0 : 1);
+  // The network sees the same standardised features as s0.
+  net['input.mean'] = { shape: [...base.params.base['input.mean'].shape], data: base.params.base['input.mean'].data.slice() };
+  net['input.scale'] = { shape: [...base.params.base['input.scale'].shape], data: base.params.base['input.scale'].data.slice() };
+
+  const draw = (rng: Rng): { w: ArrayLike<number>; beta: ArrayLike<number> } => ({
+    w: fixed ?? rng.dirichlet(alpha),
+    beta: temperature ? beta.map(() => rng.uniformIn(c.betaRange[0], c.betaRange[1])) : beta,
+  });
+  const labelColumns = Array.from({ length: m }, (_, j) => j + 1);
+  const stream = new BatchStream(train, { listsPerBatch: c.listsPerBatch, slateLength: c.slateLength, labelColumns }, batchRng);
+  const batches = new CosBatchSource(stream, draw, c.weightSampling === 'query', m, sampleRng);
+  const totalSteps = stageSteps(c, stream.batchesPerEpoch);
+  const hash = configHash(config, {
+    stage: 'train-cos',
+    base: parametersHash(base.params.base),
+    train: datasetHash(train),
+    validation: datasetHash(validation),
+  });
+
+  const points = fixed ? [Float64Array.from(fixed)] : weightGrid(m, { divisions: c.sweepDivisions });
+  const mainKey = meanMainKey(validation, c.metricK);
+  const evaluate = (p: Parameters) => evaluateCos(engine, spec, { base: base.params.base, cos: p }, validation, points, { k: c.metricK, beta });
+  const validate = async (p: Parameters): Promise<Validation> => {
+    const e = await evaluate(p);
+    // DPO-LS has one point: its figure is the w-weighted auxiliary NDCG, the objective the run optimises.
+    const figure = fixed ? fixed.reduce((a, w, j) => a + w * e.table.rows[0].ndcg[j + 1], 0) : e.hypervolume;
+    const metrics: Record<string, number> = { [fixed ? 'weighted auxiliary NDCG' : HYPERVOLUME_KEY]: figure, [mainKey]: e.meanMain };
+    return { figure, metrics };
+  };
+
+  const session = await engine.createTrainSession({
+    spec,
+    params: { base: base.params.base, cos: net },
+    target: 'cos',
+    loss: { kind: 'lipo', targets: targetsOf(train, m, options.targets), lambda: c.lambda },
+    optimizer: c.optimizer,
+    seed: sessionSeed,
+  });
+  try {
+    const result = await runTrainingLoop({
+      stage: 'train-cos',
+      session,
+      batches,
+      totalSteps,
+      validateEvery: c.validateEvery,
+      patience: c.patience,
+      figureName: fixed ? 'weighted NDCG' : HYPERVOLUME_KEY,
+      validate,
+      checkpoint: options.checkpointDir ? { dir: options.checkpointDir, every: config.checkpoint.every, configHash: hash, resume: options.resume ?? false } : undefined,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+    const final = await evaluate(result.best.params);
+    return {
+      spec,
+      params: { base: base.params.base, cos: result.best.params },
+      bestStep: result.best.step,
+      steps: result.steps,
+      stoppedEarly: result.stoppedEarly,
+      metrics: result.best.metrics,
+      history: result.history,
+      seconds: result.seconds,
+      resumedFrom: result.resumedFrom,
+      configHash: hash,
+      sweep: final.table,
+      hypervolume: final.hypervolume,
+    };
+  } finally {
+    session.dispose();
+  }
+}
+
+/** DPO-LS baseline: one model per weight point, each evaluated at its own point. */
+export interface DpoLsResult {
+  models: CosTrainResult[];
+  /** One row per model: its w and its validation NDCG (main first). */
+  sweep: SweepTable;
+  hypervolume: number;
+  meanMain: number;
+  seconds: number;
+}
+
+/**
+ * Trains one DPO-LS model per point of the weight grid (`cos.sweepDivisions`), with the same seed,
+ * and assembles the sweep the W-COS model is compared with. Checkpoints go to `<dir>/point-<i>`.
+ */
+export async function trainDpoLs(
+  engine: Engine,
+  base: BaseModel,
+  train: RankingDataset,
+  validation: RankingDataset,
+  config: TrainConfig,
+  options: CosTrainOptions = {},
+): Promise<DpoLsResult> {
+  const points = weightGrid(auxiliaryCount(train), { divisions: config.cos.sweepDivisions });
+  const models: CosTrainResult[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const cfg: TrainConfig = { ...config, cos: { ...config.cos, mode: 'dpo-ls', fixedWeights: Array.from(points[i]) } };
+    const onProgress = options.onProgress;
+    models.push(
+      await trainCos(engine, base, train, validation, cfg, {
+        ...options,
+        checkpointDir: options.checkpointDir ? `${options.checkpointDir}/point-${i}` : undefined,
+        onProgress: onProgress && ((e) => onProgress({ ...e, stage: `train-cos dpo-ls ${i + 1}/${points.length}` })),
+      }),
+    );
+  }
+  const rows = models.map((r) => r.sweep.rows[0]);
+  const sweepTable: SweepTable = { ...models[0].sweep, rows };
+  return {
+    models,
+    sweep: sweepTable,
+    hypervolume: hypervolume(rows.map((r) => r.ndcg.slice(1))),
+    meanMain: rows.reduce((a, r) => a + r.ndcg[0], 0) / rows.length,
+    seconds: models.reduce((a, r) => a + r.seconds, 0),
+  };
+}

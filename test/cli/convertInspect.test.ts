@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/io';
+import { readArrow } from '../../src/data/arrow';
+import { readDataset } from '../../src/data/read';
+
+function captureIO(): CliIO & { out: string; err: string } {
+  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+async function cli(...argv: string[]) {
+  const io = captureIO();
+  const code = await main(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-cli-data-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const CSV = 'qid,relevance,f1,clicks,f3\nA,2,0.5,4,1\nA,0,0.25,0,2\nB,1,1,9,3\nB,1,2,1,4\nB,0,3,0,5\n';
+
+describe('convert and inspect on a small CSV', () => {
+  test('CSV → Arrow, then inspect --json reports the figures', async () => {
+    const csv = path.join(dir, 'small.csv');
+    const arrow = path.join(dir, 'small.arrow');
+    fs.writeFileSync(csv, CSV);
+    const conv = await cli('convert', csv, arrow);
+    expect(conv.code).toBe(0);
+    expect(conv.out).toContain('2 queries, 5 documents, 3 features, labels relevance');
+    const insp = await cli('inspect', arrow, '--json');
+    expect(insp.code).toBe(0);
+    const s = JSON.parse(insp.out);
+    expect([s.queries, s.documents, s.features]).toEqual([2, 5, 3]);
+    expect(s.docsPerQuery).toEqual({ min: 2, median: 2.5, mean: 2.5, max: 3 });
+    expect(s.labels[0].histogram).toEqual({ '0': 2, '1': 2, '2': 1 });
+    expect(s.featureStats.map((f: { name: string }) => f.name)).toEqual(['f1', 'clicks', 'f3']);
+    const text = await cli('inspect', csv);
+    expect(text.out).toContain('queries     2');
+  });
+
+  test('--objectives applies declared objectives before writing (clicks as a clipped auxiliary, dropped from input)', async () => {
+    const csv = path.join(dir, 'obj.csv');
+    const objectives = path.join(dir, 'objectives.json');
+    const arrow = path.join(dir, 'obj.arrow');
+    fs.writeFileSync(csv, CSV);
+    fs.writeFileSync(
+      objectives,
+      JSON.stringify([
+        { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs', max: 2 } },
+        { name: 'clicks', source: { feature: 2 }, grading: { kind: 'clip', max: 3 } },
+      ]),
+    );
+    const conv = await cli('convert', csv, arrow, '--objectives', objectives, '--json');
+    expect(conv.code).toBe(0);
+    expect(JSON.parse(conv.out)).toMatchObject({ features: 2, labels: ['relevance', 'clicks'], objectives: ['relevance', 'clicks'] });
+    const ds = await readArrow(arrow);
+    expect(ds.featureNames).toEqual(['f1', 'f3']);
+    expect(Array.from(ds.labels[1])).toEqual([3, 0, 3, 1, 0]); // min(max(clicks, 0), 3)
+  });
+
+  test('usage errors exit 2, data errors exit 1 naming the file', async () => {
+    expect((await cli('convert', 'only-one')).code).toBe(2);
+    expect((await cli('convert', 'a.txt', 'b.arrow', '--preset', 'nope')).code).toBe(2);
+    expect((await cli('convert', 'a.txt', 'b.arrow', '--preset', 'mslr', '--objectives', 'x.json')).code).toBe(2);
+    expect((await cli('convert', 'a.txt', 'b.csv')).code).toBe(2);
+    expect((await cli('inspect', 'a.arrow', '--format', 'xml')).code).toBe(2);
+    const bad = path.join(dir, 'bad.arrow');
+    fs.writeFileSync(bad, 'ARROW1\0\0 then nothing useful');
+    const r = await cli('inspect', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${bad}: truncated or corrupt Arrow IPC file`);
+  });
+});
+
+const mq2008 = path.resolve(__dirname, '../../../shared/data/MQ2008/S1.txt');
+const maybe = fs.existsSync(mq2008) ? describe : describe.skip;
+if (!fs.existsSync(mq2008)) console.warn(`skipping MQ2008 convert/inspect tests: ${mq2008} is absent`);
+
+maybe('MQ2008 S1 through the CLI (figures from shared/data/MQ2008/SOURCE.md)', () => {
+  test('convert LETOR → Arrow keeps every value; inspect --json reports the SOURCE.md counts', async () => {
+    const arrow = path.join(dir, 'S1.arrow');
+    const conv = await cli('convert', mq2008, arrow);
+    expect(conv.code).toBe(0);
+    const [letor, back] = await Promise.all([readDataset(mq2008), readArrow(arrow)]);
+    expect(Buffer.from(back.features.buffer, back.features.byteOffset, back.features.byteLength).equals(Buffer.from(letor.features.buffer, letor.features.byteOffset, letor.features.byteLength))).toBe(true);
+    expect(back.queryIds).toEqual(letor.queryIds);
+    expect(back.docIds).toEqual(letor.docIds);
+
+    const insp = await cli('inspect', arrow, '--json');
+    expect(insp.code).toBe(0);
+    const s = JSON.parse(insp.out);
+    expect([s.queries, s.documents, s.features]).toEqual([157, 2933, 46]);
+    expect(s.docsPerQuery.min).toBe(6);
+    expect(s.docsPerQuery.median).toBe(8);
+    expect(s.docsPerQuery.max).toBe(118);
+    expect(s.docsPerQuery.mean).toBeCloseTo(2933 / 157, 10);
+    expect(s.labels[0].histogram).toEqual({ '0': 2316, '1': 427, '2': 190 });
+    expect(s.labels[0].noPositiveQueries).toBe(52);
+    expect(s.labels[0].allEqualQueries).toBe(52); // no S1 query is all-relevant
+    expect(s.oneDocumentQueries).toBe(0);
+  });
+
+  test('--preset letor4 writes relevance, pagerank and shallowUrl and drops f41, f44 from the input', async () => {
+    const arrow = path.join(dir, 'S1-obj.arrow');
+    const conv = await cli('convert', mq2008, arrow, '--preset', 'letor4', '--json');
+    expect(conv.code).toBe(0);
+    expect(JSON.parse(conv.out)).toMatchObject({ queries: 157, documents: 2933, features: 44, labels: ['relevance', 'pagerank', 'shallowUrl'] });
+    const ds = await readArrow(arrow);
+    expect(ds.featureNames).not.toContain('f41');
+    expect(ds.featureNames).not.toContain('f44');
+  });
+});

@@ -1,0 +1,204 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  bivariateUpper,
+  generateSynthetic,
+  generateToArrow,
+  gradeCorrelation,
+  normalCdf,
+  normalQuantile,
+  syntheticListLengths,
+} from '../../src/data/generate';
+import { readArrow } from '../../src/data/arrow';
+import { applyObjectives } from '../../src/data/objectives';
+import { presetObjectives } from '../../src/data/presets';
+import { validateDataset, type RankingDataset } from '../../src/data/dataset';
+import { ConfigError } from '../../src/util/errors';
+import { command } from '../../src/cli/commands/generate';
+
+function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0;
+  let mb = 0;
+  for (let i = 0; i < n; i++) {
+    ma += a[i] / n;
+    mb += b[i] / n;
+  }
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) ** 2;
+    sbb += (b[i] - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+function column(ds: RankingDataset, feature1: number): Float64Array {
+  const out = new Float64Array(ds.labels[0].length);
+  for (let d = 0; d < out.length; d++) out[d] = ds.features[d * ds.nFeatures + feature1 - 1];
+  return out;
+}
+
+/** Residual of y after a least-squares line on x (what relevance alone cannot explain). */
+function residual(y: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
+  const n = y.length;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+  }
+  const slope = sxy / sxx;
+  return Float64Array.from(y, (v, i) => v - my - slope * (x[i] - mx));
+}
+
+describe('normal helpers', () => {
+  it('match closed forms', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 12);
+    expect(normalCdf(1.959963984540054)).toBeCloseTo(0.975, 9);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 8);
+    // P(X > 0, Y > 0) = 1/4 + asin(ρ)/(2π) (Sheppard)
+    for (const rho of [-0.7, 0, 0.3, 0.9]) expect(bivariateUpper(0, 0, rho)).toBeCloseTo(0.25 + Math.asin(rho) / (2 * Math.PI), 8);
+    // independent: product of marginals
+    expect(bivariateUpper(0.5, -1, 0)).toBeCloseTo(normalCdf(-0.5) * normalCdf(1), 12);
+    // binary grades at the median: Pearson = phi coefficient = 2·asin(ρ)/π
+    expect(gradeCorrelation(0.5, [0.5, 0.5], [0.5, 0.5])).toBeCloseTo((2 * Math.asin(0.5)) / Math.PI, 7);
+  });
+});
+
+describe('generateSynthetic', () => {
+  const ds = generateSynthetic({ queries: 300, seed: 11 });
+  const n = ds.labels[0].length;
+
+  it('has the MSLR shape', () => {
+    validateDataset(ds);
+    expect(ds.nFeatures).toBe(136);
+    expect(ds.labelNames).toEqual(['relevance', 'freshness', 'clicks', 'quality']);
+    for (const col of ds.labels) expect(col.every((v) => Number.isInteger(v) && v >= 0 && v <= 4)).toBe(true);
+    expect(ds.features.every(Number.isFinite)).toBe(true);
+    // realistic ranges: ratios in [0,1], LMIR negative, quality scores bytes, clicks zero-inflated counts
+    expect(column(ds, 6).every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(column(ds, 116).every((v) => v < 0)).toBe(true);
+    expect(column(ds, 132).every((v) => Number.isInteger(v) && v >= 0 && v <= 255)).toBe(true);
+    const clicks = column(ds, 134);
+    expect(clicks.every((v) => Number.isInteger(v) && v >= 0)).toBe(true);
+    expect(clicks.filter((v) => v === 0).length / n).toBeGreaterThan(0.3);
+  });
+
+  it('skews relevance like MSLR', () => {
+    const shares = [0, 1, 2, 3, 4].map((g) => ds.labels[0].filter((v) => v === g).length / n);
+    [0.52, 0.32, 0.13, 0.02, 0.01].forEach((p, g) => expect(Math.abs(shares[g] - p)).toBeLessThan(0.02));
+  });
+
+  it('hits the declared grade correlations with relevance', () => {
+    const targets = [-0.3, 0.5, 0.2];
+    targets.forEach((t, k) => expect(Math.abs(pearson(ds.labels[0], ds.labels[k + 1]) - t)).toBeLessThan(0.03));
+  });
+
+  it('carries signal in the features, also for what relevance does not explain', () => {
+    // a simple linear score: the sum of the five BM25 features (106–110)
+    const score = new Float64Array(n);
+    for (let f = 106; f <= 110; f++) column(ds, f).forEach((v, d) => (score[d] += v));
+    expect(pearson(score, ds.labels[0])).toBeGreaterThan(0.4);
+    // each auxiliary grade, after removing its linear dependence on relevance, still follows its raw features
+    const rel = ds.labels[0];
+    expect(pearson(residual(ds.labels[1], rel), column(ds, 126))).toBeGreaterThan(0.2); // URL depth → freshness
+    expect(pearson(residual(ds.labels[2], rel), column(ds, 134).map(Math.log1p))).toBeGreaterThan(0.2); // clicks
+    expect(pearson(residual(ds.labels[3], rel), column(ds, 132))).toBeGreaterThan(0.2); // quality score
+  });
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const a = generateSynthetic({ queries: 5, seed: 3 });
+    const b = generateSynthetic({ queries: 5, seed: 3 });
+    const c = generateSynthetic({ queries: 5, seed: 4 });
+    expect(a.features).toEqual(b.features);
+    expect(a.labels).toEqual(b.labels);
+    expect(a.queryOffsets).toEqual(b.queryOffsets);
+    expect(a.features.length === c.features.length && a.features.every((v, i) => v === c.features[i])).toBe(false);
+  });
+
+  it('makes the mslr preset meaningful: inputs 1–131, click/quality grades track the generator labels', () => {
+    const { dataset } = applyObjectives(ds, presetObjectives('mslr'));
+    expect(dataset.nFeatures).toBe(131);
+    const clicks = ds.labels[2];
+    const quality = ds.labels[3];
+    expect(pearson(dataset.labels[1], clicks)).toBeGreaterThan(0.5);
+    expect(pearson(dataset.labels[4], quality)).toBeGreaterThan(0.5);
+  });
+
+  it('rejects bad options all at once', () => {
+    try {
+      generateSynthetic({ queries: 0, seed: 1, noise: -1, objectives: [{ name: 'relevance', correlation: 1.5 }] });
+      throw new Error('no error');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).issues.map((i) => i.path)).toEqual([
+        'generator.queries',
+        'generator.noise',
+        'generator.objectives[0].name',
+        'generator.objectives[0].correlation',
+      ]);
+    }
+    // a grade correlation the shares cannot reach
+    expect(() => generateSynthetic({ queries: 1, seed: 1, objectives: [{ name: 'x', correlation: 0.98, shares: [0.95, 0.05] }] })).toThrow(/reachable/);
+  });
+});
+
+describe('list lengths', () => {
+  it('are heavy-tailed like MSLR: 1 to over 1,000, mean ≈ 120', () => {
+    const l = Array.from(syntheticListLengths({ queries: 10000, seed: 5 }));
+    const mean = l.reduce((s, x) => s + x, 0) / l.length;
+    expect(Math.abs(mean - 120)).toBeLessThan(12);
+    expect(Math.min(...l)).toBe(1);
+    expect(Math.max(...l)).toBeGreaterThan(1000);
+    expect(Math.max(...l)).toBeLessThanOrEqual(1300);
+    const sorted = [...l].sort((a, b) => a - b);
+    expect(sorted[5000]).toBeLessThan(mean); // median below mean: right-skewed
+  });
+});
+
+describe('generateToArrow and cosrank generate', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-gen-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('streams the same data as generateSynthetic, in several record batches', async () => {
+    const options = { queries: 700, seed: 9 };
+    const file = path.join(dir, 'g.arrow');
+    const events: number[] = [];
+    const summary = await generateToArrow(options, file, (e) => events.push(e.done));
+    const back = await readArrow(file);
+    const mem = generateSynthetic(options);
+    expect(summary.documents).toBe(mem.labels[0].length);
+    expect(summary.documents).toBeGreaterThan(1 << 16); // more than one batch
+    expect(events.length).toBeGreaterThan(1);
+    expect(events[events.length - 1]).toBe(summary.documents);
+    expect(back.labelNames).toEqual(mem.labelNames);
+    expect(back.queryIds).toEqual(mem.queryIds);
+    expect(back.queryOffsets).toEqual(mem.queryOffsets);
+    expect(back.features).toEqual(mem.features);
+    expect(back.labels).toEqual(mem.labels);
+    expect(summary.histograms[0]).toEqual([0, 1, 2, 3, 4].map((g) => mem.labels[0].filter((v) => v === g).length));
+    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+  });
+
+  it('cosrank generate writes the file and prints a JSON summary', async () => {
+    const file = path.join(dir, 'cli.arrow');
+    let out = '';
+    const io = { stdout: (t: string) => (out += t), stderr: () => undefined, isTTY: false };
+    expect(await command.run(['--queries', '20', '--seed', '2', '--out', file, '--json'], io)).toBe(0);
+    const summary = JSON.parse(out) as { queries: number; documents: number; histograms: number[][] };
+    expect(summary.queries).toBe(20);
+    expect((await readArrow(file)).labels[0].length).toBe(summary.documents);
+    await expect(command.run(['--queries', 'x', '--seed', '2', '--out', file], io)).rejects.toThrow(/--queries must be an integer/);
+    await expect(command.run(['--queries', '5', '--seed', '2'], io)).rejects.toThrow(/--out is required/);
+  });
+});

@@ -1,0 +1,264 @@
+/** @jest-environment ./test/engine/onnxEnvironment.js */
+/**
+ * The ONNX engine: scores against the float64 reference, padded = ragged, augmentation at zero output
+ * weights = s0, the c and T-COS mixing closed forms, export, train sessions, and agreement with the
+ * tfjs engine (scores and one training step from the same weights).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
+import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type RankerParameters, type TrainSessionOptions } from '../../src/engine/engine';
+import { createOnnxEngine } from '../../src/engine/onnx/engine';
+import { exportOnnx } from '../../src/engine/onnx/export';
+import { createTfjsEngine } from '../../src/engine/tfjs/engine';
+import { ConfigError } from '../../src/util/errors';
+import { Rng } from '../../src/util/rng';
+import { rankerList } from './onnxReference';
+
+const F = 4;
+const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [6, 5], activation: 'gelu', dropout: 0 };
+const netMlp: ScorerSpec = { ...mlp, conditioning: { weights: 2, beta: true }, activation: 'relu' };
+const netTr: ScorerSpec = { kind: 'transformer', inputSize: F, conditioning: { weights: 2, beta: true }, dModel: 8, nLayers: 2, nHeads: 2, ffHidden: 12, activation: 'gelu', dropout: 0 };
+
+const specs: { name: string; spec: RankerSpec }[] = [
+  { name: 'MLP s0', spec: { base: mlp } },
+  { name: 'MLP T-COS scratch', spec: { base: mlp, cos: { net: netMlp, parametrisation: 'scratch', temperature: true } } },
+  { name: 'transformer T-COS augment', spec: { base: mlp, cos: { net: netTr, parametrisation: 'augment', temperature: true } } },
+];
+
+function params(spec: RankerSpec, seed: number): RankerParameters {
+  const rng = new Rng(seed);
+  const perturb = (p: Parameters) => {
+    for (const t of Object.values(p)) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
+    return p;
+  };
+  return { base: perturb(initParameters(spec.base, rng)), cos: spec.cos ? perturb(initParameters(spec.cos.net, rng)) : undefined };
+}
+
+/** Ragged queries of lengths 3, 1, 5, 2. */
+function queries(seed: number) {
+  const rng = new Rng(seed);
+  const offsets = Int32Array.from([0, 3, 4, 9, 11]);
+  return { features: Float32Array.from({ length: 11 * F }, () => rng.normal()), queryOffsets: offsets };
+}
+
+function reference(spec: RankerSpec, p: RankerParameters, q: ReturnType<typeof queries>, w: number[], beta: number[], c: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k + 1 < q.queryOffsets.length; k++) {
+    const xs = [];
+    for (let i = q.queryOffsets[k]; i < q.queryOffsets[k + 1]; i++) xs.push(q.features.subarray(i * F, (i + 1) * F));
+    out.push(...rankerList(spec, p.base, p.cos ?? null, xs, xs.map(() => 1), w, beta, c).s);
+  }
+  return out;
+}
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
+  expect(a.length).toBe(b.length);
+  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(tol * Math.max(1, Math.abs(b[i])));
+};
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createOnnxEngine({ threads: 1 });
+});
+
+describe.each(specs)('ONNX scoring: $name', ({ spec }) => {
+  const p = params(spec, 3);
+  const q = queries(4);
+  const w = Float32Array.from([0.3, 0.7]);
+  const beta = Float32Array.from([0.8, 1.3]);
+
+  it('matches the float64 reference, with w, β and c', async () => {
+    for (const c of [1, 2.5]) {
+      const s = await engine.score(spec, p, { ...q, weights: w, beta, c });
+      close(s, reference(spec, p, q, Array.from(w), Array.from(beta), c), 2e-5);
+    }
+  });
+
+  it('scores padded lists like ragged ones (each query alone gives the same scores)', async () => {
+    const all = await engine.score(spec, p, { ...q, weights: w, beta });
+    for (let k = 0; k + 1 < q.queryOffsets.length; k++) {
+      const [a, b] = [q.queryOffsets[k], q.queryOffsets[k + 1]];
+      const alone = await engine.score(spec, p, { features: q.features.slice(a * F, b * F), queryOffsets: Int32Array.from([0, b - a]), weights: w, beta });
+      close(alone, all.subarray(a, b), 1e-6);
+    }
+  });
+
+  it('exports an ONNX file that onnxruntime scores identically', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-onnx-')), 'ranker.onnx');
+    await exportOnnx(spec, p, file);
+    const session = await ort.InferenceSession.create(file);
+    const scores = await engine.score(spec, p, { ...q, weights: w, beta, c: 1 });
+    const feeds: Record<string, ort.Tensor> = {};
+    if (session.inputNames.includes('mask')) {
+      // one list of the first query
+      feeds.features = new ort.Tensor('float32', q.features.slice(0, 3 * F), [1, 3, F]);
+      feeds.mask = new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]);
+    } else feeds.features = new ort.Tensor('float32', q.features.slice(0, 3 * F), [3, F]);
+    if (session.inputNames.includes('w')) feeds.w = new ort.Tensor('float32', w, [2]);
+    if (session.inputNames.includes('beta')) feeds.beta = new ort.Tensor('float32', beta, [2]);
+    if (session.inputNames.includes('c')) feeds.c = new ort.Tensor('float32', Float32Array.of(1), []);
+    const out = await session.run(feeds);
+    close(out.scores.data as Float32Array, scores.subarray(0, 3), 1e-6);
+    await session.release();
+  });
+});
+
+describe('ONNX scoring closed forms', () => {
+  const spec = specs[2].spec;
+  const p = params(spec, 8);
+  const q = queries(9);
+  const w = Float32Array.from([0.6, 0.4]);
+  const beta = Float32Array.from([1.2, 0.9]);
+  const s0Of = () => engine.score({ base: spec.base }, { base: p.base }, q);
+
+  it('c: s_c = (1 − 1/c)·s0 + (1/c)·s', async () => {
+    const s0 = await s0Of();
+    const s1 = await engine.score(spec, p, { ...q, weights: w, beta, c: 1 });
+    const s3 = await engine.score(spec, p, { ...q, weights: w, beta, c: 3 });
+    close(s3, Array.from(s1, (v, i) => (2 / 3) * s0[i] + v / 3), 1e-5);
+  });
+
+  it('T-COS: s = (1 − 1/‖β‖₁)·s0 + (1/‖β‖₁)·sθ(x, w, β̄)', async () => {
+    const cos = spec.cos as NonNullable<RankerSpec['cos']>;
+    const s0 = await s0Of();
+    const sT = await engine.score(spec, p, { ...q, weights: w, beta });
+    const sTheta = await engine.score({ ...spec, cos: { ...cos, temperature: false } }, p, { ...q, weights: w, beta });
+    const n = 1.2 + 0.9;
+    close(sT, Array.from(sTheta, (v, i) => (1 - 1 / n) * s0[i] + v / n), 1e-5);
+  });
+
+  it('augmentation with zero output weights scores exactly s0, whatever w, β and c', async () => {
+    const zeroed: RankerParameters = { base: p.base, cos: { ...(p.cos as Parameters) } };
+    const cp = zeroed.cos as Parameters;
+    cp['output.weight'] = { shape: [8, 1], data: new Float32Array(8) };
+    cp['output.bias'] = { shape: [1], data: new Float32Array(1) };
+    const s0 = await s0Of();
+    close(await engine.score(spec, zeroed, { ...q, weights: w, beta, c: 1.7 }), s0, 1e-6);
+  });
+
+  it('rejects a wrong-length trade-off with a ConfigError', async () => {
+    await expect(engine.score(spec, p, { ...q, weights: Float32Array.of(1) })).rejects.toThrow(ConfigError);
+  });
+});
+
+function batchFor(spec: RankerSpec, seed: number, B = 3, N = 5): ListBatch {
+  const rng = new Rng(seed);
+  const mask = new Uint8Array(B * N);
+  for (let b = 0; b < B; b++) mask.fill(1, b * N, b * N + N - b);
+  const m = spec.cos?.net.conditioning.weights ?? 0;
+  const labels = Array.from({ length: Math.max(1, m) }, () => Float32Array.from({ length: B * N }, (_, i) => (mask[i] ? rng.int(3) : 0)));
+  const weights = new Float32Array(B * m);
+  if (m > 0) for (let b = 0; b < B; b++) weights.set(rng.dirichlet([1, 1]), b * m);
+  return {
+    batchSize: B,
+    listSize: N,
+    inputSize: F,
+    features: Float32Array.from({ length: B * N * F }, () => rng.normal()),
+    mask,
+    labels,
+    weights,
+    beta: Float32Array.from({ length: B * m }, () => rng.uniformIn(0.67, 1.5)),
+  };
+}
+
+const trainCases: { name: string; options: () => TrainSessionOptions }[] = [
+  {
+    name: 'MLP s0 ListNet',
+    options: () => ({ spec: specs[0].spec, params: params(specs[0].spec, 1), target: 'base', loss: { kind: 'listnet' }, optimizer: DEFAULT_OPTIMIZER, seed: 1 }),
+  },
+  {
+    name: 'MLP s0 ListMLE',
+    options: () => ({ spec: specs[0].spec, params: params(specs[0].spec, 1), target: 'base', loss: { kind: 'listmle' }, optimizer: DEFAULT_OPTIMIZER, seed: 1 }),
+  },
+  {
+    name: 'MLP T-COS LiPO',
+    options: () => ({
+      spec: specs[1].spec,
+      params: params(specs[1].spec, 2),
+      target: 'cos',
+      loss: { kind: 'lipo', targets: ['sparse', 'dense'], lambda: 0.5 },
+      optimizer: { ...DEFAULT_OPTIMIZER, weightDecay: 0.01, clipNorm: 1 },
+      seed: 2,
+    }),
+  },
+  {
+    name: 'transformer T-COS LiPO',
+    options: () => ({
+      spec: specs[2].spec,
+      params: params(specs[2].spec, 3),
+      target: 'cos',
+      loss: { kind: 'lipo', targets: ['sparse', 'sparse'], lambda: 0 },
+      optimizer: DEFAULT_OPTIMIZER,
+      seed: 3,
+    }),
+  },
+];
+
+describe.each(trainCases)('ONNX train session: $name', ({ options }) => {
+  it('decreases the loss on a fixed batch; evaluateLoss, parameters and restore are consistent', async () => {
+    const o = options();
+    const batch = batchFor(o.spec, 5);
+    const s = await engine.createTrainSession({ ...o, optimizer: { ...o.optimizer, learningRate: 0.01 } });
+    const first = await s.evaluateLoss(batch);
+    expect(await s.step(batch)).toBeCloseTo(first, 5);
+    for (let i = 0; i < 30; i++) await s.step(batch);
+    const last = await s.evaluateLoss(batch);
+    expect(last).toBeLessThan(first);
+    const saved = s.parameters();
+    const state = s.optimizerState();
+    expect(state.step).toBe(31);
+    const next = await s.step(batch);
+    s.restore(saved, state);
+    expect(await s.step(batch)).toBeCloseTo(next, 6);
+    s.dispose();
+  });
+});
+
+describe('ONNX train session with dropout', () => {
+  it('is deterministic for a seed and differs across seeds', async () => {
+    const spec: RankerSpec = { base: { ...mlp, dropout: 0.3 } };
+    const batch = batchFor(spec, 6);
+    const run = async (seed: number) => {
+      const s = await engine.createTrainSession({ spec, params: params(spec, 1), target: 'base', loss: { kind: 'listnet' }, optimizer: DEFAULT_OPTIMIZER, seed });
+      for (let i = 0; i < 3; i++) await s.step(batch);
+      return s.parameters()['layers.0.weight'].data;
+    };
+    const a = await run(1);
+    expect(Array.from(await run(1))).toEqual(Array.from(a));
+    expect(Array.from(await run(2))).not.toEqual(Array.from(a));
+  });
+});
+
+describe('ONNX and tfjs engines agree', () => {
+  let tfjs: Engine;
+  beforeAll(async () => {
+    tfjs = await createTfjsEngine({ backend: 'cpu' });
+  });
+
+  it.each(specs)('same scores: $name', async ({ spec }) => {
+    const p = params(spec, 12);
+    const q = queries(13);
+    const input = { ...q, weights: Float32Array.from([0.2, 0.8]), beta: Float32Array.from([0.9, 1.4]), c: 1.5 };
+    close(await engine.score(spec, p, input), await tfjs.score(spec, p, input), 1e-5);
+  });
+
+  it.each(trainCases)('one training step gives the same loss and parameters: $name', async ({ options }) => {
+    // ε = 1 makes the first Adam update ≈ lr·g/(|g| + 1), linear in g: gradients that are zero in exact
+    // arithmetic (the output bias under a softmax loss, attention key biases) are float noise that a
+    // tiny ε would blow up to ±lr on either engine.
+    const base = options();
+    const o = { ...base, optimizer: { ...base.optimizer, learningRate: 0.1, epsilon: 1 } };
+    const batch = batchFor(o.spec, 14);
+    const a = await engine.createTrainSession(o);
+    const b = await tfjs.createTrainSession(o);
+    expect(Math.abs((await a.step(batch)) - (await b.step(batch)))).toBeLessThan(1e-5);
+    const pa = a.parameters();
+    const pb = b.parameters();
+    for (const name of Object.keys(pa)) close(pa[name].data, pb[name].data, 1e-5);
+    a.dispose();
+    b.dispose();
+  });
+});
