@@ -61,6 +61,12 @@ async function writeMslrShaped(file: string, queries: number, seed: number): Pro
   await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
 }
 
+/** The Python with the peers: $COSRANK_PYTHON, else the system one (where apt installs python3-sklearn / -xgboost), else python3 on PATH. */
+function python(): string {
+  if (process.env.COSRANK_PYTHON) return process.env.COSRANK_PYTHON;
+  return fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
 /** Returns a LETOR file of at least `mb` MB, generating it under `.bench/` unless it is already there. */
 async function benchFile(mb: number): Promise<string> {
   const dir = path.join(ROOT, '.bench');
@@ -132,7 +138,7 @@ export async function run(args: string[]): Promise<void> {
   if (args.includes('--no-peers')) return;
   let peerOut = '';
   try {
-    peerOut = execFileSync('python3', [path.join(__dirname, 'peers/load_peers.py'), file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    peerOut = execFileSync(python(), [path.join(__dirname, 'peers/load_peers.py'), file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   } catch (err) {
     console.log(`peers: could not run python3 benchmarks/peers/load_peers.py (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); skipped`);
     return;

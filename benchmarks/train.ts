@@ -11,7 +11,7 @@
  *   (d 128, ff 256), 131 features, m = 5, LiPO sparse targets.
  * Printed per engine: steps/s, ≈GFLOP/s (forward of s0 + 3 × forward of the net), ratio to PyTorch, first losses.
  * PyTorch runs with OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE and the same thread count (setup:
- * `apt-get install -y python3-torch libopenblas0`).
+ * `apt-get install -y python3-torch libopenblas0`; the interpreter is `$COSRANK_PYTHON`, else /usr/bin/python3).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -129,7 +129,9 @@ export function runTorch(task: 'train' | 'infer', manifest: object, threads: num
   const file = path.join(dir, 'manifest.json');
   fs.writeFileSync(file, JSON.stringify({ task, threads, ...manifest }));
   try {
-    const out = execFileSync('python3', [path.join(__dirname, 'peers', 'torch_bench.py'), file], {
+    // Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide
+    const python = process.env.COSRANK_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+    const out = execFileSync(python, [path.join(__dirname, 'peers', 'torch_bench.py'), file], {
       env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@
  *     r_d   = a·u_q + √(1 − a²)·e_d                  latent relevance (u_q: query effect, a = 0.4)
  *     z_kd  = ρ_k·r_d + √(1 − ρ_k²)·ε_kd              latent of auxiliary objective k
  *     grade = #{thresholds t < latent}                 thresholds = Φ⁻¹ of the cumulative grade shares
- *     x_fd  = T_f( (Σ_c W_fc·L_cd + σ_f·η_fd) / √(Σ_c W_fc² + σ_f²) )
+ *     x_fd  = T_f( (Σ_c W_fc·L_cd + σ_f·η_fd) / √(Σ_c W_fc² + σ_f²) )     η ≈ N(0,1), see `noiseKnots`
  *
  * where L = (r, z_1, z_2, …) and T_f maps the standardised signal to the feature's range (counts, ratios,
  * BM25-like positives, LMIR-like negatives, 0–255 scores, zero-inflated clicks, per-query constants).
@@ -126,6 +126,21 @@ export function bivariateUpper(h: number, k: number, rho: number): number {
     sum += f * (i === 0 || i === n ? 1 : i % 2 === 1 ? 4 : 2);
   }
   return base + (sum * step) / 3 / (2 * Math.PI);
+}
+
+/** Knots of the tabulated noise distribution (see `noiseKnots`). */
+const NOISE_KNOTS = 2048;
+let noiseTable: Float64Array | null = null;
+
+/**
+ * Feature noise draws one 32-bit integer u and interpolates Φ⁻¹ linearly between the knots
+ * z_k = Φ⁻¹((k + 1)/(K + 1)), k = 0..K−1 (K = 2048): about 4× cheaper than Box–Muller, and close to
+ * N(0, 1) except that the tails are cut at ±3.3σ (variance ≈ 0.99). Latents use the exact `Rng.normal`.
+ * The table is built once per process (Φ⁻¹ by bisection).
+ */
+function noiseKnots(): Float64Array {
+  noiseTable ??= Float64Array.from({ length: NOISE_KNOTS }, (_, k) => normalQuantile((k + 1) / (NOISE_KNOTS + 1)));
+  return noiseTable;
 }
 
 /** Ascending thresholds t_1..t_G with P(latent ≤ t_g) = shares_0 + … + shares_{g−1}. */
@@ -499,6 +514,8 @@ function fillQueries(
   const latent = new Float64Array(nAux + 1);
   const queryValue = new Float64Array(nF);
   const restQ = Math.sqrt(1 - QUERY_EFFECT * QUERY_EFFECT);
+  const knots = noiseKnots();
+  const knotScale = (NOISE_KNOTS - 1) / 4294967296;
   let row = 0;
   for (let q = q0; q < q1; q++) {
     const u = rng.normal();
@@ -522,7 +539,9 @@ function fillQueries(
           out.features[base + f] = queryValue[f];
           continue;
         }
-        let s = cr.noise[f] * rng.normal();
+        const pos = rng.nextUint32() * knotScale;
+        const i0 = pos | 0;
+        let s = cr.noise[f] * (knots[i0] + (pos - i0) * (knots[i0 + 1] - knots[i0]));
         for (let l = cr.loadStart[f]; l < cr.loadStart[f + 1]; l++) s += cr.loadWeight[l] * latent[cr.loadChannel[l]];
         const x = cr.a[f] + cr.b[f] * s * cr.invNorm[f];
         out.features[base + f] = transform(kind, x, cr.c[f], terms);

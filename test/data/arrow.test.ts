@@ -56,6 +56,8 @@ describe('canonical Arrow round trip', () => {
       const file = path.join(dir, `split.${kind}.arrow`);
       fs.writeFileSync(file, tableToIPC(split, kind));
       const back = await readArrow(file);
+      // Several batches: the features are gathered into one array of their own (one copy).
+      expect(back.features.buffer.byteLength).toBe(back.features.byteLength);
       expect(bits(back.features)).toEqual(bits(ds.features));
       expect(back.queryIds).toEqual(ds.queryIds);
       expect(back.labels.map(bits)).toEqual(ds.labels.map(bits));

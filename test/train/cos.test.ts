@@ -9,11 +9,11 @@ import { smallConfig, smallData } from './smallData';
 describe('COS-DPO training on generated data', () => {
   let engine: Engine;
   let base: TrainResult;
-  const train = smallData(160, 31);
-  const validation = smallData(80, 32);
+  const train = smallData(120, 31);
+  const validation = smallData(60, 32);
   const config = smallConfig({
-    base: { maxSteps: 150, validateEvery: 25 },
-    cos: { maxSteps: 300, validateEvery: 50, listsPerBatch: 16 },
+    base: { maxSteps: 100, validateEvery: 25 },
+    cos: { maxSteps: 200, validateEvery: 100, listsPerBatch: 16 },
   });
   beforeAll(async () => {
     engine = await createTfjsEngine({ backend: 'cpu' });
@@ -35,7 +35,9 @@ describe('COS-DPO training on generated data', () => {
     for (const j of [0, 1]) {
       const w = cos.sweep.rows.map((r) => r.weights[j]);
       const ndcg = cos.sweep.rows.map((r) => r.ndcg[j + 1]);
-      expect(spearman(w, ndcg)).toBeGreaterThanOrEqual(0.9);
+      const rho = spearman(w, ndcg);
+      if (rho < 0.95) process.stderr.write(`spearman of ${cos.sweep.objectives[j + 1]}: ${rho}\n`);
+      expect(rho).toBeGreaterThanOrEqual(0.9);
     }
     // augmentation starts at s0: the step-0 validation is s0's own figures
     const s0Main = await validationNdcg(engine, base.spec, base.params, validation, 0, 10);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Activation, Parameters, parameterShapes, ScorerSpec } from '../../model/spec';
 import { ConfigError, ConfigIssue } from '../../util/errors';
 import { Rng } from '../../util/rng';
+import { batchMatMul } from './batchMatMul';
 import { dense } from './dense';
 
 /** Parameters of one scorer as tensors (trainable ones may be `tf.Variable`s). */
@@ -94,10 +95,10 @@ export function scorerForward(
     const q = splitHeads(dense(a, p(`${pre}.attn.q.weight`), p(`${pre}.attn.q.bias`)));
     const k = splitHeads(dense(a, p(`${pre}.attn.k.weight`), p(`${pre}.attn.k.bias`)));
     const v = splitHeads(dense(a, p(`${pre}.attn.v.weight`), p(`${pre}.attn.v.bias`)));
-    // explicit transpose + plain matMul (see dense.ts on the wasm fast path)
-    const logits = tf.mul(tf.matMul(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(dh));
+    // explicit transpose + plain matMul, also in the gradient (see batchMatMul.ts)
+    const logits = tf.mul(batchMatMul(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(dh));
     const attn = tf.softmax(tf.where(keyReal, logits, tf.scalar(MASKED_LOGIT)), -1);
-    const ctx = tf.reshape(tf.transpose(tf.reshape(tf.matMul(attn, v), [b, heads, n, dh]), [0, 2, 1, 3]), [b, n, d]);
+    const ctx = tf.reshape(tf.transpose(tf.reshape(batchMatMul(attn, v), [b, heads, n, dh]), [0, 2, 1, 3]), [b, n, d]);
     h = tf.add(h, drop(dense(ctx, p(`${pre}.attn.out.weight`), p(`${pre}.attn.out.bias`))));
     const f = layerNorm(h, p(`${pre}.norm2.gamma`), p(`${pre}.norm2.beta`));
     const ff = dense(activate(spec.activation, dense(f, p(`${pre}.ff.0.weight`), p(`${pre}.ff.0.bias`))), p(`${pre}.ff.1.weight`), p(`${pre}.ff.1.bias`));
