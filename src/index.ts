@@ -1,9 +1,28 @@
 /**
  * cosrank — multi-objective learning to rank with COS-DPO. Public API.
+ *
+ * Stages: data (readers, objectives, generator, splits) → model (specs, parameters, model files)
+ * → engine (tfjs, ONNX) → train (losses, COS-DPO trainer) → eval (metrics, sweeps, Pareto, reports)
+ * → serve (runtime, HTTP).
  */
 export * from './data/dataset';
+export { readDataset, writeDataset, formatFromPath, DATA_FORMATS, type DataFormat, type ReadOptions } from './data/read';
+export { readLetor, writeLetor, type LetorReadOptions } from './data/letor';
+export { readArrow, writeArrow, type ArrowReadOptions } from './data/arrow';
+export { readCsv, type CsvReadOptions } from './data/csv';
+export { readParquet, writeParquet } from './data/parquet';
+export { inspectDataset, formatSummary, type DatasetSummary } from './data/inspect';
 export * from './model/spec';
 export * from './engine/engine';
+export * from './eval/metrics';
+export * from './eval/sweep';
+export * from './eval/pareto';
+export * from './eval/hypervolume';
 export { Rng } from './util/rng';
 export { DataError, ConfigError, type ConfigIssue } from './util/errors';
 export type { ProgressCallback, ProgressEvent } from './util/progress';
+export { frontPlotSpec, scatterMatrixSpec, trainingCurvesSpec } from './eval/plots';
+export { renderSvg, renderPng, svgToPng } from './eval/render';
+export { buildReport, writeReport, type ReportInput } from './eval/report';
+export { readScores, formatScores } from './eval/scoresFile';
+export { readTrainingLog, type TrainingLogEntry } from './eval/trainingLog';

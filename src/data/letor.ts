@@ -20,6 +20,9 @@
  */
 import { promises as fsp, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { extname, join as pathJoin } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { defaultFeatureNames, validateDataset, type RankingDataset } from './dataset';
@@ -41,6 +44,43 @@ export interface LetorReadOptions {
   onProgress?: ProgressCallback;
   /** Bytes read at a time (default 8 MiB; a longer line grows the buffer). Tests shrink it to cross chunk edges. */
   chunkBytes?: number;
+  /**
+   * 2 (default for files of 32 MB or more on a machine with 2+ cores): a worker thread parses the
+   * second half of the file while this thread parses the first; 1: this thread reads everything.
+   */
+  threads?: number;
+}
+
+/** What a worker thread is asked to parse: the lines of bytes `start .. end` of `path`. */
+export interface LetorPartJob {
+  path: string;
+  start: number;
+  end: number;
+  /** 1-based number of the line starting at `start`, and how many lines the range holds. */
+  firstLine: number;
+  lines: number;
+  options: Omit<LetorReadOptions, 'onProgress'>;
+  groupFile: string | undefined;
+  chunkBytes: number;
+}
+
+/** A parsed part of a file (see `LetorParser.part` / `appendPart`). */
+export interface LetorPart {
+  rows: number;
+  /** Line number after the part. */
+  line: number;
+  width: number;
+  usedWidth: number;
+  features: Float32Array;
+  labels: Float32Array;
+  modeKnown: boolean;
+  hasQid: boolean;
+  queryIds: string[];
+  queryStarts: number[];
+  queryFirstLine: number[];
+  queryLastLine: number[];
+  docIds: (string | null)[];
+  anyDocId: boolean;
 }
 
 export interface LetorWriteOptions {
@@ -54,6 +94,7 @@ export interface LetorWriteOptions {
 }
 
 const READ_CHUNK = 8 << 20;
+const PARALLEL_MIN_BYTES = 32e6;
 const LF = 10;
 const CR = 13;
 const SP = 32;
@@ -187,8 +228,8 @@ class LetorParser {
   /** qid mode: query ids in order of first appearance, the row each starts at, their line spans. */
   queryIds: string[] = [];
   queryStarts: number[] = [];
-  private queryFirstLine: number[] = [];
-  private queryLastLine: number[] = [];
+  queryFirstLine: number[] = [];
+  queryLastLine: number[] = [];
   private queryIndex = new Map<string, number>();
   private currentQuery = -1;
   private qidBytes = Buffer.alloc(64);
@@ -475,6 +516,59 @@ class LetorParser {
     this.overflowVals.length = 0;
   }
 
+  /** This parser's result as a part (for a worker thread to post back). */
+  part(): LetorPart {
+    const { rows, line, width, usedWidth, features, labels, modeKnown, hasQid, queryIds, queryStarts, queryFirstLine, queryLastLine, docIds, anyDocId } = this;
+    return { rows, line, width, usedWidth, features, labels, modeKnown, hasQid, queryIds, queryStarts, queryFirstLine, queryLastLine, docIds, anyDocId };
+  }
+
+  /**
+   * Appends a part parsed by a worker from the lines right after this parser's. Returns false, and
+   * changes nothing, unless the part continues this file cleanly: same grouping mode, fits the current
+   * width, and no qid of the part was already seen here (except the query running across the seam).
+   * The caller then parses those lines itself, which gives the canonical error or regrouping.
+   */
+  appendPart(p: LetorPart): boolean {
+    if (p.rows === 0) {
+      this.line = p.line;
+      return true;
+    }
+    if (!this.modeKnown || p.hasQid !== this.hasQid || p.usedWidth > this.width || this.rowQuery) return false;
+    const continues = this.hasQid && p.queryIds[0] === this.queryIds[this.currentQuery];
+    for (let k = continues ? 1 : 0; k < p.queryIds.length; k++) if (this.queryIndex.has(p.queryIds[k])) return false;
+
+    const base = this.rows;
+    for (let k = 0; k < p.queryIds.length; k++) {
+      if (k === 0 && continues) {
+        this.queryLastLine[this.currentQuery] = p.queryLastLine[0];
+        continue;
+      }
+      this.currentQuery = this.queryIds.length;
+      this.queryIndex.set(p.queryIds[k], this.currentQuery);
+      this.queryIds.push(p.queryIds[k]);
+      this.queryStarts.push(base + p.queryStarts[k]);
+      this.queryFirstLine.push(p.queryFirstLine[k]);
+      this.queryLastLine.push(p.queryLastLine[k]);
+    }
+    if (this.hasQid) {
+      this.qidBytes = Buffer.from(this.queryIds[this.currentQuery], 'latin1');
+      this.qidLength = this.qidBytes.length;
+    }
+    const w = this.width;
+    if (p.width === w) {
+      this.features.set(p.features.subarray(0, p.rows * w), base * w);
+    } else {
+      for (let r = 0; r < p.rows; r++) this.features.set(p.features.subarray(r * p.width, r * p.width + p.usedWidth), (base + r) * w);
+    }
+    this.labels.set(p.labels.subarray(0, p.rows), base);
+    this.docIds = this.docIds.concat(p.docIds);
+    this.anyDocId ||= p.anyDocId;
+    this.usedWidth = Math.max(this.usedWidth, p.usedWidth);
+    this.rows += p.rows;
+    this.line = p.line;
+    return true;
+  }
+
   /** The matrix at its final width `nFeatures` (in place when the stride had slack). */
   finishFeatures(nFeatures: number): Float32Array {
     const n = this.rows;
@@ -488,30 +582,125 @@ class LetorParser {
   }
 }
 
-/** Counts lines (LF-terminated, plus a last unterminated one) and reports the file size. */
-async function countLines(path: string, chunkBytes: number): Promise<{ lines: number; bytes: number }> {
+/**
+ * Counts lines (LF-terminated, plus a last unterminated one) and finds where a second thread could
+ * start: the first line beginning at or after the middle byte (`splitByte`, with `linesBefore` lines
+ * before it; `splitByte` is 0 when there is no such line).
+ */
+async function countLines(path: string, chunkBytes: number): Promise<{ lines: number; bytes: number; splitByte: number; linesBefore: number }> {
   const fh = await fsp.open(path, 'r');
   try {
+    const middle = Math.floor((await fh.stat()).size / 2);
     const buf = Buffer.allocUnsafe(chunkBytes);
     let lines = 0;
     let bytes = 0;
     let last = LF;
+    let splitByte = 0;
+    let linesBefore = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, bytes);
       if (bytesRead === 0) break;
       let p = buf.indexOf(LF, 0);
       while (p >= 0 && p < bytesRead) {
         lines++;
+        if (splitByte === 0 && bytes + p + 1 >= middle) {
+          splitByte = bytes + p + 1;
+          linesBefore = lines;
+        }
         p = buf.indexOf(LF, p + 1);
       }
       last = buf[bytesRead - 1];
       bytes += bytesRead;
     }
     if (last !== LF) lines++;
-    return { lines, bytes };
+    if (splitByte >= bytes) splitByte = 0;
+    return { lines, bytes, splitByte, linesBefore };
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Feeds the lines of bytes `start .. end` of a file to a parser, `chunkBytes` at a time; a last line
+ * without LF (at the end of the file) gets one. `onBytes(done)` reports bytes consumed so far.
+ */
+async function parseRange(path: string, parser: LetorParser, start: number, end: number, chunkBytes: number, onBytes: (done: number) => void): Promise<void> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(chunkBytes);
+    let filled = 0;
+    let position = start;
+    for (;;) {
+      if (filled === buf.length) {
+        // one line longer than the buffer: make room for it
+        const grown = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(grown, 0, 0, filled);
+        buf = grown;
+      }
+      const { bytesRead } = await fh.read(buf, filled, Math.min(buf.length - filled, end - position), position);
+      position += bytesRead;
+      filled += bytesRead;
+      if (bytesRead === 0) {
+        if (filled > 0) {
+          if (filled === buf.length) {
+            const grown = Buffer.allocUnsafe(buf.length + 1);
+            buf.copy(grown, 0, 0, filled);
+            buf = grown;
+          }
+          buf[filled++] = LF;
+          parser.parseLines(buf, 0, filled);
+        }
+        break;
+      }
+      const stop = buf.lastIndexOf(LF, filled - 1) + 1;
+      if (stop > 0) {
+        parser.parseLines(buf, 0, stop);
+        buf.copy(buf, 0, stop, filled);
+        filled -= stop;
+      }
+      onBytes(position - filled - start);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Worker-thread side: parses one part of a file with its own parser (see letorWorker.ts). */
+export async function parseLetorPart(job: LetorPartJob, onBytes: (done: number) => void): Promise<LetorPart> {
+  const parser = new LetorParser(job.path, job.lines, job.options, job.groupFile);
+  parser.line = job.firstLine;
+  await parseRange(job.path, parser, job.start, job.end, job.chunkBytes, onBytes);
+  return parser.part();
+}
+
+/**
+ * Runs `parseLetorPart` in a worker thread. Resolves to null when the worker cannot start (e.g. a
+ * test runner that cannot load TypeScript in workers) or its part fails to parse: the caller then
+ * parses those lines itself, so errors come out exactly as in a single-threaded read.
+ */
+function parseInWorker(job: LetorPartJob, onBytes: (done: number) => void): Promise<LetorPart | null> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(pathJoin(__dirname, `letorWorker${extname(__filename)}`), { workerData: job });
+    } catch {
+      resolve(null);
+      return;
+    }
+    let settled = false;
+    const finish = (part: LetorPart | null) => {
+      if (settled) return;
+      settled = true;
+      resolve(part);
+      void worker.terminate();
+    };
+    worker.on('message', (m: { done?: number; part?: LetorPart; error?: string }) => {
+      if (m.done !== undefined) onBytes(m.done);
+      else finish(m.part ?? null);
+    });
+    worker.on('error', () => finish(null));
+    worker.on('exit', () => finish(null));
+  });
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -552,48 +741,32 @@ export async function readLetor(path: string, options: LetorReadOptions = {}): P
     throw new DataError(path, null, `nFeatures must be a non-negative integer, got ${options.nFeatures}`);
   }
   const chunkBytes = Math.max(16, options.chunkBytes ?? READ_CHUNK);
-  const { lines, bytes } = await countLines(path, chunkBytes);
+  const { lines, bytes, splitByte, linesBefore } = await countLines(path, chunkBytes);
   const queryFile = options.queryFile ?? ((await exists(`${path}.query`)) ? `${path}.query` : undefined);
   const parser = new LetorParser(path, lines, options, queryFile);
 
-  const fh = await fsp.open(path, 'r');
-  try {
-    let buf = Buffer.allocUnsafe(chunkBytes);
-    let filled = 0;
-    let position = 0;
-    for (;;) {
-      if (filled === buf.length) {
-        // one line longer than the buffer: make room for it
-        const grown = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(grown, 0, 0, filled);
-        buf = grown;
-      }
-      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, position);
-      position += bytesRead;
-      filled += bytesRead;
-      if (bytesRead === 0) {
-        if (filled > 0) {
-          // the last line has no LF: add one so every line the parser sees ends with LF
-          if (filled === buf.length) {
-            const grown = Buffer.allocUnsafe(buf.length + 1);
-            buf.copy(grown, 0, 0, filled);
-            buf = grown;
-          }
-          buf[filled++] = LF;
-          parser.parseLines(buf, 0, filled);
-        }
-        break;
-      }
-      const stop = buf.lastIndexOf(LF, filled - 1) + 1;
-      if (stop > 0) {
-        parser.parseLines(buf, 0, stop);
-        buf.copy(buf, 0, stop, filled);
-        filled -= stop;
-      }
-      onProgress({ stage: 'read', done: position - filled, total: bytes });
+  const threads = options.threads ?? (bytes >= PARALLEL_MIN_BYTES && availableParallelism() >= 2 ? 2 : 1);
+  // Regrouping needs every row's query in one place, so it stays single-threaded.
+  const split = threads >= 2 && splitByte > 0 && !options.groupNonContiguous ? splitByte : bytes;
+  let doneHere = 0;
+  let doneThere = 0;
+  const report = () => onProgress({ stage: 'read', done: doneHere + doneThere, total: bytes });
+  const { zeroBased, nFeatures: declared, nonFinite } = options;
+  const workerOptions = { zeroBased, nFeatures: declared, nonFinite, queryFile: options.queryFile };
+  const second =
+    split < bytes
+      ? parseInWorker(
+          { path, start: split, end: bytes, firstLine: linesBefore + 1, lines: lines - linesBefore, options: workerOptions, groupFile: queryFile, chunkBytes },
+          (done) => ((doneThere = done), report()),
+        )
+      : null;
+  await parseRange(path, parser, 0, split, chunkBytes, (done) => ((doneHere = done), report()));
+  if (second) {
+    const part = await second;
+    if (!(part && parser.appendPart(part))) {
+      doneThere = 0;
+      await parseRange(path, parser, split, bytes, chunkBytes, (done) => ((doneHere = split + done), report()));
     }
-  } finally {
-    await fh.close();
   }
   onProgress({ stage: 'read', done: bytes, total: bytes });
 

@@ -9,7 +9,7 @@
  *
  * Every bad request gets a 400 whose `message` names the field; the service never answers 500 to bad input.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchemaValidationError } from 'fastify';
 import { Ranker, type CandidateDocument, type RerankOptions } from './ranker';
 import { RequestError } from './tradeoff';
 
@@ -63,23 +63,22 @@ export function createServer(initial: Ranker, options: ServerOptions = {}): { ap
   let current = initial;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
-    // Keep numbers as numbers: no coercion of "1" into 1, so a wrong type is reported, not guessed.
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // Keep numbers as numbers (no coercion of "1" into 1) and reject unknown fields instead of silently
+    // dropping them, so a wrong type or a misspelt `wieghts` is reported, not guessed.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  const badRequest = (reply: FastifyReply, field: string, detail: string) =>
+    reply.code(400).send({ error: 'Bad Request', field, message: `${field}: ${detail}` });
+
   app.setErrorHandler((err: FastifyError, _req, reply) => {
-    if (err instanceof RequestError) return reply.code(400).send({ error: 'Bad Request', field: err.field, message: err.message });
-    if (err.validation) {
-      const v = err.validation[0];
-      const field = `body${v.instancePath.replace(/\//g, '.')}`;
-      return reply.code(400).send({ error: 'Bad Request', field, message: `${field} ${v.message ?? 'is invalid'}` });
+    if (err instanceof RequestError) return badRequest(reply, err.field, err.detail);
+    if (err.validation && err.validation.length > 0) {
+      const { field, detail } = describeValidation(err.validation[0]);
+      return badRequest(reply, field, detail);
     }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(400).send({ error: 'Bad Request', field: 'body', message: `body: larger than the limit of ${app.initialConfig.bodyLimit} bytes` });
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(400).send({ error: 'Bad Request', field: 'body', message: `body: ${err.message}` });
-    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return badRequest(reply, 'body', `larger than the limit of ${app.initialConfig.bodyLimit} bytes`);
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return badRequest(reply, 'body', err.message);
     app.log.error(err);
     return reply.code(500).send({ error: 'Internal Server Error', message: err.message });
   });
@@ -114,16 +113,40 @@ export function createServer(initial: Ranker, options: ServerOptions = {}): { ap
     return { scores: Array.from(await ranker.score(ranker.denseFeatures(documents), tradeOff)) };
   });
 
+  // The new model is loaded (and warmed up) completely before one assignment swaps it in; a request
+  // holds the ranker it started with, so requests in flight finish on the old model. A failed load
+  // leaves the old model serving.
   const reload = async () => {
     if (!options.loadRanker) throw new Error('this server was started without a model directory to reload from');
     current = await options.loadRanker();
   };
 
   app.post('/reload', async (_req, reply) => {
-    if (!options.loadRanker) return reply.code(400).send({ error: 'Bad Request', message: 'reload is not available: no model directory' });
-    await reload();
-    return { status: 'reloaded' };
+    if (!options.loadRanker) return badRequest(reply, 'reload', 'not available: the server was started without a model directory');
+    try {
+      await reload();
+    } catch (err) {
+      return reply.code(500).send({ error: 'Reload Failed', message: `still serving the previous model: ${err instanceof Error ? err.message : String(err)}` });
+    }
+    const m = current.model;
+    return { status: 'reloaded', objectives: m.objectives, featureCount: m.rawFeatureCount, engine: current.engineName };
   });
 
   return { app, reload, ranker: () => current };
+}
+
+/**
+ * A schema violation as `{field, detail}`, the field in the request's own terms: JSON pointer
+ * `/documents/0/features/5` → `documents[0].features[5]`; a missing or unknown property is named itself.
+ */
+function describeValidation(v: FastifySchemaValidationError): { field: string; detail: string } {
+  const parts = v.instancePath.split('/').slice(1);
+  const base = parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+  const join = (name: string) => (base ? `${base}.${name}` : name);
+  const params = v.params as Record<string, unknown>;
+  if (v.keyword === 'required' && typeof params.missingProperty === 'string') return { field: join(params.missingProperty), detail: 'is required' };
+  if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    return { field: join(params.additionalProperty), detail: 'unknown field' };
+  }
+  return { field: base || 'body', detail: v.message ?? 'is invalid' };
 }

@@ -6,6 +6,7 @@
  *     const ranked = await r.rerank(docs, { weights: { freshness: 0.3, clicks: 0.7 } });
  */
 import type { Engine, RankerParameters } from '../engine/engine';
+import type { EngineRequest } from '../engine/select';
 import type { RankerSpec } from '../model/spec';
 import { RequestError, resolveBeta, resolveFactor, resolveWeights, type WeightsInput } from './tradeoff';
 
@@ -44,6 +45,13 @@ export interface RerankOptions extends TradeOff {
   topK?: number;
 }
 
+export interface RankerLoadOptions {
+  /** Engine to create (default `auto`: ONNX on CPU when it loads, else tfjs). */
+  engine?: EngineRequest;
+  /** Use this engine instead of creating one (tests, or several models sharing one engine). */
+  engineInstance?: Engine;
+}
+
 export interface RankedDocument {
   id: string | number;
   score: number;
@@ -61,11 +69,22 @@ export class Ranker {
    * Loads a model directory written by the trainer (checksum and format version verified) and picks
    * the fastest inference engine available (`auto`: ONNX on CPU, else tfjs).
    */
-  static async load(dir: string, options: { engine?: 'auto' | 'onnx' | 'tfjs' } = {}): Promise<Ranker> {
+  static async load(dir: string, options: RankerLoadOptions = {}): Promise<Ranker> {
     const { loadServingModel } = await import('./loadServingModel');
     const { createEngine } = await import('../engine/select');
-    const [model, engine] = await Promise.all([loadServingModel(dir), createEngine(options.engine ?? 'auto')]);
-    return new Ranker(model, engine);
+    const [model, engine] = await Promise.all([loadServingModel(dir), options.engineInstance ?? createEngine(options.engine ?? 'auto')]);
+    const ranker = new Ranker(model, engine);
+    await ranker.warmUp();
+    return ranker;
+  }
+
+  /**
+   * Scores one all-zero document once, so that engine start-up work (the ONNX engine compiles its
+   * inference session on first use) happens at load time, not in the first request — and a reload
+   * swaps in a model that is ready.
+   */
+  async warmUp(): Promise<void> {
+    await this.score(new Float32Array(this.model.rawFeatureCount));
   }
 
   /** Name of the engine scoring requests. */
@@ -79,24 +98,27 @@ export class Ranker {
    */
   async score(rawFeatures: Float32Array, tradeOff: TradeOff = {}): Promise<Float32Array> {
     const m = this.model;
-    if (rawFeatures.length % m.rawFeatureCount !== 0) {
-      throw new RequestError('features', `expected a multiple of ${m.rawFeatureCount} values, got ${rawFeatures.length}`);
+    const nRaw = m.rawFeatureCount;
+    if (rawFeatures.length === 0 || rawFeatures.length % nRaw !== 0) {
+      throw new RequestError('features', `expected a positive multiple of ${nRaw} values (documents × raw features), got ${rawFeatures.length}`);
     }
-    const n = rawFeatures.length / m.rawFeatureCount;
+    // Trade-off first: a bad weight is reported before any work is done.
+    const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
+    const beta = resolveBeta(tradeOff.beta, m.objectives);
+    const c = resolveFactor(tradeOff.c);
+    const n = rawFeatures.length / nRaw;
     const cols = m.inputFeatures;
     const input = new Float32Array(n * cols.length);
     for (let d = 0; d < n; d++) {
-      const src = d * m.rawFeatureCount;
+      const src = d * nRaw;
       const dst = d * cols.length;
-      for (let f = 0; f < cols.length; f++) input[dst + f] = rawFeatures[src + cols[f]];
+      for (let f = 0; f < cols.length; f++) {
+        const v = rawFeatures[src + cols[f]];
+        if (!Number.isFinite(v)) throw new RequestError(`features[${d}][${cols[f]}]`, `expected a finite number, got ${v}`);
+        input[dst + f] = v;
+      }
     }
-    return this.engine.score(m.spec, m.params, {
-      features: input,
-      queryOffsets: Int32Array.of(0, n),
-      weights: resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights),
-      beta: resolveBeta(tradeOff.beta, m.objectives),
-      c: resolveFactor(tradeOff.c),
-    });
+    return this.engine.score(m.spec, m.params, { features: input, queryOffsets: Int32Array.of(0, n), weights, beta, c });
   }
 
   /** Re-ranks candidates best first (ties keep the given order), optionally cut to `topK`. */

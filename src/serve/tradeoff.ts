@@ -19,10 +19,20 @@ export type WeightsInput = number[] | Record<string, number>;
 
 /**
  * The weight vector on the simplex for `objectives` (auxiliary names, model order).
- * Names not given count 0; unknown names, negative or non-finite values and an all-zero vector are errors.
- * `undefined` gives `defaults` (the model's stored default).
+ * Given values v (by position, or by name with names not given counting 0), `w_j = v_j / Σ_k v_k`.
+ * Unknown names, negative or non-finite values, a wrong length and an all-zero vector are errors.
+ * `undefined` gives `defaults` (the model's stored default). A model without auxiliary objectives
+ * (`objectives` empty) takes no weights and gets an empty vector.
+ *
+ *     resolveWeights({ clicks: 3 }, ['freshness', 'clicks'], [0.5, 0.5])  // → [0, 1]
  */
 export function resolveWeights(input: WeightsInput | undefined, objectives: string[], defaults: ArrayLike<number>, field = 'weights'): Float32Array {
+  if (objectives.length === 0) {
+    // An unconditioned ranker: there is no trade-off to choose.
+    const given = input === undefined ? 0 : Array.isArray(input) ? input.length : isRecord(input) ? Object.keys(input).length : 1;
+    if (given > 0) throw new RequestError(field, 'this model has no auxiliary objectives, so it takes no weights');
+    return new Float32Array(0);
+  }
   const w = new Float64Array(objectives.length);
   if (input === undefined) {
     for (let j = 0; j < w.length; j++) w[j] = defaults[j];
@@ -31,7 +41,7 @@ export function resolveWeights(input: WeightsInput | undefined, objectives: stri
       throw new RequestError(field, `expected ${objectives.length} weights (${objectives.join(', ')}), got ${input.length}`);
     }
     input.forEach((v, j) => (w[j] = checkWeight(v, `${field}[${j}]`)));
-  } else if (typeof input === 'object' && input !== null) {
+  } else if (isRecord(input)) {
     for (const [name, v] of Object.entries(input)) {
       const j = objectives.indexOf(name);
       if (j < 0) throw new RequestError(`${field}.${name}`, `unknown objective; the model's objectives are ${objectives.join(', ')}`);
@@ -44,6 +54,10 @@ export function resolveWeights(input: WeightsInput | undefined, objectives: stri
   for (let j = 0; j < w.length; j++) sum += w[j];
   if (!(sum > 0)) throw new RequestError(field, 'weights must not all be zero');
   return Float32Array.from(w, (v) => v / sum);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function checkWeight(v: unknown, field: string): number {
@@ -63,12 +77,14 @@ export function resolveBeta(input: WeightsInput | undefined, objectives: string[
   if (Array.isArray(input)) {
     if (input.length !== objectives.length) throw new RequestError(field, `expected ${objectives.length} values, got ${input.length}`);
     input.forEach((v, j) => set(j, v, `${field}[${j}]`));
-  } else {
+  } else if (isRecord(input)) {
     for (const [name, v] of Object.entries(input)) {
       const j = objectives.indexOf(name);
       if (j < 0) throw new RequestError(`${field}.${name}`, `unknown objective; the model's objectives are ${objectives.join(', ')}`);
       set(j, v, `${field}.${name}`);
     }
+  } else {
+    throw new RequestError(field, 'expected an array of numbers or an object {objective: temperature}');
   }
   return beta;
 }

@@ -1,8 +1,9 @@
 /**
- * The hand-written gradient of `dense` against tfjs's stock autodiff of matMul + add, and against
- * central finite differences of a float64 reference of L = Σ tanh(x·W + b) ⊙ R.
+ * The hand-written gradients of `dense` and `batchMatMul` against tfjs's stock autodiff, and `dense`'s
+ * against central finite differences of a float64 reference of L = Σ tanh(x·W + b) ⊙ R.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMul } from '../../src/engine/tfjs/batchMatMul';
 import { dense } from '../../src/engine/tfjs/dense';
 import { selectBackend } from '../../src/engine/tfjs/backend';
 import { Rng } from '../../src/util/rng';
@@ -77,4 +78,17 @@ test('no live tensors are left after a gradient computation', () => {
   const before = tf.memory().numTensors;
   tfGrads(dense);
   expect(tf.memory().numTensors).toBe(before);
+});
+
+test('batchMatMul: value and gradients equal the stock batched matMul ones', () => {
+  const [a, bm, rr] = [[3, 4, 5], [3, 5, 2], [3, 4, 2]].map((shape) => tf.tensor(rand(shape[0] * shape[1] * shape[2]), shape));
+  const run = (op: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) =>
+    tf.tidy(() => {
+      const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.tanh(op(x, y)), rr));
+      return [f(a, bm), ...tf.grads(f)([a, bm])].map((t) => Array.from(t.dataSync()));
+    });
+  const mine = run(batchMatMul);
+  const stockRes = run((x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D));
+  for (let k = 0; k < 3; k++) for (let i = 0; i < mine[k].length; i++) expect(Math.abs(mine[k][i] - stockRes[k][i])).toBeLessThan(1e-5);
+  tf.dispose([a, bm, rr]);
 });

@@ -45,6 +45,9 @@ export const TFJS_ENGINE_DEFAULTS: Required<TfjsEngineOptions> = { backend: 'aut
 
 export async function createTfjsEngine(options: TfjsEngineOptions = {}): Promise<Engine> {
   const opts = { ...TFJS_ENGINE_DEFAULTS, ...options };
+  if (!Number.isInteger(opts.scoreBatchSlots) || opts.scoreBatchSlots < 1) {
+    throw new ConfigError([{ path: 'scoreBatchSlots', value: opts.scoreBatchSlots, expected: 'a positive integer' }], 'tfjs engine options');
+  }
   const selected = await selectBackend(opts.backend);
   const activate = async () => {
     if (tf.getBackend() !== selected.tfBackend) await switchTo(selected.tfBackend);
@@ -95,7 +98,9 @@ async function scoreRanker(spec: RankerSpec, params: RankerParameters, input: Sc
   const tensors: RankerTensors = { base: toTensors(params.base), cos: spec.cos && params.cos ? toTensors(params.cos) : undefined };
   try {
     for (const queries of planBuckets(offsets, maxSlots)) {
-      const n = Math.max(...queries.map((q) => offsets[q + 1] - offsets[q]));
+      // buckets are sorted by length: the last query is the longest
+      const last = queries[queries.length - 1];
+      const n = offsets[last + 1] - offsets[last];
       const b = queries.length;
       const feats = new Float32Array(b * n * f);
       const mask = new Float32Array(b * n);
