@@ -8,6 +8,7 @@ const BENCHMARKS: Record<string, string> = {
   train: './train',
   infer: './infer',
   serve: './serve',
+  trainTfjs: './trainTfjs',
 };
 
 async function main(argv: string[]): Promise<void> {

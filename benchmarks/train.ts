@@ -10,7 +10,7 @@
  * - `cos-transformer`: a 2-layer transformer net (d 64, 4 heads, ff 128) augmenting a frozen 2-layer transformer s0
  *   (d 128, ff 256), 131 features, m = 5, LiPO sparse targets.
  * Printed per engine: steps/s, ≈GFLOP/s (forward of s0 + 3 × forward of the net), ratio to PyTorch, first losses.
- * PyTorch runs with OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE and the same thread count (setup:
+ * PyTorch runs with OPENBLAS_CORETYPE=SkylakeX (Haswell on CPUs without AVX-512) OMP_WAIT_POLICY=PASSIVE and the same thread count (setup:
  * `apt-get install -y python3-torch libopenblas0`; the interpreter is `$COSRANK_PYTHON`, else /usr/bin/python3).
  */
 import { execFileSync } from 'node:child_process';
@@ -123,6 +123,16 @@ export async function loadEngines(threads: number): Promise<{ engines: Engine[];
 const b64 = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 const encodeParams = (p: Parameters) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, { shape: t.shape, data: b64(t.data) }]));
 
+/**
+ * OpenBLAS kernel choice: SkylakeX (as requested for this benchmark) only where the CPU has AVX-512 —
+ * elsewhere that kernel dies with SIGILL — else Haswell (AVX2); `$OPENBLAS_CORETYPE` wins when set.
+ */
+function openblasCore(): string {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  const info = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  return info.includes('avx512f') ? 'SkylakeX' : 'Haswell';
+}
+
 /** Runs the PyTorch peer on a manifest; null (with the reason printed) when torch is missing. */
 export function runTorch(task: 'train' | 'infer', manifest: object, threads: number): Record<string, { rate: number; losses?: number[] }> | null {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-bench-'));
@@ -132,7 +142,7 @@ export function runTorch(task: 'train' | 'infer', manifest: object, threads: num
     // Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide
     const python = process.env.COSRANK_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
     const out = execFileSync(python, [path.join(__dirname, 'peers', 'torch_bench.py'), file], {
-      env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX', OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) },
+      env: { ...process.env, OPENBLAS_CORETYPE: openblasCore(), OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 26,

@@ -26,3 +26,7 @@ export { renderSvg, renderPng, svgToPng } from './eval/render';
 export { buildReport, writeReport, type ReportInput } from './eval/report';
 export { readScores, formatScores } from './eval/scoresFile';
 export { readTrainingLog, type TrainingLogEntry } from './eval/trainingLog';
+export { createEngine } from './engine/select';
+export { createTfjsEngine, type TfjsEngineOptions } from './engine/tfjs/engine';
+export { selectBackend, type BackendRequest } from './engine/tfjs/backend';
+export { listNetLoss, listMleLoss, lipoLoss, cosinePenalty, cosDpoLoss } from './train/losses';

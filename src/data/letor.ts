@@ -674,6 +674,16 @@ export async function parseLetorPart(job: LetorPartJob, onBytes: (done: number) 
 }
 
 /**
+ * Code that starts letorWorker in a thread: the compiled `.js` as is; from TypeScript sources (tsx,
+ * jest) through tsx's require hook, which worker threads do not inherit.
+ */
+function workerEntry(): string {
+  const file = pathJoin(__dirname, `letorWorker${extname(__filename)}`);
+  const hook = extname(__filename) === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();` : '';
+  return `${hook} require(${JSON.stringify(file)});`;
+}
+
+/**
  * Runs `parseLetorPart` in a worker thread. Resolves to null when the worker cannot start (e.g. a
  * test runner that cannot load TypeScript in workers) or its part fails to parse: the caller then
  * parses those lines itself, so errors come out exactly as in a single-threaded read.
@@ -682,7 +692,7 @@ function parseInWorker(job: LetorPartJob, onBytes: (done: number) => void): Prom
   return new Promise((resolve) => {
     let worker: Worker;
     try {
-      worker = new Worker(pathJoin(__dirname, `letorWorker${extname(__filename)}`), { workerData: job });
+      worker = new Worker(workerEntry(), { eval: true, workerData: job });
     } catch {
       resolve(null);
       return;

@@ -1,6 +1,7 @@
 /**
  * The ONNX engine (DESIGN.md §5): rankers compiled to ONNX graphs by our own builder and run on
- * onnxruntime-node (CPU, graph optimisation level 'all', `threads` intra-op threads, default 2).
+ * onnxruntime-node (CPU, graph optimisation level 'all', `threads` intra-op threads, default 2, idle
+ * threads sleeping rather than spinning unless `spin`).
  *
  * - `score`: one inference graph per (spec, parameters object) — parameters baked in as initializers,
  *   cached in a WeakMap keyed by the `RankerParameters` object (pass a new object after changing
@@ -31,6 +32,11 @@ export interface OnnxEngineOptions {
   cuda?: boolean;
   /** Maximum document slots (rows, or B·N for lists) per scoring run (default 65536). */
   maxSlots?: number;
+  /**
+   * Let idle intra-op threads spin (default false: they sleep, like OMP_WAIT_POLICY=PASSIVE — measured
+   * faster on this shared 2-core machine; spinning may win on an idle dedicated one).
+   */
+  spin?: boolean;
 }
 
 type Session = ort.InferenceSession;
@@ -73,6 +79,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: options.spin === true ? '1' : '0' } } },
   };
   let cudaFailed = false;
   const open = async (bytes: Uint8Array): Promise<Session> => {

@@ -1,0 +1,77 @@
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/io';
+import { generateSynthetic } from '../../src/data/generate';
+import { writeDataset } from '../../src/data/read';
+import { loadModel } from '../../src/model/modelFile';
+import { readTrainingLog } from '../../src/eval/trainingLog';
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+describe('cosrank train-base / train', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'cosrank-cli-'));
+    const gen = (queries: number, seed: number) => generateSynthetic({ queries, seed, nFeatures: 16, meanListLength: 12, maxListLength: 30 });
+    await writeDataset(gen(40, 1), path.join(dir, 'train.arrow'));
+    await writeDataset(gen(20, 2), path.join(dir, 'valid.arrow'));
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        objectives: [
+          { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs' } },
+          { name: 'freshness', source: { label: 'freshness' }, grading: { kind: 'asIs' } },
+          { name: 'clicks', source: { label: 'clicks' }, grading: { kind: 'quantile', buckets: 3 } },
+        ],
+        model: { hidden: [8] },
+        base: { maxSteps: 10, listsPerBatch: 8, validateEvery: 5 },
+        cos: { maxSteps: 10, listsPerBatch: 8, validateEvery: 5, net: { hidden: [8] }, sweepDivisions: 2 },
+      }),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains a base model, then a W-COS model on top, writing model, manifest and log', async () => {
+    const common = ['--config', path.join(dir, 'config.json'), '--train', path.join(dir, 'train.arrow'), '--validation', path.join(dir, 'valid.arrow'), '--backend', 'cpu', '--engine', 'tfjs', '--quiet'];
+    const io1 = capture();
+    expect(await main(['train-base', ...common, '--out', path.join(dir, 'base'), '--json', '--set', 'base.maxSteps=12'], io1)).toBe(0);
+    const baseFigures = JSON.parse(io1.out);
+    expect(baseFigures.steps).toBe(12);
+    expect(baseFigures['relevance NDCG@10']).toBeGreaterThan(0);
+    const baseModel = await loadModel(path.join(dir, 'base'));
+    expect(baseModel.objectives.map((o) => o.name)).toEqual(['relevance', 'freshness', 'clicks']);
+    expect(baseModel.objectives[2].cutPoints?.length).toBeGreaterThan(0);
+    expect(baseModel.inputFeatures).toHaveLength(16);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'base', 'run.json'), 'utf8'));
+    expect(manifest.seed).toBe(1);
+    expect(manifest.data.train.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.engine.name).toBe('tfjs-cpu');
+    expect(manifest.packages['@tensorflow/tfjs']).toMatch(/^4\./);
+    expect((await readTrainingLog(path.join(dir, 'base', 'training-log.jsonl'))).map((e) => e.step)).toEqual([0, 5, 10, 12]);
+
+    const io2 = capture();
+    expect(await main(['train', ...common, '--base', path.join(dir, 'base'), '--out', path.join(dir, 'cos'), '--steps', '6'], io2)).toBe(0);
+    expect(io2.out).toContain('hypervolume');
+    expect(io2.out).toMatch(/\(0\.50, 0\.50\)/);
+    const cos = await loadModel(path.join(dir, 'cos'));
+    expect(cos.spec.cos?.net.conditioning.weights).toBe(2);
+    expect(cos.defaultWeights).toEqual([0.5, 0.5]);
+    expect(cos.metrics['base.validation.relevance NDCG@10']).toBe(baseFigures['relevance NDCG@10']);
+    expect(cos.params.base).toEqual(baseModel.params.base);
+  });
+
+  it('reports config problems with their paths and exit code 1, usage problems with 2', async () => {
+    const io = capture();
+    const args = ['train-base', '--train', path.join(dir, 'train.arrow'), '--validation', path.join(dir, 'valid.arrow'), '--out', path.join(dir, 'x')];
+    expect(await main([...args, '--set', 'base.lr=1', '--set', 'seed=-2'], io)).toBe(1);
+    expect(io.err).toMatch(/base\.lr/);
+    expect(io.err).toMatch(/seed: got -2/);
+    expect(existsSync(path.join(dir, 'x'))).toBe(false);
+    expect(await main(['train', ...args.slice(1)], capture())).toBe(2);
+  });
+});
