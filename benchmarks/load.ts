@@ -3,12 +3,13 @@
  *
  * Makes (or reuses) an MSLR-shaped LETOR file of at least `--mb` MB under `.bench/` (136 features,
  * about 120 documents per query), times `readLetor` on it (best of 2; the first run also warms the page
- * cache), measures the peak RSS of a fresh process reading it against the float32 size of its feature
+ * cache) with one thread and with two (the default for large files; the better one is compared), measures the peak RSS of a fresh process reading it against the float32 size of its feature
  * matrix, and times the peers (scikit-learn `load_svmlight_file(query_id=True)`, `xgboost.DMatrix`
  * libsvm parser) through `benchmarks/peers/load_peers.py`, printing MB/s and cosrank/peer ratios.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLetor, writeLetor } from '../src/data/letor';
 import type { RankingDataset } from '../src/data/dataset';
@@ -110,17 +111,21 @@ export async function run(args: string[]): Promise<void> {
   const sizeMb = size / 1e6;
   console.log(`file: ${file} (${sizeMb.toFixed(1)} MB)`);
 
-  let best = Infinity;
-  let shape = '';
-  for (let k = 0; k < 2; k++) {
-    const t0 = process.hrtime.bigint();
-    const ds = await readLetor(file);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    best = Math.min(best, seconds);
-    shape = `${ds.queryIds.length} queries, ${ds.queryOffsets[ds.queryOffsets.length - 1]} rows, ${ds.nFeatures} features`;
+  console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.availableParallelism()} cores (other work on the machine slows every reader alike)`);
+  let ours = 0;
+  for (const threads of [1, 2]) {
+    let best = Infinity;
+    let shape = '';
+    for (let k = 0; k < 2; k++) {
+      const t0 = process.hrtime.bigint();
+      const ds = await readLetor(file, { threads });
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      best = Math.min(best, seconds);
+      shape = `${ds.queryIds.length} queries, ${ds.queryOffsets[ds.queryOffsets.length - 1]} rows, ${ds.nFeatures} features, ${String(ds.metadata?.threads)} thread(s) used`;
+    }
+    ours = Math.max(ours, sizeMb / best);
+    console.log(`cosrank readLetor (threads: ${threads}): ${best.toFixed(2)} s, ${(sizeMb / best).toFixed(0)} MB/s (${shape})`);
   }
-  const ours = sizeMb / best;
-  console.log(`cosrank readLetor: ${best.toFixed(2)} s, ${ours.toFixed(0)} MB/s (${shape})`);
 
   const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--rss-child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const rssLine = child.stdout.trim().split('\n').pop() ?? '';

@@ -771,9 +771,12 @@ export async function readLetor(path: string, options: LetorReadOptions = {}): P
         )
       : null;
   await parseRange(path, parser, 0, split, chunkBytes, (done) => ((doneHere = done), report()));
+  let threadsUsed = 1;
   if (second) {
     const part = await second;
-    if (!(part && parser.appendPart(part))) {
+    if (part && parser.appendPart(part)) {
+      threadsUsed = 2;
+    } else {
       doneThere = 0;
       await parseRange(path, parser, split, bytes, chunkBytes, (done) => ((doneHere = split + done), report()));
     }
@@ -830,7 +833,7 @@ export async function readLetor(path: string, options: LetorReadOptions = {}): P
     labelNames: [options.labelName ?? 'relevance'],
     labels: [labels],
     ...(docIds ? { docIds } : {}),
-    metadata: { source: path, format: 'letor', ...(queryFile && !parser.hasQid ? { queryFile } : {}) },
+    metadata: { source: path, format: 'letor', threads: threadsUsed, ...(queryFile && !parser.hasQid ? { queryFile } : {}) },
   };
   validateDataset(ds);
   return ds;

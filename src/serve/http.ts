@@ -83,6 +83,18 @@ export function createServer(initial: Ranker, options: ServerOptions = {}): { ap
     return reply.code(500).send({ error: 'Internal Server Error', message: err.message });
   });
 
+  // Graceful close: `app.close()` stops accepting connections, closes idle keep-alive ones and waits for
+  // requests in flight. Their connections would then idle until the keep-alive timeout (~72 s) before
+  // close completes, so a response sent while closing tells the client to close its connection.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/model', async () => {

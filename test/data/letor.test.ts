@@ -228,6 +228,45 @@ test('lines across read chunks, lines longer than a chunk, and a slowly growing 
   expect(ds.docIds?.[8]).toBeNull();
 });
 
+describe('readLetor with a worker thread parsing the second half', () => {
+  /** Lines of `queries` queries × 5 docs, 4 features; `edit` may change line k (0-based). */
+  function lines(queries: number, edit: (k: number, line: string) => string = (_k, l) => l): string {
+    const out: string[] = [];
+    for (let k = 0; k < queries * 5; k++) out.push(edit(k, `${k % 3} qid:q${Math.floor(k / 5)} 1:${k} 2:${k / 8} 4:-${k}.25 # docid = d${k}`));
+    return out.join('\n') + '\n';
+  }
+
+  test('gives the same dataset as one thread, including the query that spans the seam', async () => {
+    // 41 queries × 5 rows: the middle byte falls inside a query, which must be merged, not split
+    const p = file(lines(41));
+    const one = await readLetor(p, { threads: 1, chunkBytes: 512 });
+    const two = await readLetor(p, { threads: 2, chunkBytes: 512 });
+    expect(two.metadata?.threads).toBe(2);
+    expect(two.features).toEqual(one.features);
+    expect(two.labels).toEqual(one.labels);
+    expect(two.queryIds).toEqual(one.queryIds);
+    expect(two.queryOffsets).toEqual(one.queryOffsets);
+    expect(two.docIds).toEqual(one.docIds);
+    expect(one.queryIds.length).toBe(41);
+  });
+
+  test('a problem in the second half is reported exactly as by one thread', async () => {
+    const bad = file(lines(40, (k, l) => (k === 170 ? l.replace('2:', '0:') : l)));
+    await dataError(bad, { threads: 2 }, 171, /index 0 in a 1-based file/);
+    const reused = file(lines(40, (k, l) => (k >= 180 ? l.replace(/qid:q\d+/, 'qid:q3') : l)));
+    await dataError(reused, { threads: 2 }, 181, /qid q3 .*line 20 .*line 181/);
+  });
+
+  test('a second half wider than the first falls back to one thread and reads it right', async () => {
+    const p = file(lines(40, (k, l) => (k === 190 ? l.replace(' #', ' 9:1 #') : l)));
+    const ds = await readLetor(p, { threads: 2 });
+    expect(ds.metadata?.threads).toBe(1);
+    expect(ds.nFeatures).toBe(9);
+    expect(ds.features[190 * 9 + 8]).toBe(1);
+    expect(ds.features[190 * 9]).toBe(190);
+  });
+});
+
 describe('formatFloat32 and writeLetor', () => {
   test('formatFloat32 prints the shortest text that reads back to the same float32', () => {
     expect(formatFloat32(Math.fround(0.1))).toBe('0.1');

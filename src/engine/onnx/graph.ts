@@ -149,8 +149,7 @@ export class Graph {
 
   /** Marks a value as a graph output under the given name. */
   output(v: Value, name: string): void {
-    const out = this.names.has(name) ? null : name;
-    if (out === null) throw new Error(`internal error: output name ${name} already used`);
+    if (this.names.has(name)) throw new Error(`internal error: output name ${name} already used`);
     this.names.add(name);
     const o: Value = { name, shape: v.shape, dtype: v.dtype };
     this.nodes.push({ op: 'Identity', inputs: [v], outputs: [o], attrs: {} });

@@ -1,0 +1,205 @@
+/** @jest-environment ./test/engine/onnxEnvironment.js */
+/**
+ * The HTTP service, started for real on a loopback port and driven with real requests (fetch):
+ * results equal the runtime API exactly, every bad request is a 400 naming its field, the server
+ * survives 1,000 mixed bad requests, reload swaps models without failing concurrent requests, and
+ * close lets an in-flight request finish.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Engine } from '../../src/engine/engine';
+import { createEngine } from '../../src/engine/select';
+import { saveModel } from '../../src/model/modelFile';
+import { createServer } from '../../src/serve/http';
+import { Ranker } from '../../src/serve/ranker';
+import { denseDocs, fixtureModel, randomDocuments, RAW_FEATURES } from './fixture';
+
+const MAX_DOCS = 50;
+const BODY_LIMIT = 64 * 1024;
+
+let root: string;
+let dir: string;
+let engine: Engine;
+let server: ReturnType<typeof createServer>;
+let url: string;
+
+async function listen(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'cosrank-http-'));
+  dir = path.join(root, 'model');
+  await saveModel(dir, fixtureModel(3));
+  engine = await createEngine('auto');
+  const load = () => Ranker.load(dir, { engineInstance: engine });
+  server = createServer(await load(), { maxDocuments: MAX_DOCS, bodyLimit: BODY_LIMIT, loadRanker: load });
+  url = await listen(server.app);
+});
+afterAll(async () => {
+  await server.app.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function post(route: string, body: unknown, raw = false, contentType = 'application/json'): Promise<Reply> {
+  const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': contentType }, body: raw ? (body as string) : JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const docs = denseDocs(randomDocuments(30, 9));
+
+describe('valid requests', () => {
+  it('POST /rerank returns exactly what ranker.rerank returns', async () => {
+    for (const options of [{}, { weights: { clicks: 0.7, freshness: 0.3 } }, { weights: [1, 0], c: 3, topK: 7 }]) {
+      const res = await post('/rerank', { documents: docs, ...options });
+      expect(res.status).toBe(200);
+      expect(res.body.results).toEqual(await server.ranker().rerank(docs, options));
+      expect(res.body.engine).toBe('onnx');
+    }
+  });
+
+  it('POST /score returns the scores in the given order', async () => {
+    const res = await post('/score', { documents: docs, weights: [0.2, 0.8] });
+    expect(res.status).toBe(200);
+    const r = server.ranker();
+    expect(res.body.scores).toEqual(Array.from(await r.score(r.denseFeatures(docs), { weights: [0.2, 0.8] })));
+  });
+
+  it('GET /healthz and GET /model', async () => {
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const model = (await (await fetch(`${url}/model`)).json()) as Record<string, unknown>;
+    expect(model).toMatchObject({
+      mainObjective: 'relevance',
+      objectives: ['freshness', 'clicks'],
+      featureCount: RAW_FEATURES,
+      inputFeatures: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      defaultWeights: [0.25, 0.75],
+      conditioned: true,
+      formatVersion: 1,
+      maxDocuments: MAX_DOCS,
+    });
+  });
+});
+
+const features = docs[0].features;
+/** Each bad request, the field its 400 must name, and how it is sent. */
+const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: string; contentType?: string }[] = [
+  { what: 'wrong feature count', body: { documents: [docs[0], { id: 'x', features: features.slice(2) }] }, field: 'documents[1].features' },
+  { what: 'NaN as a string', body: { documents: [{ id: 'x', features: [...features.slice(0, 3), 'NaN', ...features.slice(4)] }] }, field: 'documents[0].features[3]' },
+  { what: 'NaN literal (not JSON)', body: `{"documents": [{"id": 1, "features": [${features.slice(1).join(',')}, NaN]}]}`, raw: true, field: 'body' },
+  { what: 'non-number in a sparse map', body: { documents: [{ id: 'x', features: { '3': null } }] }, field: 'documents[0].features' },
+  { what: 'sparse index out of range', body: { documents: [{ id: 'x', features: { '13': 1 } }] }, field: 'documents[0].features.13' },
+  { what: 'unknown objective', body: { documents: docs, weights: { popularity: 1 } }, field: 'weights.popularity' },
+  { what: 'negative weight', body: { documents: docs, weights: [-0.5, 1.5] }, field: 'weights[0]' },
+  { what: 'negative weight by name', body: { documents: docs, weights: { clicks: -1 } }, field: 'weights.clicks' },
+  { what: 'all-zero weights', body: { documents: docs, weights: [0, 0] }, field: 'weights' },
+  { what: 'wrong number of weights', body: { documents: docs, weights: [1, 2, 3] }, field: 'weights' },
+  { what: 'empty list', body: { documents: [] }, field: 'documents' },
+  { what: 'over-limit list length', body: { documents: Array.from({ length: MAX_DOCS + 1 }, (_, i) => ({ id: i, features })) }, field: 'documents' },
+  { what: 'over-limit body size', body: { documents: docs.slice(0, 1), padding: 'x'.repeat(BODY_LIMIT) }, field: 'body' },
+  { what: 'malformed JSON', body: '{"documents": [', raw: true, field: 'body' },
+  { what: 'empty body', body: '', raw: true, field: 'body' },
+  { what: 'missing documents', body: { weights: [1, 0] }, field: 'documents' },
+  { what: 'topK as a string', body: { documents: docs, topK: '3' }, field: 'topK' },
+  { what: 'topK fractional', body: { documents: docs, topK: 2.5 }, field: 'topK' },
+  { what: 'topK zero', body: { documents: docs, topK: 0 }, field: 'topK' },
+  { what: 'c negative', body: { documents: docs, c: -1 }, field: 'c' },
+  { what: 'beta zero', body: { documents: docs, beta: { clicks: 0 } }, field: 'beta.clicks' },
+  { what: 'misspelt field', body: { documents: docs, wieghts: [1, 0] }, field: 'wieghts' },
+  { what: 'document without id', body: { documents: [{ features }] }, field: 'documents[0].id' },
+  { what: 'features of the wrong type', body: { documents: [{ id: 1, features: 'dense' }] }, field: 'documents[0].features' },
+  { what: 'body not an object', body: [1, 2], field: 'body' },
+  { what: 'not JSON at all', body: 'documents=1', raw: true, contentType: 'text/plain', field: 'body' },
+  { what: 'topK on /score', body: { documents: docs, topK: 3 }, route: '/score', field: 'topK' },
+  { what: 'NaN on /score', body: { documents: [{ id: 1, features: [...features.slice(1), 'NaN'] }] }, route: '/score', field: 'documents[0].features[11]' },
+];
+
+describe('bad requests: 400 with a message naming the field', () => {
+  it.each(BAD)('$what → 400 naming $field', async ({ body, field, raw, route, contentType }) => {
+    const res = await post(route ?? '/rerank', body, raw, contentType);
+    expect(res.status).toBe(400);
+    expect(res.body.field).toBe(field);
+    expect(String(res.body.message).startsWith(`${field}: `)).toBe(true);
+  });
+
+  it('after 1,000 requests with mixed bad input the server still answers /healthz and re-ranks', async () => {
+    const statuses = new Map<number, number>();
+    const total = 1000;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        // every 10th request is valid; the rest cycle through the bad ones
+        const res = i % 10 === 0 ? await post('/rerank', { documents: docs.slice(0, 5) }) : await post(BAD[i % BAD.length].route ?? '/rerank', BAD[i % BAD.length].body, BAD[i % BAD.length].raw, BAD[i % BAD.length].contentType);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 100, 400: 900 });
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect((await post('/rerank', { documents: docs })).status).toBe(200);
+  });
+});
+
+describe('reload and shutdown', () => {
+  it('reload swaps the model atomically while concurrent requests keep succeeding', async () => {
+    const before = (await post('/score', { documents: docs })).body.scores;
+    await saveModel(dir, fixtureModel(4)); // different weights, same directory (atomic rename)
+    let stop = false;
+    const statuses: number[] = [];
+    const traffic = Array.from({ length: 4 }, async () => {
+      while (!stop) statuses.push((await post('/rerank', { documents: docs, weights: { clicks: 1 } })).status);
+    });
+    const reloaded = await post('/reload', {});
+    stop = true;
+    await Promise.all(traffic);
+    expect(reloaded.status).toBe(200);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    const after = (await post('/score', { documents: docs })).body.scores as number[];
+    expect(after).not.toEqual(before);
+    const fresh = await Ranker.load(dir, { engineInstance: engine });
+    expect(after).toEqual(Array.from(await fresh.score(fresh.denseFeatures(docs))));
+  });
+
+  it('a failed reload keeps serving the previous model', async () => {
+    const d = path.join(root, 'gone');
+    const s = createServer(server.ranker(), { loadRanker: () => Ranker.load(d, { engineInstance: engine }) });
+    const u = await listen(s.app);
+    try {
+      const res = await fetch(`${u}/reload`, { method: 'POST' });
+      expect(res.status).toBe(500);
+      expect(((await res.json()) as { message: string }).message).toMatch(/^still serving the previous model: .*model\.json/);
+      const ok = await fetch(`${u}/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: docs }) });
+      expect(ok.status).toBe(200);
+    } finally {
+      await s.app.close();
+    }
+  });
+
+  it('close lets an in-flight request finish, then refuses new connections', async () => {
+    const slowEngine: Engine = { ...engine, score: async (...args) => { await new Promise((r) => setTimeout(r, 300)); return engine.score(...args); } };
+    const slow = new Ranker(server.ranker().model, slowEngine);
+    const s = createServer(slow);
+    const u = await listen(s.app);
+    const inFlight = fetch(`${u}/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: docs }) });
+    await new Promise((r) => setTimeout(r, 100)); // the request is now inside the engine
+    const t0 = Date.now();
+    await s.app.close();
+    expect(Date.now() - t0).toBeGreaterThan(100); // close waited for the request
+    const res = await inFlight;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { results: unknown[] }).results).toEqual(await server.ranker().rerank(docs));
+    await expect(fetch(`${u}/healthz`)).rejects.toThrow();
+  });
+});
