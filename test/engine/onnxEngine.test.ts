@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/onnxEnvironment.js */
 /**
  * The ONNX engine: scores against the float64 reference, padded = ragged, augmentation at zero output
  * weights = s0, the c and T-COS mixing closed forms, export, train sessions, and agreement with the

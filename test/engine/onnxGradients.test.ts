@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/onnxEnvironment.js */
 /**
  * The ONNX training graphs against an independent float64 reference (onnxReference.ts):
  * loss values, gradients (reverse-mode rules) against central finite differences of the reference,

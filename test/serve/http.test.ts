@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/onnxEnvironment.js */
 /**
  * The HTTP service, started for real on a loopback port and driven with real requests (fetch):
  * results equal the runtime API exactly, every bad request is a 400 naming its field, the server

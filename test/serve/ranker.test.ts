@@ -1,4 +1,3 @@
-/** @jest-environment ./test/engine/onnxEnvironment.js */
 /**
  * The runtime API on a small real model saved to disk: loading (checksum, version, consistency),
  * dropFromInput honoured against the engine called directly, dense = sparse, weights by name and

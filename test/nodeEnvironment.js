@@ -1,5 +1,5 @@
 /**
- * Jest environment for the ONNX tests: onnxruntime-node creates output typed arrays in Node's main
+ * Jest environment for every test: onnxruntime-node creates output typed arrays in Node's main
  * realm, while onnxruntime-common checks them with `instanceof` against the test realm's constructors.
  * Sharing the main realm's typed-array constructors makes both agree.
  */
