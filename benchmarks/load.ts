@@ -57,7 +57,7 @@ async function writeMslrShaped(file: string, queries: number, seed: number): Pro
       }
       text += line + '\n';
     }
-    if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
 }
@@ -92,10 +92,10 @@ async function benchFile(mb: number): Promise<string> {
  * progress event (each 8 MiB chunk) and after the read; getrusage's maxRSS is not used because a
  * spawned child starts with its parent's high-water mark.
  */
-async function rssChild(file: string): Promise<void> {
+async function rssChild(file: string, threads: number): Promise<void> {
   const before = process.memoryUsage.rss();
   let peak = before;
-  const ds = await readLetor(file, { onProgress: () => (peak = Math.max(peak, process.memoryUsage.rss())) });
+  const ds = await readLetor(file, { threads, onProgress: () => (peak = Math.max(peak, process.memoryUsage.rss())) });
   peak = Math.max(peak, process.memoryUsage.rss());
   process.stdout.write(
     JSON.stringify({ rssBefore: before, peakRss: peak, featureBytes: ds.features.length * 4, rows: ds.queryOffsets[ds.queryOffsets.length - 1] }) + '\n',
@@ -127,17 +127,19 @@ export async function run(args: string[]): Promise<void> {
     console.log(`cosrank readLetor (threads: ${threads}): ${best.toFixed(2)} s, ${(sizeMb / best).toFixed(0)} MB/s (${shape})`);
   }
 
-  const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--rss-child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  const rssLine = child.stdout.trim().split('\n').pop() ?? '';
-  if (child.status === 0 && rssLine.startsWith('{')) {
-    const r = JSON.parse(rssLine) as { rssBefore: number; peakRss: number; featureBytes: number };
-    const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    console.log(
-      `memory: peak RSS ${mib(r.peakRss)} (process before reading ${mib(r.rssBefore)}); float32 feature matrix ${mib(r.featureBytes)}; ` +
-        `peak / matrix = ${(r.peakRss / r.featureBytes).toFixed(2)}, growth while reading / matrix = ${((r.peakRss - r.rssBefore) / r.featureBytes).toFixed(2)}`,
-    );
-  } else {
-    console.log(`memory: child process failed: ${child.stderr.slice(0, 500)}`);
+  for (const threads of [1, 2]) {
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--rss-child', file, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const rssLine = child.stdout.trim().split('\n').pop() ?? '';
+    if (child.status === 0 && rssLine.startsWith('{')) {
+      const r = JSON.parse(rssLine) as { rssBefore: number; peakRss: number; featureBytes: number };
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+      console.log(
+        `memory (threads: ${threads}): peak RSS ${mib(r.peakRss)} (process before reading ${mib(r.rssBefore)}); float32 feature matrix ${mib(r.featureBytes)}; ` +
+          `peak / matrix = ${(r.peakRss / r.featureBytes).toFixed(2)}, growth while reading / matrix = ${((r.peakRss - r.rssBefore) / r.featureBytes).toFixed(2)}`,
+      );
+    } else {
+      console.log(`memory (threads: ${threads}): child process failed: ${child.stderr.slice(0, 500)}`);
+    }
   }
 
   if (args.includes('--no-peers')) return;
@@ -160,7 +162,7 @@ export async function run(args: string[]): Promise<void> {
 
 if (require.main === module) {
   const i = process.argv.indexOf('--rss-child');
-  const job = i >= 0 ? rssChild(process.argv[i + 1]) : run(process.argv.slice(2));
+  const job = i >= 0 ? rssChild(process.argv[i + 1], Number(process.argv[i + 2])) : run(process.argv.slice(2));
   job.catch((err: unknown) => {
     console.error(err instanceof Error ? err.stack : err);
     process.exitCode = 1;

@@ -622,15 +622,21 @@ export interface GenerateSummary {
   listLength: { min: number; mean: number; max: number };
 }
 
-/** Documents per record batch (whole queries; a batch exceeds it only by the last query's length). */
-const STREAM_BATCH_DOCS = 1 << 16;
+/** Default documents per record batch (whole queries; a batch exceeds it only when one query is longer). */
+export const STREAM_BATCH_DOCUMENTS = 1 << 16;
 
 /**
  * Generates straight to an Arrow IPC file in the canonical layout (see `src/data/arrow.ts`), one
- * record batch per ~65k documents of whole queries, so memory stays bounded for any size. Written to
+ * record batch per `batchDocuments` (default 65,536) documents of whole queries, so memory stays bounded
+ * for any size. The rows equal `generateSynthetic(options)` whatever the batch size. Written to
  * `path.tmp` then renamed. Progress: stage `generate`, done/total in documents.
  */
-export async function generateToArrow(options: GeneratorOptions, path: string, onProgress: ProgressCallback = noProgress): Promise<GenerateSummary> {
+export async function generateToArrow(
+  options: GeneratorOptions,
+  path: string,
+  onProgress: ProgressCallback = noProgress,
+  batchDocuments = STREAM_BATCH_DOCUMENTS,
+): Promise<GenerateSummary> {
   const plan = planSynthetic(options);
   const cr = compileRoles(plan.roles, plan.options.noise);
   const rng = new Rng(plan.docSeed);
@@ -645,7 +651,7 @@ export async function generateToArrow(options: GeneratorOptions, path: string, o
     for (let q0 = 0; q0 < plan.options.queries; ) {
       let q1 = q0;
       let n = 0;
-      while (q1 < plan.options.queries && (n === 0 || n + plan.lengths[q1] <= STREAM_BATCH_DOCS)) n += plan.lengths[q1++];
+      while (q1 < plan.options.queries && (n === 0 || n + plan.lengths[q1] <= batchDocuments)) n += plan.lengths[q1++];
       const features = new Float32Array(n * nF);
       const labels = plan.labelNames.map(() => new Float32Array(n));
       fillQueries(plan, cr, rng, q0, q1, { features, labels }, histograms);

@@ -16,11 +16,10 @@
  *
  * Memory: a first pass counts lines (a native newline search), so the float32 matrix is allocated once
  * at `lines × width`. Its pages are only touched as rows are written, so the peak is about the size
- * of the final matrix, plus labels and doc ids.
+ * of the final matrix, plus labels and doc ids (with `threads: 2`, plus the worker's half).
  */
 import { promises as fsp, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { availableParallelism } from 'node:os';
 import { extname, join as pathJoin } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../util/errors';
@@ -45,8 +44,9 @@ export interface LetorReadOptions {
   /** Bytes read at a time (default 8 MiB; a longer line grows the buffer). Tests shrink it to cross chunk edges. */
   chunkBytes?: number;
   /**
-   * 2 (default for files of 32 MB or more on a machine with 2+ cores): a worker thread parses the
-   * second half of the file while this thread parses the first; 1: this thread reads everything.
+   * 1 (default): this thread reads everything; the peak memory is about 1.1× the float32 matrix.
+   * 2: a worker thread parses the second half of the file while this thread parses the first (its half is copied in at the end, so the peak is about 1.5× the matrix). Measured on
+   * a loaded 2-core machine it was no faster; it can be on idle cores.
    */
   threads?: number;
 }
@@ -94,7 +94,6 @@ export interface LetorWriteOptions {
 }
 
 const READ_CHUNK = 8 << 20;
-const PARALLEL_MIN_BYTES = 32e6;
 const LF = 10;
 const CR = 13;
 const SP = 32;
@@ -109,7 +108,6 @@ const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const TWO53 = 2 ** 53;
 const NUMBER_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_FINITE_TEXT = /^([+-]?)(nan|inf|infinity)$/i;
-const QID = Buffer.from('qid:');
 const DOCID = Buffer.from('docid');
 
 /** Whether byte c ends a token: space, tab, CR, LF or the start of a comment. */
@@ -755,9 +753,8 @@ export async function readLetor(path: string, options: LetorReadOptions = {}): P
   const queryFile = options.queryFile ?? ((await exists(`${path}.query`)) ? `${path}.query` : undefined);
   const parser = new LetorParser(path, lines, options, queryFile);
 
-  const threads = options.threads ?? (bytes >= PARALLEL_MIN_BYTES && availableParallelism() >= 2 ? 2 : 1);
   // Regrouping needs every row's query in one place, so it stays single-threaded.
-  const split = threads >= 2 && splitByte > 0 && !options.groupNonContiguous ? splitByte : bytes;
+  const split = (options.threads ?? 1) >= 2 && splitByte > 0 && !options.groupNonContiguous ? splitByte : bytes;
   let doneHere = 0;
   let doneThere = 0;
   const report = () => onProgress({ stage: 'read', done: doneHere + doneThere, total: bytes });

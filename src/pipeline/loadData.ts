@@ -142,7 +142,8 @@ async function rawSplits(config: RunConfig, onProgress: ProgressCallback): Promi
   if (d.train !== null && d.validation !== null) {
     const train = await readFiles(d.train, config, onProgress);
     const validation = await readFiles(d.validation, config, onProgress);
-    const testIsValidation = d.test === null;
+    // the same files for validation and test (LETOR folds without a held-out part) are read once
+    const testIsValidation = d.test === null || d.test.join('\u0000') === d.validation.join('\u0000');
     const test = testIsValidation ? validation : await readFiles(d.test as string[], config, onProgress);
     const [a, b, c] = alignFeatures([train, validation, test], [d.train.join(' + '), d.validation.join(' + '), (d.test ?? d.validation).join(' + ')]);
     const names = (fs: string[] | null) => (fs ?? []).map((f) => path.basename(f)).join(' + ');

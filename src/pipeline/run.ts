@@ -104,7 +104,8 @@ export function planRun(config: RunConfig): RunPlan {
   const split = `split by query ${d.split.ratios.join('/')} (seed ${splitSeed})`;
   let data: string;
   if (d.train !== null) {
-    const test = d.test === null ? `${filesText(d.validation ?? [])} (no test files given: the validation split doubles as test)` : filesText(d.test);
+    const sameAsValidation = d.test === null || d.test.join('\u0000') === (d.validation ?? []).join('\u0000');
+    const test = sameAsValidation ? `${filesText(d.validation ?? [])} (the validation files: the validation split doubles as test)` : filesText(d.test ?? []);
     data = `read train ${filesText(d.train)}; validation ${filesText(d.validation ?? [])}; test ${test}`;
   } else if (d.file !== null) {
     data = `read ${filesText(d.file)}, ${split}`;
@@ -211,11 +212,10 @@ function trainConfigOf(config: RunConfig): TrainConfig {
 
 const SHORT = 16;
 
-function describeStage(label: string, stage: CacheStage, key: string, reused: boolean, record: StageRecord, verb: string): string {
+/** What happened to a stage, without its label: `reusing cache base-3f2a… (trained in 12.3 s at …)`. */
+function describeStage(stage: CacheStage, key: string, reused: boolean, record: StageRecord, verb: string): string {
   const id = `${stage}-${key.slice(0, SHORT)}`;
-  return reused
-    ? `${label}: reusing cache ${id} (${verb} in ${record.seconds.toFixed(1)} s at ${record.createdAt})`
-    : `${label}: ${verb} in ${record.seconds.toFixed(1)} s, cached as ${id}`;
+  return reused ? `reusing cache ${id} (${verb} in ${record.seconds.toFixed(1)} s at ${record.createdAt})` : `${verb} in ${record.seconds.toFixed(1)} s, cached as ${id}`;
 }
 
 function objectiveDefinition(o: ResolvedObjective, featureNames: string[]): string {
@@ -279,9 +279,9 @@ async function cachedTraining(
     record = { stage, key, createdAt: new Date().toISOString(), seconds: r.seconds, details: r.details };
     await writeStageRecord(dir, record);
   }
-  const message = describeStage(label, stage, key, reused, record, 'trained');
-  onProgress({ stage, done: 1, total: 1, message });
-  return { model, record, outcome: { stage, key, dir, reused, seconds: record.seconds, createdAt: record.createdAt, message } };
+  const text = describeStage(stage, key, reused, record, 'trained');
+  onProgress({ stage: label, done: 1, total: 1, message: text });
+  return { model, record, outcome: { stage, key, dir, reused, seconds: record.seconds, createdAt: record.createdAt, message: `${label}: ${text}` } };
 }
 
 /**
@@ -302,8 +302,9 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   // data
   const dataStage = await prepareData(config, cacheRoot, onProgress);
   const data = dataStage.data;
-  const dataMessage = describeStage('data', 'data', dataStage.key, dataStage.reused, dataStage.record, 'prepared');
-  onProgress({ stage: 'data', done: 1, total: 1, message: dataMessage });
+  const dataText = describeStage('data', dataStage.key, dataStage.reused, dataStage.record, 'prepared');
+  onProgress({ stage: 'data', done: 1, total: 1, message: dataText });
+  const dataMessage = `data: ${dataText}`;
   const m = data.objectives.length - 1;
   if (m < 1) {
     throw new ConfigError([{ path: 'objectives', value: data.objectives.map((o) => o.name), expected: 'a main objective and at least one auxiliary objective' }], 'run');
@@ -425,6 +426,7 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
       ...stages.map((st) => st.message),
       `COS model: best validation at step ${cosDetails.bestStep} of ${cosDetails.steps}${cosDetails.stoppedEarly ? ' (stopped early)' : ''}; training time and parameters in the summary are the COS network's (s0 is listed separately).`,
       `engine: ${engine.name} (${engine.description})`,
+      ...(s.c !== 1 ? [`the sweep scores with the post-training temperature factor c = ${s.c} (s_c = (1 − 1/c)·s0 + (1/c)·s)`] : []),
       ...(data.testIsValidation ? ['the config gives no test files: the sweep is on the validation split, which also drove early stopping'] : []),
     ],
   };

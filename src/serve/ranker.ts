@@ -6,8 +6,9 @@
  *     const ranked = await r.rerank(docs, { weights: { freshness: 0.3, clicks: 0.7 } });
  */
 import type { Engine, RankerParameters } from '../engine/engine';
-import type { EngineRequest } from '../engine/select';
+import { createEngine, type EngineRequest } from '../engine/select';
 import type { RankerSpec } from '../model/spec';
+import { loadServingModel } from './loadServingModel';
 import { RequestError, resolveBeta, resolveFactor, resolveWeights, type WeightsInput } from './tradeoff';
 
 /** What the runtime needs of a trained model. */
@@ -70,8 +71,6 @@ export class Ranker {
    * the fastest inference engine available (`auto`: ONNX on CPU, else tfjs).
    */
   static async load(dir: string, options: RankerLoadOptions = {}): Promise<Ranker> {
-    const { loadServingModel } = await import('./loadServingModel');
-    const { createEngine } = await import('../engine/select');
     const [model, engine] = await Promise.all([loadServingModel(dir), options.engineInstance ?? createEngine(options.engine ?? 'auto')]);
     const ranker = new Ranker(model, engine);
     await ranker.warmUp();

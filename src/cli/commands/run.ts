@@ -85,7 +85,10 @@ export function formatOutcome(o: RunOutcome): string {
   const rows = t.rows.map((r, i) => [String(i), ...r.weights.map((w) => w.toFixed(2)), ...r.ndcg.slice(1).map(fixed), fixed(r.ndcg[0]), onFront.has(i) ? '*' : '']);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((s, c) => (c === cells.length - 1 ? s : s.padStart(widths[c]))).join('  ').trimEnd();
-  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  const rel = (p: string) => {
+    const r = path.relative(process.cwd(), p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
   return [
     ...o.stages.map((s) => s.message),
     '',
