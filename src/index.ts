@@ -30,3 +30,22 @@ export { createEngine } from './engine/select';
 export { createTfjsEngine, type TfjsEngineOptions } from './engine/tfjs/engine';
 export { selectBackend, type BackendRequest } from './engine/tfjs/backend';
 export { listNetLoss, listMleLoss, lipoLoss, cosinePenalty, cosDpoLoss } from './train/losses';
+export { makeBatch, makeBatches, BatchStream, type BatchingOptions } from './train/batching';
+export {
+  DEFAULTS as TRAIN_DEFAULTS,
+  parseTrainConfig,
+  applyOverrides,
+  configReference,
+  configHash,
+  type TrainConfig,
+  type NetConfig,
+  type StageConfig,
+  type BaseConfig,
+  type CosConfig,
+} from './train/config';
+export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from './train/baseTraining';
+export { trainCos, trainDpoLs, evaluateCos, type BaseModel, type CosTrainResult, type DpoLsResult } from './train/cosTraining';
+export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
+export { datasetHash, packageVersions } from './train/manifest';
+export { readDatasets, concatDatasets, prepareDatasets } from './train/data';
+export { saveModel, loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from './model/modelFile';

@@ -308,7 +308,7 @@ function textRole(i: number, nAux: number): FeatureRole {
   const [name, kind, a, b, c0, rel] = TEXT_TYPES[type];
   const loadings: [number, number][] = rel > 0 ? [[0, rel * STREAM_RELEVANCE[stream]]] : [];
   const secondary = STREAM_CHANNEL[stream];
-  if (secondary && rel >= 0.3) loadings.push(secondary);
+  if (secondary && rel >= 0.3 && secondary[0] <= nAux) loadings.push(secondary);
   for (let k = 4; k <= nAux; k++) {
     if (EXTRA_CHANNEL_TYPES.includes(type) && stream === (k - 4) % 5) loadings.push([k, 0.8]);
   }

@@ -226,6 +226,7 @@ function sourceFeatures(def: ObjectiveDef, ds: RankingDataset): number[] {
   if ('label' in s) return [];
   const out = new Set<number>();
   for (const sym of expressionSymbols(s.expression).symbols) {
+    if (ds.labelNames.includes(sym)) continue; // a label column shadows a feature of the same name, as in compileSource
     const idx = featureIndexOf(sym, ds);
     if (idx !== null) out.add(idx + 1);
   }

@@ -349,8 +349,10 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   if (reference.length !== m) throw new ConfigError([{ path: 'sweep.reference', value: s.reference, expected: `${m} numbers, one per auxiliary objective` }], 'run');
   const points = weightGrid(m, { divisions: sweepDivisions(m, s.divisions) });
   const cosModel = cos.model;
+  // T-COS scores at the configured temperatures (all ones when none are given), as its validation did
+  const beta = config.cos.mode === 'tcos' && config.cos.beta ? Float32Array.from(config.cos.beta) : undefined;
   const table = await sweep(
-    (features, queryOffsets, weights) => engine.score(cosModel.spec, cosModel.params, { features, queryOffsets, weights, c: s.c }),
+    (features, queryOffsets, weights) => engine.score(cosModel.spec, cosModel.params, { features, queryOffsets, weights, beta, c: s.c }),
     data.test,
     points,
     { ...metricOptions, onProgress },

@@ -2,6 +2,7 @@
  * The HTTP service (fastify): re-rank with the trade-off chosen per request.
  *
  *   POST /rerank   {documents: [{id, features}], weights?, beta?, c?, topK?} → {results: [{id, score, rank}], engine}
+ *                  features: dense array, sparse {"index": value} (LETOR numbering) or base64 float32 LE
  *   POST /score    {documents, weights?, beta?, c?} → {scores: number[]} in the given order
  *   GET  /healthz  → {status: "ok"}
  *   GET  /model    → objectives, feature count, defaults, version
@@ -41,7 +42,7 @@ function requestSchema(maxDocuments: number, withTopK: boolean) {
           additionalProperties: false,
           properties: {
             id: { anyOf: [{ type: 'string' }, { type: 'number' }] },
-            features: { anyOf: [{ type: 'array', items: { type: 'number' } }, numberMap] },
+            features: { anyOf: [{ type: 'array', items: { type: 'number' } }, numberMap, { type: 'string' }] },
           },
         },
       },

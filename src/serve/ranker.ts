@@ -29,10 +29,16 @@ export interface ServingModel {
   info?: Record<string, unknown>;
 }
 
-/** A candidate document: an id and its raw features, dense (array) or sparse ({"134": 5}, LETOR numbering). */
+/**
+ * A candidate document: an id and its raw features, given as
+ * - a dense array of all `rawFeatureCount` values,
+ * - a sparse map `{"134": 5}` (LETOR numbering, 1-based; missing = 0), or
+ * - a base64 string of the dense values as little-endian float32 (`rawFeatureCount × 4` bytes): the
+ *   compact form for large candidate lists, about 3× cheaper to parse than JSON numbers.
+ */
 export interface CandidateDocument {
   id: string | number;
-  features: number[] | Record<string, number>;
+  features: number[] | Record<string, number> | string;
 }
 
 export interface TradeOff {
@@ -144,6 +150,13 @@ export class Ranker {
       if (Array.isArray(f)) {
         if (f.length !== nF) throw new RequestError(where, `expected ${nF} features, got ${f.length}`);
         for (let i = 0; i < nF; i++) out[d * nF + i] = finite(f[i], `${where}[${i}]`);
+      } else if (typeof f === 'string') {
+        const bytes = nF * 4;
+        if (f.length !== 4 * Math.ceil(bytes / 3) || !BASE64.test(f)) {
+          throw new RequestError(where, `expected ${nF} float32 values as base64 (${4 * Math.ceil(bytes / 3)} characters), got ${f.length} characters`);
+        }
+        const buf = Buffer.from(f, 'base64');
+        for (let i = 0; i < nF; i++) out[d * nF + i] = finite(buf.readFloatLE(4 * i), `${where}[${i}]`);
       } else if (f !== null && typeof f === 'object') {
         for (const [key, v] of Object.entries(f)) {
           const index = Number(key);
@@ -159,6 +172,8 @@ export class Ranker {
     return out;
   }
 }
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function finite(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(field, `expected a finite number, got ${JSON.stringify(v)}`);

@@ -144,6 +144,15 @@ describe('generateSynthetic', () => {
     expect(pearson(dataset.labels[4], quality)).toBeGreaterThan(0.5);
   });
 
+  it('takes any number of auxiliary objectives (channels without an objective become noise)', () => {
+    for (const objectives of [[], [{ name: 'x', correlation: 0.1 }], ['a', 'b', 'c', 'd', 'e'].map((name, k) => ({ name, correlation: 0.1 * k - 0.2 }))]) {
+      const g = generateSynthetic({ queries: 4, seed: 2, nFeatures: 140, objectives });
+      validateDataset(g);
+      expect(g.labelNames).toEqual(['relevance', ...objectives.map((o) => o.name)]);
+      expect(g.features.every(Number.isFinite)).toBe(true);
+    }
+  });
+
   it('rejects bad options all at once', () => {
     try {
       generateSynthetic({ queries: 0, seed: 1, noise: -1, objectives: [{ name: 'relevance', correlation: 1.5 }] });

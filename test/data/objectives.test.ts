@@ -2,6 +2,13 @@ import { applyObjectives, gradeValue, objectiveInputMapping, parseObjectives, qu
 import { presetObjectives, PRESET_NAMES } from '../../src/data/presets';
 import { defaultFeatureNames, validateDataset, type RankingDataset } from '../../src/data/dataset';
 import { ConfigError, DataError } from '../../src/util/errors';
+import { readLetor } from '../../src/data/letor';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const DATA = path.resolve(__dirname, '../../../shared/data');
+const withData = fs.existsSync(path.join(DATA, 'MQ2008/S1.txt')) ? describe : describe.skip;
+if (!fs.existsSync(path.join(DATA, 'MQ2008/S1.txt'))) console.log(`skipping the MQ2008 preset test: ${DATA} is absent`);
 
 /** Two queries (4 + 6 docs), 4 features: f1 = doc index, f2 = 10 − index, f3 = index², f4 = 1. */
 function tiny(): RankingDataset {
@@ -187,5 +194,23 @@ describe('presets', () => {
     expect(dataset.nFeatures).toBe(131);
     expect(dataset.metadata?.inputFeatures).toEqual(Array.from({ length: 131 }, (_, i) => i + 1));
     expect(objectives.slice(1).map((o) => o.droppedFeatures[0])).toEqual([134, 135, 136, 132, 133]);
+  });
+});
+
+withData('letor4 preset on MQ2008 (fit on S1, frozen on S4)', () => {
+  it('buckets the training split evenly and reuses the cuts', async () => {
+    const train = await readLetor(path.join(DATA, 'MQ2008/S1.txt'));
+    const vali = await readLetor(path.join(DATA, 'MQ2008/S4.txt'));
+    const fit = applyObjectives(train, presetObjectives('letor4'));
+    const v = applyObjectives(vali, presetObjectives('letor4'), { resolved: fit.objectives });
+    expect(fit.dataset.nFeatures).toBe(44);
+    expect(v.dataset.metadata?.inputFeatures).toEqual([...Array.from({ length: 40 }, (_, i) => i + 1), 42, 43, 45, 46]);
+    // shallowUrl = −f44 in 5 quantile buckets: each grade holds 20% ± ties on the training split
+    const n = fit.dataset.labels[2].length;
+    for (let g = 0; g < 5; g++) expect(Math.abs(fit.dataset.labels[2].filter((z) => z === g).length / n - 0.2)).toBeLessThan(0.02);
+    // fewer slashes → higher grade; validation graded with the training cuts
+    const f44 = (d: number) => vali.features[d * vali.nFeatures + 43];
+    for (let d = 0; d < 200; d++) expect(v.dataset.labels[2][d]).toBe(quantileGrade(-f44(d), fit.objectives[2].cutPoints ?? []));
+    expect(v.objectives[2].cutPoints).toEqual(fit.objectives[2].cutPoints);
   });
 });

@@ -64,6 +64,9 @@ describe('valid requests', () => {
       expect(res.body.results).toEqual(await server.ranker().rerank(docs, options));
       expect(res.body.engine).toBe('onnx');
     }
+    // the compact base64 float32 form gives the same answer
+    const b64 = docs.map(({ id, features }) => ({ id, features: Buffer.from(Float32Array.from(features).buffer).toString('base64') }));
+    expect((await post('/rerank', { documents: b64 })).body.results).toEqual(await server.ranker().rerank(docs));
   });
 
   it('POST /score returns the scores in the given order', async () => {
@@ -96,6 +99,7 @@ const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: 
   { what: 'NaN as a string', body: { documents: [{ id: 'x', features: [...features.slice(0, 3), 'NaN', ...features.slice(4)] }] }, field: 'documents[0].features[3]' },
   { what: 'NaN literal (not JSON)', body: `{"documents": [{"id": 1, "features": [${features.slice(1).join(',')}, NaN]}]}`, raw: true, field: 'body' },
   { what: 'non-number in a sparse map', body: { documents: [{ id: 'x', features: { '3': null } }] }, field: 'documents[0].features' },
+  { what: 'base64 features of the wrong length', body: { documents: [{ id: 'x', features: Buffer.from(Float32Array.from(features.slice(1)).buffer).toString('base64') }] }, field: 'documents[0].features' },
   { what: 'sparse index out of range', body: { documents: [{ id: 'x', features: { '13': 1 } }] }, field: 'documents[0].features.13' },
   { what: 'unknown objective', body: { documents: docs, weights: { popularity: 1 } }, field: 'weights.popularity' },
   { what: 'negative weight', body: { documents: docs, weights: [-0.5, 1.5] }, field: 'weights[0]' },

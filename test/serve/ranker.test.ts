@@ -117,7 +117,7 @@ describe('scoring', () => {
     for (let d = 0; d < n; d++) expect(far[d]).toBeCloseTo(s0[d], 5);
   });
 
-  it('dense and sparse documents give identical scores (sparse: LETOR numbering, missing = 0)', async () => {
+  it('dense, sparse and base64 documents give identical scores (sparse: LETOR numbering, missing = 0)', async () => {
     const withZeros = raw.slice();
     for (let i = 0; i < withZeros.length; i += 3) withZeros[i] = 0;
     const dense = Array.from({ length: n }, (_, d) => ({ id: d, features: Array.from(withZeros.subarray(d * RAW_FEATURES, (d + 1) * RAW_FEATURES)) }));
@@ -126,6 +126,8 @@ describe('scoring', () => {
       features: Object.fromEntries(features.flatMap((v, i) => (v === 0 ? [] : [[String(i + 1), v]]))),
     }));
     expect(ranker.denseFeatures(sparse)).toEqual(withZeros);
+    const b64 = dense.map(({ id, features }) => ({ id, features: Buffer.from(Float32Array.from(features).buffer).toString('base64') }));
+    expect(ranker.denseFeatures(b64)).toEqual(withZeros);
     expect(await ranker.rerank(sparse, { weights: [0.3, 0.7] })).toEqual(await ranker.rerank(dense, { weights: [0.3, 0.7] }));
   });
 
@@ -153,6 +155,10 @@ describe('scoring', () => {
     expect(await field([{ id: 1, features: good }, { id: 2, features: [...good.slice(1), NaN] }])).toBe('documents[1].features[11]');
     expect(await field([{ id: 1, features: { '13': 1 } }])).toBe('documents[0].features.13');
     expect(await field([{ id: 1, features: { '0': 1 } }])).toBe('documents[0].features.0');
+    const f32 = (xs: number[]) => Buffer.from(Float32Array.from(xs).buffer).toString('base64');
+    expect(await field([{ id: 1, features: f32(good.slice(1)) }])).toBe('documents[0].features');
+    expect(await field([{ id: 1, features: f32(good).replace(/A/g, '*') }])).toBe('documents[0].features');
+    expect(await field([{ id: 1, features: f32([...good.slice(1), NaN]) }])).toBe('documents[0].features[11]');
     expect(await field([])).toBe('documents');
     expect(await field([{ id: 1, features: good }], { topK: 0 })).toBe('topK');
     expect(await field([{ id: 1, features: good }], { weights: { popularity: 1 } })).toBe('weights.popularity');

@@ -19,8 +19,10 @@ Serves a trained model over HTTP (JSON):
   GET  /model    → objectives, feature count, input features, default weights, format version
   POST /reload   → reloads <modelDir> and swaps the model atomically (as SIGHUP does)
 
-Documents carry the raw features: a dense array of all of them, or a sparse map {"index": value}
-with LETOR numbering (1-based, missing = 0); features that objectives drop are dropped here.
+Documents carry the raw features: a dense array of all of them, a sparse map {"index": value}
+with LETOR numbering (1-based, missing = 0), or a base64 string of all of them as little-endian
+float32 (compact: cheaper to send and parse for long lists). Features that objectives drop are
+dropped here, so clients send the raw vectors.
 weights: an array in the order of the auxiliary objectives, or by name ({"clicks": 0.7}; missing
 names 0); non-negative, normalised to sum 1; default: the model's stored default. beta: per-objective
 temperatures > 0 (T-COS models). c: post-training temperature factor > 0 (larger = closer to the base ranker).
