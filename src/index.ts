@@ -49,3 +49,14 @@ export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
 export { datasetHash, packageVersions } from './train/manifest';
 export { readDatasets, concatDatasets, prepareDatasets } from './train/data';
 export { saveModel, loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from './model/modelFile';
+export {
+  parseObjectives,
+  applyObjectives,
+  objectiveInputMapping,
+  gradeValue,
+  type ObjectiveDef,
+  type ResolvedObjective,
+} from './data/objectives';
+export { presetObjectives, PRESET_NAMES, type PresetName } from './data/presets';
+export { splitByQuery } from './data/split';
+export { generateSynthetic, generateToArrow, type GeneratorOptions } from './data/generate';

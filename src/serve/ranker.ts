@@ -140,42 +140,65 @@ export class Ranker {
     return out;
   }
 
-  /** Raw feature matrix of the candidates, validating every value (field names point into the request). */
+  /**
+   * Raw feature matrix `[docs × rawFeatureCount]` of the candidates, validating every value (field names
+   * point into the request). Hot path of a request: field names are only built for an error.
+   */
   denseFeatures(docs: CandidateDocument[], field = 'documents'): Float32Array {
     const nF = this.model.rawFeatureCount;
     const out = new Float32Array(docs.length * nF);
-    docs.forEach((doc, d) => {
-      const f = doc.features;
-      const where = `${field}[${d}].features`;
+    const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    const b64Length = 4 * Math.ceil((nF * 4) / 3);
+    for (let d = 0; d < docs.length; d++) {
+      const f = docs[d].features;
+      const where = () => `${field}[${d}].features`;
+      const row = d * nF;
       if (Array.isArray(f)) {
-        if (f.length !== nF) throw new RequestError(where, `expected ${nF} features, got ${f.length}`);
-        for (let i = 0; i < nF; i++) out[d * nF + i] = finite(f[i], `${where}[${i}]`);
-      } else if (typeof f === 'string') {
-        const bytes = nF * 4;
-        if (f.length !== 4 * Math.ceil(bytes / 3) || !BASE64.test(f)) {
-          throw new RequestError(where, `expected ${nF} float32 values as base64 (${4 * Math.ceil(bytes / 3)} characters), got ${f.length} characters`);
+        if (f.length !== nF) throw new RequestError(where(), `expected ${nF} features, got ${f.length}`);
+        for (let i = 0; i < nF; i++) {
+          const v: unknown = f[i];
+          if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
+          out[row + i] = v;
         }
-        const buf = Buffer.from(f, 'base64');
-        for (let i = 0; i < nF; i++) out[d * nF + i] = finite(buf.readFloatLE(4 * i), `${where}[${i}]`);
+      } else if (typeof f === 'string') {
+        // Decoded straight into the matrix; Node's decoder skips characters outside the alphabet, so a
+        // short write also catches a malformed string.
+        const written = f.length === b64Length ? (LITTLE_ENDIAN ? bytes.write(f, row * 4, nF * 4, 'base64') : decodeSwapped(f, out, row, nF)) : -1;
+        if (written !== nF * 4) {
+          throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${b64Length} characters), got ${f.length} characters`);
+        }
+        for (let i = 0; i < nF; i++) if (!Number.isFinite(out[row + i])) throw notFinite(`${where()}[${i}]`, out[row + i]);
       } else if (f !== null && typeof f === 'object') {
         for (const [key, v] of Object.entries(f)) {
           const index = Number(key);
           if (!Number.isInteger(index) || index < 1 || index > nF) {
-            throw new RequestError(`${where}.${key}`, `feature index must be an integer in 1..${nF} (LETOR numbering)`);
+            throw new RequestError(`${where()}.${key}`, `feature index must be an integer in 1..${nF} (LETOR numbering)`);
           }
-          out[d * nF + index - 1] = finite(v, `${where}.${key}`);
+          out[row + index - 1] = finite(v, `${where()}.${key}`);
         }
       } else {
-        throw new RequestError(where, 'expected an array of numbers or an object {index: value}');
+        throw new RequestError(where(), 'expected an array of numbers, an object {index: value} or a base64 string of float32 values');
       }
-    });
+    }
     return out;
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
+/** Base64 little-endian float32 into `out[row..row+nF)` on a big-endian machine; returns the bytes decoded. */
+function decodeSwapped(s: string, out: Float32Array, row: number, nF: number): number {
+  const buf = Buffer.from(s, 'base64');
+  if (buf.length !== nF * 4) return buf.length;
+  for (let i = 0; i < nF; i++) out[row + i] = buf.readFloatLE(4 * i);
+  return buf.length;
+}
+
+function notFinite(field: string, v: unknown): RequestError {
+  return new RequestError(field, `expected a finite number, got ${JSON.stringify(v)}`);
+}
 
 function finite(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(field, `expected a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(field, v);
   return v;
 }
