@@ -60,3 +60,23 @@ export {
 export { presetObjectives, PRESET_NAMES, type PresetName } from './data/presets';
 export { splitByQuery } from './data/split';
 export { generateSynthetic, generateToArrow, type GeneratorOptions } from './data/generate';
+export {
+  Ranker,
+  type ServingModel,
+  type CandidateDocument,
+  type TradeOff,
+  type RerankOptions,
+  type RankedDocument,
+  type RankerLoadOptions,
+} from './serve/ranker';
+export { RequestError, resolveWeights, resolveBeta, resolveFactor, type WeightsInput } from './serve/tradeoff';
+export { loadServingModel, servingModelOf } from './serve/loadServingModel';
+export { createServer, type ServerOptions } from './serve/http';
+export { exportRanker, exportInterface, type ExportReport, type ExportOptions, type GraphValue } from './serve/exportRanker';
+export { runPipeline, planRun, formatPlan } from './pipeline/run';
+export { parseRunConfig, type RunConfig } from './pipeline/runConfig';
+export { Ranker, type ServingModel, type CandidateDocument, type RerankOptions, type RankedDocument, type TradeOff } from './serve/ranker';
+export { createServer, type ServerOptions } from './serve/http';
+export { resolveWeights, resolveBeta, resolveFactor, RequestError } from './serve/tradeoff';
+export { createOnnxEngine } from './engine/onnx/engine';
+export { exportOnnx } from './engine/onnx/export';

@@ -267,12 +267,13 @@ async function cachedTraining(
   const dir = stageDir(cacheRoot, stage, key);
   const modelDir = path.join(dir, 'model');
   let record = await readStageRecord(dir, key);
-  let model: SavedModel;
-  const reused = record !== null;
-  if (record) {
-    model = await loadModel(modelDir);
-  } else {
-    await resetStageDir(dir);
+  // a record whose model no longer loads (deleted, corrupted) counts as a miss: the stage is rebuilt
+  let model: SavedModel | null = record ? await loadModel(modelDir).catch(() => null) : null;
+  const reused = record !== null && model !== null;
+  if (!record || !model) {
+    // without a record the folder may hold checkpoints of an interrupted run (resumed by the trainer): keep it
+    if (record) await resetStageDir(dir);
+    else await mkdir(dir, { recursive: true });
     const r = await train(dir);
     model = r.model;
     await saveModel(modelDir, model);
