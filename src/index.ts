@@ -75,8 +75,5 @@ export { createServer, type ServerOptions } from './serve/http';
 export { exportRanker, exportInterface, type ExportReport, type ExportOptions, type GraphValue } from './serve/exportRanker';
 export { runPipeline, planRun, formatPlan } from './pipeline/run';
 export { parseRunConfig, type RunConfig } from './pipeline/runConfig';
-export { Ranker, type ServingModel, type CandidateDocument, type RerankOptions, type RankedDocument, type TradeOff } from './serve/ranker';
-export { createServer, type ServerOptions } from './serve/http';
-export { resolveWeights, resolveBeta, resolveFactor, RequestError } from './serve/tradeoff';
 export { createOnnxEngine } from './engine/onnx/engine';
 export { exportOnnx } from './engine/onnx/export';
