@@ -1,22 +1,33 @@
 /**
- * `npm run bench -- train [--seconds S] [--threads T]`: one training step per iteration on every engine
- * that loads (onnx; tfjs via `createTfjsEngine`) and on PyTorch (`benchmarks/peers/torch_bench.py`, skipped
- * with a message when torch is missing), from the same initial weights and the same batch.
+ * `npm run bench -- train [--seconds S] [--rounds R] [--threads T] [--engines onnx,tfjs] [--only a,b] [--docs D]`:
+ * training steps/s of each engine (default: the onnx engine) beside PyTorch (`benchmarks/peers/torch_bench.py`,
+ * skipped with a message when torch is missing), from the same initial weights and the same batch, plus
+ * inference docs/s — all in one run, interleaved.
+ *
+ * The machine may be shared, so each workload is timed in R rounds (default 5) of S seconds (default 3) per
+ * engine, the engines alternating inside every round (PyTorch first in even rounds, last in odd ones) against
+ * ONE long-lived PyTorch process (`serve` mode: torch is imported and the workloads built once). Printed per
+ * engine and workload: median steps/s (docs/s for inference), ≈GFLOP/s at that rate, median process CPU
+ * milliseconds per step (user + system, all threads: the figure least distorted by other jobs), and the ratio
+ * to PyTorch as the median of the per-round ratios with their range; the load average before and after.
  *
  * Workloads (32 lists × 128 documents):
  * - `mlp141`: COS net MLP 141→256→256→1 (scratch) against a frozen reference of the same shape, ListNet on s − s0;
  * - `cos-mlp`: the project's default W-COS MLP (net [64, 64], augmentation over an s0 MLP [64, 32]), 131 features,
  *   m = 5, LiPO sparse targets;
  * - `cos-transformer`: a 2-layer transformer net (d 64, 4 heads, ff 128) augmenting a frozen 2-layer transformer s0
- *   (d 128, ff 256), 131 features, m = 5, LiPO sparse targets.
- * Printed per engine: steps/s, ≈GFLOP/s (forward of s0 + 3 × forward of the net), ratio to PyTorch, first losses.
- * PyTorch runs with OPENBLAS_CORETYPE=SkylakeX (Haswell on CPUs without AVX-512) OMP_WAIT_POLICY=PASSIVE and the same thread count (setup:
- * `apt-get install -y python3-torch libopenblas0`; the interpreter is `$COSRANK_PYTHON`, else /usr/bin/python3).
+ *   (d 128, ff 256), 131 features, m = 5, LiPO sparse targets;
+ * - `infer`: scoring D = 100,000 documents with an MLP 141→256→256→1 (`Engine.score`).
+ * GFLOP counts: training ≈ forward of s0 + 3 × forward of the net (multiply-adds × 2); inference = one forward.
+ * PyTorch runs with OPENBLAS_CORETYPE=Haswell (SkylakeX on CPUs with AVX-512), OMP_WAIT_POLICY=PASSIVE and
+ * T threads for both OpenMP and OpenBLAS (setup: `apt-get install -y python3-torch libopenblas0`; the
+ * interpreter is `$COSRANK_PYTHON`, else /usr/bin/python3).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../src/model/spec';
 import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type LossSpec, type RankerParameters } from '../src/engine/engine';
@@ -107,15 +118,18 @@ export function workloads(seed = 1): Workload[] {
   ];
 }
 
-/** Engines that load here: onnx, and tfjs when its engine module is present. */
-export async function loadEngines(threads: number): Promise<{ engines: Engine[]; notes: string[] }> {
-  const engines: Engine[] = [await createOnnxEngine({ threads })];
+/** Engines that load here: onnx, and tfjs when its engine module is present (or only those named in `which`). */
+export async function loadEngines(threads: number, which: string[] = ['onnx', 'tfjs']): Promise<{ engines: Engine[]; notes: string[] }> {
+  const engines: Engine[] = [];
   const notes: string[] = [];
-  try {
-    const mod = (await import('../src/engine/tfjs/engine')) as { createTfjsEngine(o?: object): Promise<Engine> };
-    engines.push(await mod.createTfjsEngine());
-  } catch (err) {
-    notes.push(`tfjs engine skipped: ${err instanceof Error ? err.message : String(err)}`);
+  if (which.includes('onnx')) engines.push(await createOnnxEngine({ threads }));
+  if (which.includes('tfjs')) {
+    try {
+      const mod = (await import('../src/engine/tfjs/engine')) as { createTfjsEngine(o?: object): Promise<Engine> };
+      engines.push(await mod.createTfjsEngine());
+    } catch (err) {
+      notes.push(`tfjs engine skipped: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return { engines, notes };
 }
@@ -133,16 +147,25 @@ function openblasCore(): string {
   return info.includes('avx512f') ? 'SkylakeX' : 'Haswell';
 }
 
+const PEER = path.join(__dirname, 'peers', 'torch_bench.py');
+/** Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide. */
+const pythonPath = () => process.env.COSRANK_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+const peerEnv = (threads: number): NodeJS.ProcessEnv => ({
+  ...process.env,
+  OPENBLAS_CORETYPE: openblasCore(),
+  OMP_WAIT_POLICY: 'PASSIVE',
+  OMP_NUM_THREADS: String(threads),
+  OPENBLAS_NUM_THREADS: String(threads),
+});
+
 /** Runs the PyTorch peer on a manifest; null (with the reason printed) when torch is missing. */
 export function runTorch(task: 'train' | 'infer', manifest: object, threads: number): Record<string, { rate: number; losses?: number[] }> | null {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-bench-'));
   const file = path.join(dir, 'manifest.json');
   fs.writeFileSync(file, JSON.stringify({ task, threads, ...manifest }));
   try {
-    // Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide
-    const python = process.env.COSRANK_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-    const out = execFileSync(python, [path.join(__dirname, 'peers', 'torch_bench.py'), file], {
-      env: { ...process.env, OPENBLAS_CORETYPE: openblasCore(), OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) },
+    const out = execFileSync(pythonPath(), [PEER, file], {
+      env: peerEnv(threads),
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 26,
@@ -183,47 +206,223 @@ export function workloadManifest(w: Workload): object {
   };
 }
 
-async function timeEngine(engine: Engine, w: Workload, seconds: number): Promise<{ rate: number; losses: number[] }> {
-  const session = await engine.createTrainSession({ spec: w.spec, params: w.params, target: 'cos', loss: w.loss, optimizer: DEFAULT_OPTIMIZER, seed: 1 });
-  const losses: number[] = [];
-  for (let i = 0; i < 3; i++) losses.push(await session.step(w.batch));
-  let steps = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < seconds * 1000 || steps < 3) {
-    await session.step(w.batch);
-    steps++;
-  }
-  const rate = steps / ((performance.now() - t0) / 1000);
-  session.dispose();
-  return { rate, losses };
+/** One timed stretch: calls per second, process CPU milliseconds per call, and (first time) losses / scores. */
+interface Sample {
+  rate: number;
+  cpuMs: number;
+  first?: number[];
+}
+interface PeerAnswer {
+  rate: number;
+  cpuPerCall: number;
+  losses?: number[];
+  first?: number[];
+  error?: string;
+  ready?: boolean;
 }
 
+/** A long-lived PyTorch peer (`torch_bench.py` in serve mode): one JSON request / answer per line. */
+class TorchPeer {
+  private readonly waiting: ((line: string) => void)[] = [];
+  private stderr = '';
+  private closed = false;
+
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly dir: string,
+  ) {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => this.waiting.shift()?.(line));
+    child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    child.on('exit', () => {
+      this.closed = true;
+      for (const w of this.waiting.splice(0)) w(JSON.stringify({ error: `pytorch exited: ${this.stderr.trim().split('\n').pop() ?? ''}` }));
+    });
+  }
+
+  /** Starts the peer; a string (the reason) when torch is unavailable. */
+  static async start(manifest: object, threads: number): Promise<TorchPeer | string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-bench-'));
+    const file = path.join(dir, 'manifest.json');
+    fs.writeFileSync(file, JSON.stringify({ task: 'serve', threads, ...manifest }));
+    const peer = new TorchPeer(spawn(pythonPath(), [PEER, file], { env: peerEnv(threads), stdio: ['pipe', 'pipe', 'pipe'] }), dir);
+    const hello = await peer.next();
+    if (hello.ready === true) return peer;
+    peer.close();
+    return hello.error ?? 'no answer';
+  }
+
+  private next(): Promise<PeerAnswer> {
+    if (this.closed) return Promise.resolve({ rate: NaN, cpuPerCall: NaN, error: 'pytorch exited' });
+    return new Promise((resolve) => this.waiting.push((line) => resolve(JSON.parse(line) as PeerAnswer)));
+  }
+
+  async time(req: { op: 'train'; name: string; seconds: number } | { op: 'infer'; seconds: number }): Promise<Sample> {
+    const answer = this.next();
+    this.child.stdin.write(`${JSON.stringify(req)}\n`);
+    const a = await answer;
+    if (a.error !== undefined) throw new Error(a.error);
+    return { rate: a.rate, cpuMs: a.cpuPerCall * 1000, first: a.losses ?? a.first };
+  }
+
+  close(): void {
+    if (!this.closed) this.child.stdin.end(`${JSON.stringify({ op: 'quit' })}\n`);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Calls `fn` for `seconds` (at least `least` times). */
+async function timed(fn: () => Promise<unknown>, seconds: number, least: number): Promise<{ calls: number; wall: number; cpuMs: number }> {
+  let calls = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000 || calls < least) {
+    await fn();
+    calls++;
+  }
+  const wall = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { calls, wall, cpuMs: (c.user + c.system) / 1000 / calls };
+}
+
+/** The inference workload: D rows through an MLP 141→256→256→1 (the model of `bench infer`). */
+function inferenceWorkload(rows: number) {
+  const f = 141;
+  const base = mlp(f, [256, 256]);
+  const rng = new Rng(7);
+  const params = initParameters(base, rng);
+  const features = Float32Array.from({ length: rows * f }, () => rng.normal());
+  // queries of 100 documents (the MLP scores rows regardless)
+  const queryOffsets = Int32Array.from({ length: Math.ceil(rows / 100) + 1 }, (_, q) => Math.min(rows, q * 100));
+  const manifest = { spec: base, params: encodeParams(params), rows, features: b64(features) };
+  return { spec: { base } as RankerSpec, ranker: { base: params }, input: { features, queryOffsets }, rows, flops: forwardFlops(base, rows, 100), manifest };
+}
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 === 1 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
 const fmt = (x: number, d = 1) => x.toFixed(d);
+const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { seconds: { type: 'string', default: '5' }, threads: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      seconds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '5' },
+      threads: { type: 'string', default: '2' },
+      engines: { type: 'string', default: 'onnx' },
+      only: { type: 'string' },
+      docs: { type: 'string', default: '100000' },
+    },
+  });
   const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
   const threads = Number(values.threads);
-  const ws = workloads();
-  const { engines, notes } = await loadEngines(threads);
+  const only = values.only?.split(',');
+  const ws = workloads().filter((w) => only === undefined || only.includes(w.name));
+  const inf = only === undefined || only.includes('infer') ? inferenceWorkload(Number(values.docs)) : null;
+  const { engines, notes } = await loadEngines(threads, values.engines.split(','));
   for (const n of notes) console.log(`  ${n}`);
-  const torch = runTorch('train', { workloads: ws.map(workloadManifest), seconds }, threads);
+  console.log(
+    `  ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${threads} threads per engine; ${rounds} interleaved rounds × ${seconds} s per engine; load average ${loadAverage()}`,
+  );
+  const torch = await TorchPeer.start({ workloads: ws.map(workloadManifest), ...(inf ? { infer: inf.manifest } : {}) }, threads);
+  if (typeof torch === 'string') console.log(`  pytorch skipped: ${torch}`);
+  const peer = typeof torch === 'string' ? null : torch;
+
+  // timers per (workload, engine): training sessions persist across rounds, like the PyTorch side
+  type Timer = (s: number) => Promise<Sample>;
+  const rows: { name: string; header: string; flops: number; unit: string; timers: [string, Timer][] }[] = [];
+  const sessions: { dispose(): void }[] = [];
   for (const w of ws) {
-    console.log(`-- ${w.name}: ${B} lists × ${N} docs, ${w.loss.kind}, ≈${fmt(w.flops / 1e9, 2)} GFLOP/step`);
-    const peer = torch?.[w.name];
-    const line = (label: string, rate: number, losses: number[] | undefined) =>
-      console.log(
-        `  ${label.padEnd(16)} ${fmt(rate).padStart(7)} steps/s  ${fmt((rate * w.flops) / 1e9).padStart(6)} GFLOP/s` +
-          `  ${peer ? `${fmt(rate / peer.rate, 2)}× pytorch` : '   (no pytorch)'}  first losses ${losses ? losses.map((l) => l.toFixed(6)).join(', ') : '-'}`,
-      );
+    const timers: [string, Timer][] = [];
     for (const e of engines) {
       try {
-        const r = await timeEngine(e, w, seconds);
-        line(e.name, r.rate, r.losses);
+        const session = await e.createTrainSession({ spec: w.spec, params: w.params, target: 'cos', loss: w.loss, optimizer: DEFAULT_OPTIMIZER, seed: 1 });
+        sessions.push(session);
+        const losses: number[] = [];
+        for (let i = 0; i < 3; i++) losses.push(await session.step(w.batch));
+        let first: number[] | undefined = losses;
+        timers.push([
+          e.name,
+          async (s) => {
+            const t = await timed(() => session.step(w.batch), s, 3);
+            const out = { rate: t.calls / t.wall, cpuMs: t.cpuMs, first };
+            first = undefined;
+            return out;
+          },
+        ]);
       } catch (err) {
-        console.log(`  ${e.name}: failed: ${err instanceof Error ? err.message : String(err)}`);
+        console.log(`  ${w.name} on ${e.name}: failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (peer) line('pytorch', peer.rate, peer.losses);
+    if (peer) timers.push(['pytorch', (s) => peer.time({ op: 'train', name: w.name, seconds: s })]);
+    rows.push({ name: w.name, header: `${B} lists × ${N} docs, ${w.loss.kind}, ≈${fmt(w.flops / 1e9, 2)} GFLOP/step`, flops: w.flops, unit: 'steps/s', timers });
   }
+  if (inf) {
+    const timers: [string, Timer][] = engines.map((e) => {
+      let first: number[] | undefined;
+      return [
+        e.name,
+        async (s) => {
+          if (first === undefined) first = Array.from((await e.score(inf.spec, inf.ranker, inf.input)).subarray(0, 5));
+          const t = await timed(() => e.score(inf.spec, inf.ranker, inf.input), s, 2);
+          return { rate: (t.calls * inf.rows) / t.wall, cpuMs: t.cpuMs, first };
+        },
+      ];
+    });
+    if (peer) timers.push(['pytorch', (s) => peer.time({ op: 'infer', seconds: s })]);
+    rows.push({ name: 'infer', header: `score ${inf.rows} documents, MLP 141→256→256→1, ≈${fmt(inf.flops / 1e9, 2)} GFLOP per pass`, flops: inf.flops / inf.rows, unit: 'docs/s', timers });
+  }
+
+  const samples = new Map<string, Sample[]>();
+  const firsts = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const row of rows) {
+      // PyTorch first in even rounds, last in odd ones: neither side always follows the other
+      const order = r % 2 === 0 ? [...row.timers].reverse() : row.timers;
+      for (const [engine, timer] of order) {
+        const key = `${row.name}/${engine}`;
+        try {
+          const s = await timer(seconds);
+          if (s.first !== undefined) firsts.set(key, s.first);
+          samples.set(key, [...(samples.get(key) ?? []), s]);
+        } catch (err) {
+          if (!samples.has(key)) console.log(`  ${key}: failed: ${err instanceof Error ? err.message : String(err)}`);
+          samples.set(key, samples.get(key) ?? []);
+        }
+      }
+    }
+  }
+  peer?.close();
+  for (const s of sessions) s.dispose();
+
+  for (const row of rows) {
+    console.log(`-- ${row.name}: ${row.header}`);
+    const ref = samples.get(`${row.name}/pytorch`) ?? [];
+    for (const [engine] of row.timers) {
+      const mine = samples.get(`${row.name}/${engine}`) ?? [];
+      if (mine.length === 0) continue;
+      const rate = median(mine.map((s) => s.rate));
+      const cpu = median(mine.map((s) => s.cpuMs));
+      let vs = '';
+      if (engine !== 'pytorch') {
+        const ratios = mine.filter((_, i) => i < ref.length).map((s, i) => s.rate / ref[i].rate);
+        const cpuRatio = ref.length > 0 ? median(ref.map((s) => s.cpuMs)) / cpu : NaN;
+        vs =
+          ratios.length > 0
+            ? `  ${fmt(median(ratios), 2)}× pytorch (rounds ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}; by CPU time ${fmt(cpuRatio, 2)}×)`
+            : '  (no pytorch)';
+      }
+      const first = firsts.get(`${row.name}/${engine}`);
+      const rateText = row.unit === 'docs/s' ? Math.round(rate).toLocaleString('en-US') : fmt(rate);
+      console.log(
+        `  ${engine.padEnd(8)} ${rateText.padStart(9)} ${row.unit}  ${fmt((rate * row.flops) / 1e9).padStart(5)} GFLOP/s  ${fmt(cpu).padStart(6)} ms CPU/${row.unit === 'docs/s' ? 'pass' : 'step'}${vs}` +
+          (first ? `  first ${row.unit === 'docs/s' ? 'scores' : 'losses'} ${first.slice(0, 3).map((l) => l.toFixed(5)).join(', ')}` : ''),
+      );
+    }
+  }
+  console.log(`  load average after: ${loadAverage()}`);
 }

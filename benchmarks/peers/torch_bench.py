@@ -3,8 +3,15 @@
 Usage: python3 torch_bench.py MANIFEST.json
 The manifest (written by the TypeScript benchmark) holds the ranker specs of src/model/spec.ts, the
 initial parameters and the batch as base64 float32, so both sides start from the same weights.
-Prints ONE JSON line: {"results": {name: {"rate": steps_or_docs_per_s, "losses": [...]}}} or {"error": ...}.
-Run with OPENBLAS_CORETYPE=SkylakeX OMP_WAIT_POLICY=PASSIVE; threads come from the manifest.
+Tasks:
+- "train" / "infer": time every workload once, print ONE JSON line
+  {"results": {name: {"rate": steps_or_docs_per_s, "losses": [...]}}} or {"error": ...};
+- "serve": build every workload, print {"ready": true}, then answer one JSON request per stdin line
+  ({"op": "train", "name": ..., "seconds": s} | {"op": "infer", "seconds": s} | {"op": "quit"}) with one JSON
+  line {"rate", "cpuPerCall" (process CPU seconds per step / pass), "losses" | "first"} — so the caller can
+  alternate PyTorch and its own engine in short interleaved rounds on a shared machine.
+Run with OPENBLAS_CORETYPE (Haswell, or SkylakeX on AVX-512 CPUs), OMP_WAIT_POLICY=PASSIVE and
+OMP_NUM_THREADS / OPENBLAS_NUM_THREADS = the manifest's thread count.
 """
 import base64
 import json
@@ -108,51 +115,88 @@ def main():
         L = torch.stack(per, 1)
         return (w * L).sum(-1).mean()
 
+    def train_step_fn(wl):
+        """A closure running one AdamW step of workload `wl` (state kept across calls) and returning the loss."""
+        b = wl["batch"]
+        B, N, Fn = b["B"], b["N"], b["F"]
+        x = torch.from_numpy(arr(b["features"]).reshape(B, N, Fn))
+        mask = torch.from_numpy(arr(b["mask"], np.uint8).astype(np.float32).reshape(B, N))
+        labels = [torch.from_numpy(arr(l).reshape(B, N)) for l in b["labels"]]
+        m = wl["spec"]["cos"]["net"]["conditioning"]["weights"]
+        mm = max(m, 1)
+        w = torch.from_numpy(arr(b["weights"]).reshape(B, m)) if m > 0 else torch.zeros(B, 0)
+        beta = torch.from_numpy(arr(b["beta"]).reshape(B, m)) if m > 0 else torch.ones(B, mm)
+        base = params(wl["params"]["base"], False)
+        net = params(wl["params"]["cos"], True)
+        o = wl["optimizer"]
+        opt = torch.optim.AdamW([p for p in net.values() if p.requires_grad], lr=o["learningRate"], betas=(o["beta1"], o["beta2"]), eps=o["epsilon"], weight_decay=o["weightDecay"])
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            l = loss_fn(wl["loss"], delta(wl["spec"], base, net, x, mask, w, beta), mask, labels, w, beta)
+            l.backward()
+            opt.step()
+            return float(l)
+
+        return step
+
+    def infer_fn(inf):
+        """A closure scoring every row of the inference manifest once; returns the scores."""
+        spec = inf["spec"]
+        base = params(inf["params"], False)
+        R = inf["rows"]
+        x = torch.from_numpy(arr(inf["features"]).reshape(1, R, spec["inputSize"]))
+        mask = torch.ones(1, R)
+
+        def score():
+            with torch.inference_mode():
+                return scorer(spec, base, x, mask, None, None)
+
+        return score
+
+    def timed(fn, seconds, least):
+        """Calls fn for `seconds` (at least `least` times): (calls, wall seconds, process CPU seconds)."""
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
+        while time.perf_counter() - t0 < seconds or n < least:
+            fn()
+            n += 1
+        return n, time.perf_counter() - t0, time.process_time() - c0
+
     results = {}
+    if manifest["task"] == "serve":
+        # interleaved mode: one request per stdin line, one JSON answer per stdout line
+        steps = {wl["name"]: train_step_fn(wl) for wl in manifest.get("workloads", [])}
+        first = {}
+        score = infer_fn(manifest["infer"]) if "infer" in manifest else None
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            req = json.loads(line)
+            if req["op"] == "quit":
+                break
+            if req["op"] == "train":
+                fn = steps[req["name"]]
+                if req["name"] not in first:
+                    first[req["name"]] = [fn() for _ in range(3)]
+                n, wall, cpu = timed(fn, float(req["seconds"]), 3)
+                print(json.dumps({"rate": n / wall, "cpuPerCall": cpu / n, "losses": first[req["name"]]}), flush=True)
+            else:
+                scores = score()
+                n, wall, cpu = timed(score, float(req["seconds"]), 2)
+                rows = manifest["infer"]["rows"]
+                print(json.dumps({"rate": n * rows / wall, "cpuPerCall": cpu / n, "first": scores.reshape(-1)[:5].tolist()}), flush=True)
+        return
     if manifest["task"] == "train":
         seconds = float(manifest["seconds"])
         for wl in manifest["workloads"]:
-            b = wl["batch"]
-            B, N, Fn = b["B"], b["N"], b["F"]
-            x = torch.from_numpy(arr(b["features"]).reshape(B, N, Fn))
-            mask = torch.from_numpy(arr(b["mask"], np.uint8).astype(np.float32).reshape(B, N))
-            labels = [torch.from_numpy(arr(l).reshape(B, N)) for l in b["labels"]]
-            m = wl["spec"]["cos"]["net"]["conditioning"]["weights"]
-            mm = max(m, 1)
-            w = torch.from_numpy(arr(b["weights"]).reshape(B, m)) if m > 0 else torch.zeros(B, 0)
-            beta = torch.from_numpy(arr(b["beta"]).reshape(B, m)) if m > 0 else torch.ones(B, mm)
-            base = params(wl["params"]["base"], False)
-            net = params(wl["params"]["cos"], True)
-            o = wl["optimizer"]
-            opt = torch.optim.AdamW([p for p in net.values() if p.requires_grad], lr=o["learningRate"], betas=(o["beta1"], o["beta2"]), eps=o["epsilon"], weight_decay=o["weightDecay"])
-
-            def step():
-                opt.zero_grad(set_to_none=True)
-                l = loss_fn(wl["loss"], delta(wl["spec"], base, net, x, mask, w, beta), mask, labels, w, beta)
-                l.backward()
-                opt.step()
-                return float(l)
-
+            step = train_step_fn(wl)
             losses = [step() for _ in range(3)]
-            n, t0 = 0, time.perf_counter()
-            while time.perf_counter() - t0 < seconds or n < 3:
-                step()
-                n += 1
-            results[wl["name"]] = {"rate": n / (time.perf_counter() - t0), "losses": losses}
+            n, wall, _ = timed(step, seconds, 3)
+            results[wl["name"]] = {"rate": n / wall, "losses": losses}
     else:
-        spec = manifest["spec"]
-        base = params(manifest["params"], False)
-        R = manifest["rows"]
-        x = torch.from_numpy(arr(manifest["features"]).reshape(1, R, spec["inputSize"]))
-        mask = torch.ones(1, R)
-        seconds = float(manifest["seconds"])
-        with torch.inference_mode():
-            first = scorer(spec, base, x, mask, None, None)
-            n, t0 = 0, time.perf_counter()
-            while time.perf_counter() - t0 < seconds or n < 2:
-                scorer(spec, base, x, mask, None, None)
-                n += 1
-        results["infer"] = {"rate": n * R / (time.perf_counter() - t0), "first": first.reshape(-1)[:5].tolist()}
+        score = infer_fn(manifest)
+        first = score()
+        n, wall, _ = timed(score, float(manifest["seconds"]), 2)
+        results["infer"] = {"rate": n * manifest["rows"] / wall, "first": first.reshape(-1)[:5].tolist()}
     print(json.dumps({"results": results}))
 
 

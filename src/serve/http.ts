@@ -123,7 +123,7 @@ export function createServer(initial: Ranker, options: ServerOptions = {}): { ap
   app.post<{ Body: RankBody }>('/score', { schema: { body: requestSchema(maxDocuments, false) } }, async (req) => {
     const ranker = current;
     const { documents, ...tradeOff } = req.body;
-    return { scores: Array.from(await ranker.score(ranker.denseFeatures(documents), tradeOff)) };
+    return { scores: Array.from(await ranker.scoreDocuments(documents, tradeOff)) };
   });
 
   // The new model is loaded (and warmed up) completely before one assignment swaps it in; a request

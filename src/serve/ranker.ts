@@ -67,10 +67,16 @@ export interface RankedDocument {
 }
 
 export class Ranker {
+  /** Raw feature i → model-input column, −1 for a feature an objective drops. */
+  private readonly inputColumn: Int32Array;
+
   constructor(
     readonly model: ServingModel,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    this.inputColumn = new Int32Array(model.rawFeatureCount).fill(-1);
+    model.inputFeatures.forEach((raw, col) => (this.inputColumn[raw] = col));
+  }
 
   /**
    * Loads a model directory written by the trainer (checksum and format version verified) and picks
@@ -107,10 +113,6 @@ export class Ranker {
     if (rawFeatures.length === 0 || rawFeatures.length % nRaw !== 0) {
       throw new RequestError('features', `expected a positive multiple of ${nRaw} values (documents × raw features), got ${rawFeatures.length}`);
     }
-    // Trade-off first: a bad weight is reported before any work is done.
-    const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
-    const beta = resolveBeta(tradeOff.beta, m.objectives);
-    const c = resolveFactor(tradeOff.c);
     const n = rawFeatures.length / nRaw;
     const cols = m.inputFeatures;
     const input = new Float32Array(n * cols.length);
@@ -123,16 +125,21 @@ export class Ranker {
         input[dst + f] = v;
       }
     }
-    return this.engine.score(m.spec, m.params, { features: input, queryOffsets: Int32Array.of(0, n), weights, beta, c });
+    return this.scoreInput(input, n, tradeOff);
+  }
+
+  /** Scores candidate documents (raw features in any accepted form) in the given order. */
+  async scoreDocuments(docs: CandidateDocument[], tradeOff: TradeOff = {}): Promise<Float32Array> {
+    if (!Array.isArray(docs) || docs.length === 0) throw new RequestError('documents', 'expected a non-empty array of documents');
+    return this.scoreInput(this.readDocuments(docs, 'documents', this.inputColumn, this.model.inputFeatures.length), docs.length, tradeOff);
   }
 
   /** Re-ranks candidates best first (ties keep the given order), optionally cut to `topK`. */
   async rerank(docs: CandidateDocument[], options: RerankOptions = {}): Promise<RankedDocument[]> {
-    if (!Array.isArray(docs) || docs.length === 0) throw new RequestError('documents', 'expected a non-empty array of documents');
     if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK > 0)) {
       throw new RequestError('topK', `expected a positive integer, got ${JSON.stringify(options.topK)}`);
     }
-    const scores = await this.score(this.denseFeatures(docs), options);
+    const scores = await this.scoreDocuments(docs, options);
     const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
     const k = Math.min(options.topK ?? order.length, order.length);
     const out: RankedDocument[] = [];
@@ -140,41 +147,65 @@ export class Ranker {
     return out;
   }
 
-  /**
-   * Raw feature matrix `[docs × rawFeatureCount]` of the candidates, validating every value (field names
-   * point into the request). Hot path of a request: field names are only built for an error.
-   */
+  /** Raw feature matrix `[docs × rawFeatureCount]` of the candidates, every value validated. */
   denseFeatures(docs: CandidateDocument[], field = 'documents'): Float32Array {
     const nF = this.model.rawFeatureCount;
-    const out = new Float32Array(docs.length * nF);
-    const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    return this.readDocuments(docs, field, Int32Array.from({ length: nF }, (_, i) => i), nF);
+  }
+
+  /** Model-input matrix `[n × inputFeatures]` (dropped features left out) through the engine. */
+  private scoreInput(input: Float32Array, n: number, tradeOff: TradeOff): Promise<Float32Array> {
+    const m = this.model;
+    const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
+    const beta = resolveBeta(tradeOff.beta, m.objectives);
+    const c = resolveFactor(tradeOff.c);
+    return this.engine.score(m.spec, m.params, { features: input, queryOffsets: Int32Array.of(0, n), weights, beta, c });
+  }
+
+  /**
+   * Reads every document's raw features into row d of a `[docs × width]` matrix, raw feature i going to
+   * column `column[i]` (−1 = not kept), validating every value of every form (field names point into
+   * the request and are only built for an error: this is the hot path of a request).
+   */
+  private readDocuments(docs: CandidateDocument[], field: string, column: Int32Array, width: number): Float32Array {
+    const nF = this.model.rawFeatureCount;
+    const out = new Float32Array(docs.length * width);
+    const scratch = new Float32Array(nF);
+    const scratchBytes = Buffer.from(scratch.buffer);
     const b64Length = 4 * Math.ceil((nF * 4) / 3);
     for (let d = 0; d < docs.length; d++) {
       const f = docs[d].features;
       const where = () => `${field}[${d}].features`;
-      const row = d * nF;
+      const row = d * width;
       if (Array.isArray(f)) {
         if (f.length !== nF) throw new RequestError(where(), `expected ${nF} features, got ${f.length}`);
         for (let i = 0; i < nF; i++) {
           const v: unknown = f[i];
           if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
-          out[row + i] = v;
+          const c = column[i];
+          if (c >= 0) out[row + c] = v;
         }
       } else if (typeof f === 'string') {
-        // Decoded straight into the matrix; Node's decoder skips characters outside the alphabet, so a
-        // short write also catches a malformed string.
-        const written = f.length === b64Length ? (LITTLE_ENDIAN ? bytes.write(f, row * 4, nF * 4, 'base64') : decodeSwapped(f, out, row, nF)) : -1;
+        // Node's decoder skips characters outside the alphabet, so a short write also catches a malformed string.
+        const written = f.length === b64Length ? (LITTLE_ENDIAN ? scratchBytes.write(f, 0, nF * 4, 'base64') : decodeSwapped(f, scratch)) : -1;
         if (written !== nF * 4) {
           throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${b64Length} characters), got ${f.length} characters`);
         }
-        for (let i = 0; i < nF; i++) if (!Number.isFinite(out[row + i])) throw notFinite(`${where()}[${i}]`, out[row + i]);
+        for (let i = 0; i < nF; i++) {
+          const v = scratch[i];
+          if (!Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
+          const c = column[i];
+          if (c >= 0) out[row + c] = v;
+        }
       } else if (f !== null && typeof f === 'object') {
         for (const [key, v] of Object.entries(f)) {
           const index = Number(key);
           if (!Number.isInteger(index) || index < 1 || index > nF) {
             throw new RequestError(`${where()}.${key}`, `feature index must be an integer in 1..${nF} (LETOR numbering)`);
           }
-          out[row + index - 1] = finite(v, `${where()}.${key}`);
+          if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(`${where()}.${key}`, v);
+          const c = column[index - 1];
+          if (c >= 0) out[row + c] = v;
         }
       } else {
         throw new RequestError(where(), 'expected an array of numbers, an object {index: value} or a base64 string of float32 values');
@@ -186,19 +217,14 @@ export class Ranker {
 
 const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
 
-/** Base64 little-endian float32 into `out[row..row+nF)` on a big-endian machine; returns the bytes decoded. */
-function decodeSwapped(s: string, out: Float32Array, row: number, nF: number): number {
+/** Base64 little-endian float32 into `out` on a big-endian machine; returns the bytes decoded. */
+function decodeSwapped(s: string, out: Float32Array): number {
   const buf = Buffer.from(s, 'base64');
-  if (buf.length !== nF * 4) return buf.length;
-  for (let i = 0; i < nF; i++) out[row + i] = buf.readFloatLE(4 * i);
+  if (buf.length !== out.length * 4) return buf.length;
+  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(4 * i);
   return buf.length;
 }
 
 function notFinite(field: string, v: unknown): RequestError {
   return new RequestError(field, `expected a finite number, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
-}
-
-function finite(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(field, v);
-  return v;
 }

@@ -38,3 +38,34 @@ export function adamUpdate(g: Graph, slots: AdamSlot[], step: Value, cfg: Optimi
     return { param: g.sub(decayed, g.mul(g.div(m, denom), stepSize)), m, v };
   });
 }
+
+/**
+ * The AdamW update alone, for data-parallel steps: the gradient of each tensor is the weighted sum
+ * g = Σ_k weights[k] · grad.<k>.<name> of the parts' gradients (a part's loss is the mean over its lists, so
+ * weights[k] = lists in part k / lists in the batch). Inputs p.<name>, m.<name>, v.<name>, grad.<k>.<name>
+ * and step [] (t ≥ 1); outputs new.p.<name>, new.m.<name>, new.v.<name> — the same I/O names as the
+ * one-graph step of trainGraph.ts.
+ */
+export function buildAdamGraph(shapes: [string, number[]][], weights: number[], cfg: OptimizerConfig): Graph {
+  const g = new Graph();
+  const slots = shapes.map(([name, shape]) => {
+    const parts = weights.map((w, k) => {
+      const gk = g.input(`grad.${k}.${name}`, shape);
+      return w === 1 ? gk : g.mul(gk, g.scalar(w));
+    });
+    return {
+      param: g.input(`p.${name}`, shape),
+      grad: parts.reduce((a, b) => g.add(a, b)),
+      m: g.input(`m.${name}`, shape),
+      v: g.input(`v.${name}`, shape),
+    };
+  });
+  const step = g.input('step', []);
+  adamUpdate(g, slots, step, cfg).forEach((u, i) => {
+    const name = shapes[i][0];
+    g.output(u.param, `new.p.${name}`);
+    g.output(u.m, `new.m.${name}`);
+    g.output(u.v, `new.v.${name}`);
+  });
+  return g;
+}

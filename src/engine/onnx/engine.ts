@@ -7,11 +7,17 @@
  *   cached in a WeakMap keyed by the `RankerParameters` object (pass a new object after changing
  *   parameters). MLP-only rankers score flat rows in chunks; rankers with a transformer score padded
  *   lists, queries sorted by length and packed into chunks of at most `maxSlots` document slots.
- * - `createTrainSession`: the whole step (forward of the trained net and frozen s0, loss, backward,
- *   AdamW) is one graph per batch shape (B, N) — see trainGraph.ts. Parameters and Adam moments stay in
- *   JS Float32Arrays and go in/out of every run (wrapped, not copied, on input).
- * - Dropout: multipliers drawn in JS from `Rng(seed)` (0 with probability p, else 1/(1−p)) and fed as
- *   inputs; the tfjs engine draws its own masks, so dropout runs agree in distribution, not bit for bit.
+ * - `createTrainSession`: with one thread, the whole step (forward of the trained net and frozen s0, loss,
+ *   backward, AdamW) is one graph per batch shape (B, N) — see trainGraph.ts. With T ≥ 2 threads the step
+ *   is data-parallel: the batch's lists are split into T contiguous parts, part 0 runs a single-threaded
+ *   'gradients' graph on the calling thread and parts 1…T−1 the same graph on worker threads (ortWorker.ts),
+ *   then one small AdamW graph (adam.ts `buildAdamGraph`) combines the gradients, weighted by each part's
+ *   share of the lists (every loss is a mean over lists, so this is the full-batch gradient). This waits once
+ *   per step instead of once per op (see ortWorker.ts for why that matters on a shared machine).
+ *   Parameters and Adam moments stay in JS Float32Arrays and go in/out of every run.
+ * - Dropout: multipliers drawn in JS from `Rng(seed)` (0 with probability p, else 1/(1−p)) for the whole
+ *   batch and fed as inputs (sliced per part: the same masks whatever the thread count); the tfjs engine
+ *   draws its own masks, so dropout runs agree in distribution, not bit for bit.
  * - CUDA: with `cuda: true` or `COSRANK_ONNX_CUDA=1` the CUDA execution provider is requested first
  *   (falls back to CPU when it does not load; untested here — no GPU on the build machine).
  * Unsupported requests throw a `ConfigError` naming the field, so a selector can fall back to tfjs.
@@ -21,13 +27,23 @@ import { isTrainable, parameterShapes, type Parameters, type RankerSpec, type Sc
 import { ConfigError, type ConfigIssue } from '../../util/errors';
 import { Rng } from '../../util/rng';
 import type { Engine, ListBatch, OptimizerState, RankerParameters, ScoreInput, TrainSession, TrainSessionOptions } from '../engine';
+import { buildAdamGraph } from './adam';
 import { listmlePermutation } from './losses';
+import { OrtWorker, type WireFeeds, type WireTensor } from './ortWorker';
 import { buildInferenceGraph, inferenceInputs, inferenceLayout } from './scorerGraph';
 import { buildTrainGraph, trainedScorer, type TrainGraphLayout } from './trainGraph';
 
 export interface OnnxEngineOptions {
-  /** Intra-op threads of every session (default 2). */
+  /**
+   * Threads (default 2): intra-op threads of scoring sessions; for training, the number of data-parallel
+   * parts (one on the calling thread, the rest on worker threads, each single-threaded).
+   */
   threads?: number;
+  /**
+   * Train data-parallel over `threads` single-threaded sessions (default true); false runs the one-graph
+   * step with `threads` intra-op threads.
+   */
+  dataParallel?: boolean;
   /** Request the CUDA execution provider (default: `COSRANK_ONNX_CUDA=1`). */
   cuda?: boolean;
   /** Maximum document slots (rows, or B·N for lists) per scoring run (default 65536). */
@@ -41,6 +57,8 @@ export interface OnnxEngineOptions {
 
 type Session = ort.InferenceSession;
 type Feeds = Record<string, ort.Tensor>;
+/** Opens a session on the calling thread with the given intra-op thread count. */
+type Opener = (bytes: Uint8Array, intraThreads: number) => Promise<Session>;
 
 const f32 = (data: Float32Array, dims: readonly number[]) => new ort.Tensor('float32', data, dims);
 
@@ -82,16 +100,18 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
     extra: { session: { intra_op: { allow_spinning: options.spin === true ? '1' : '0' } } },
   };
   let cudaFailed = false;
-  const open = async (bytes: Uint8Array): Promise<Session> => {
+  const open: Opener = async (bytes, intraThreads) => {
     if (wantCuda && cudaListed && !cudaFailed) {
       try {
-        return await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] });
+        return await ort.InferenceSession.create(bytes, { ...base, intraOpNumThreads: intraThreads, executionProviders: ['cuda', 'cpu'] });
       } catch {
         cudaFailed = true; // the CUDA provider did not load: CPU from now on
       }
     }
-    return ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cpu'] });
+    return ort.InferenceSession.create(bytes, { ...base, intraOpNumThreads: intraThreads, executionProviders: ['cpu'] });
   };
+  // worker threads run single-threaded CPU sessions; data parallelism is for the CPU provider only
+  const parallel: DataParallel | null = threads > 1 && !wantCuda && options.dataParallel !== false ? { parts: threads, workerOptions: { ...base, intraOpNumThreads: 1, executionProviders: ['cpu'] } } : null;
   const provider = wantCuda ? (cudaListed ? 'CUDA requested (CPU fallback if it fails to load)' : 'CUDA requested but not available: CPU') : 'CPU';
   const inferenceCache = new WeakMap<RankerParameters, Map<string, Promise<Session>>>();
   const inferenceSession = (spec: RankerSpec, params: RankerParameters): Promise<Session> => {
@@ -100,21 +120,20 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
     const key = JSON.stringify(spec);
     let s = bySpec.get(key);
     if (s === undefined) {
-      s = open(buildInferenceGraph(spec, params).toModel());
+      s = open(buildInferenceGraph(spec, params).toModel(), threads);
       bySpec.set(key, s);
     }
     return s;
   };
   return {
     name: 'onnx',
-    description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} intra-op threads, graphs built by cosrank, opset 17)`,
+    description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} threads: intra-op for scoring, ${parallel ? `${threads} data-parallel parts` : 'intra-op'} for training; graphs built by cosrank, opset 17)`,
     async score(spec, params, input) {
       checkRanker(spec, params);
       return scoreRanker(spec, input, await inferenceSession(spec, params), maxSlots);
     },
     async createTrainSession(sessionOptions) {
-      const s = new OnnxTrainSession(sessionOptions, open);
-      return s;
+      return new OnnxTrainSession(sessionOptions, open, threads, parallel);
     },
   };
 }
@@ -188,6 +207,36 @@ async function scoreRanker(spec: RankerSpec, input: ScoreInput, session: Session
 const copyParams = (p: Parameters): Parameters =>
   Object.fromEntries(Object.entries(p).map(([k, t]) => [k, { shape: t.shape.slice(), data: Float32Array.from(t.data) }]));
 
+/** Data-parallel training: how many parts (≥ 2), and the session options of worker-thread sessions. */
+interface DataParallel {
+  parts: number;
+  workerOptions: ort.InferenceSession.SessionOptions;
+}
+
+/** A built training graph: its layout, model bytes, and (opened on first use) the calling thread's session. */
+interface BuiltGraph {
+  layout: TrainGraphLayout;
+  bytes: Uint8Array;
+  session(): Promise<Session>;
+}
+
+const wire = (data: Float32Array, dims: number[]): WireTensor => ({ type: 'float32', data, dims });
+const toOrt = (feeds: WireFeeds): Feeds =>
+  Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.type === 'int64' ? new ort.Tensor('int64', t.data as BigInt64Array, t.dims) : f32(t.data as Float32Array, t.dims)]));
+
+/** Contiguous list ranges [lo, hi) of `parts` near-equal parts of B lists (the first B mod parts get one more). */
+function splitLists(B: number, parts: number): [number, number][] {
+  const n = Math.min(parts, B);
+  const out: [number, number][] = [];
+  let lo = 0;
+  for (let k = 0; k < n; k++) {
+    const hi = lo + Math.floor(B / n) + (k < B % n ? 1 : 0);
+    out.push([lo, hi]);
+    lo = hi;
+  }
+  return out;
+}
+
 class OnnxTrainSession implements TrainSession {
   private params: Parameters;
   private m: Parameters = {};
@@ -196,11 +245,20 @@ class OnnxTrainSession implements TrainSession {
   private readonly rng: Rng;
   private readonly scorer: ScorerSpec;
   private readonly cm: number;
-  private readonly sessions = new Map<string, Promise<{ session: Session; layout: TrainGraphLayout }>>();
+  /** Graphs by `<mode>:<B>x<N>:<intra-op threads>`, and AdamW graphs by part weights. */
+  private readonly graphs = new Map<string, BuiltGraph>();
+  private readonly opened: Promise<Session>[] = [];
+  private readonly adamSessions = new Map<string, Promise<Session>>();
+  private readonly workers: OrtWorker[] = [];
+  /** Worker-side loads by `<worker>/<graph key>`. */
+  private readonly workerLoads = new Map<string, Promise<void>>();
 
   constructor(
     private readonly options: TrainSessionOptions,
-    private readonly open: (bytes: Uint8Array) => Promise<Session>,
+    private readonly open: Opener,
+    /** Intra-op threads of the one-graph step (no data parallelism). */
+    private readonly threads: number,
+    private parallel: DataParallel | null,
   ) {
     const { spec, params, target, loss } = options;
     checkRanker(spec, params);
@@ -219,9 +277,9 @@ class OnnxTrainSession implements TrainSession {
     this.rng = new Rng(options.seed);
   }
 
-  private graph(mode: 'step' | 'loss', batch: ListBatch) {
-    const key = `${mode}:${batch.batchSize}x${batch.listSize}`;
-    let s = this.sessions.get(key);
+  private graph(mode: 'step' | 'loss' | 'gradients', batchSize: number, listSize: number, intraThreads: number): BuiltGraph {
+    const key = `${mode}:${batchSize}x${listSize}:${intraThreads}`;
+    let s = this.graphs.get(key);
     if (s === undefined) {
       const o = this.options;
       const layout = buildTrainGraph({
@@ -230,19 +288,29 @@ class OnnxTrainSession implements TrainSession {
         loss: o.loss,
         optimizer: o.optimizer,
         frozen: o.target === 'cos' ? o.params.base : null,
-        batchSize: batch.batchSize,
-        listSize: batch.listSize,
+        batchSize,
+        listSize,
         conditioningLength: this.cm,
         mode,
         dropout: this.scorer.dropout,
       });
-      s = this.open(layout.graph.toModel()).then((session) => ({ session, layout }));
-      this.sessions.set(key, s);
+      const bytes = layout.graph.toModel();
+      let session: Promise<Session> | null = null;
+      s = {
+        layout,
+        bytes,
+        session: () => {
+          if (session === null) this.opened.push((session = this.open(bytes, intraThreads)));
+          return session;
+        },
+      };
+      this.graphs.set(key, s);
     }
     return s;
   }
 
-  private batchFeeds(batch: ListBatch, layout: TrainGraphLayout): Feeds {
+  /** Throws a ConfigError listing every mismatch between a batch and what the graph needs. */
+  private checkBatch(batch: ListBatch, layout: TrainGraphLayout): void {
     const { batchSize: B, listSize: N } = batch;
     const f = this.options.spec.base.inputSize;
     const issues: ConfigIssue[] = [];
@@ -253,29 +321,154 @@ class OnnxTrainSession implements TrainSession {
     if (layout.needsW && (batch.weights === undefined || batch.weights.length !== B * m)) issues.push({ path: 'batch.weights', value: batch.weights?.length, expected: `${B} × ${m} values` });
     if (layout.needsBeta && batch.beta !== undefined && batch.beta.length !== B * m) issues.push({ path: 'batch.beta', value: batch.beta.length, expected: `${B} × ${m} values` });
     if (issues.length > 0) throw new ConfigError(issues, 'list batch');
-    const feeds: Feeds = {
-      features: f32(batch.features, [B, N, f]),
-      mask: f32(Float32Array.from(batch.mask), [B, N]),
-    };
-    for (let j = 0; j < layout.labelCount; j++) feeds[`label.${j}`] = f32(batch.labels[j], [B, N]);
-    if (layout.needsW) feeds.w = f32(batch.weights as Float32Array, [B, m]);
-    if (layout.needsBeta) feeds.beta = f32(batch.beta ?? new Float32Array(B * m).fill(1), [B, m]);
-    if (layout.needsPerm) feeds.perm = new ort.Tensor('int64', listmlePermutation(batch.labels[0], batch.mask, B, N), [B, N]);
-    for (const name of layout.paramNames) feeds[`p.${name}`] = f32(this.params[name].data, this.params[name].shape);
+  }
+
+  /**
+   * Feeds of lists [lo, hi) of a batch (views into the batch's arrays; `copy` makes them own their memory,
+   * for transfer to a worker). Parameters are views of the session's arrays unless `copy`.
+   */
+  private partFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean): WireFeeds {
+    const N = batch.listSize;
+    const f = batch.inputSize;
+    const m = this.cm;
+    const b = hi - lo;
+    const cut = (a: Float32Array, per: number) => (copy ? a.slice(lo * per, hi * per) : a.subarray(lo * per, hi * per));
+    const mask = Float32Array.from(batch.mask.subarray(lo * N, hi * N));
+    const feeds: WireFeeds = { features: wire(cut(batch.features, N * f), [b, N, f]), mask: wire(mask, [b, N]) };
+    for (let j = 0; j < layout.labelCount; j++) feeds[`label.${j}`] = wire(cut(batch.labels[j], N), [b, N]);
+    if (layout.needsW) feeds.w = wire(cut(batch.weights as Float32Array, m), [b, m]);
+    if (layout.needsBeta) feeds.beta = wire(batch.beta !== undefined ? cut(batch.beta, m) : new Float32Array(b * m).fill(1), [b, m]);
+    if (layout.needsPerm) {
+      feeds.perm = { type: 'int64', data: listmlePermutation(batch.labels[0].subarray(lo * N, hi * N), batch.mask.subarray(lo * N, hi * N), b, N), dims: [b, N] };
+    }
+    for (const name of layout.paramNames) {
+      const t = this.params[name];
+      feeds[`p.${name}`] = wire(copy ? t.data.slice() : t.data, t.shape);
+    }
     return feeds;
   }
 
-  async step(batch: ListBatch): Promise<number> {
-    const { session, layout } = await this.graph('step', batch);
-    const feeds = this.batchFeeds(batch, layout);
+  /**
+   * Dropout multipliers for a whole batch of B·N rows, one array per site of `shapes` (part shapes
+   * `[rows, …]`), drawn in site order so every thread count sees the same masks.
+   */
+  private drawDropout(shapes: number[][], rows: number): { data: Float32Array; width: number }[] {
     const p = this.scorer.dropout;
-    layout.dropoutShapes.forEach((shape, k) => {
-      const mult = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      const threshold = p * 4294967296;
-      const keep = 1 / (1 - p);
-      for (let i = 0; i < mult.length; i++) mult[i] = this.rng.nextUint32() < threshold ? 0 : keep;
-      feeds[`drop.${k}`] = f32(mult, shape);
+    const threshold = p * 4294967296;
+    const keep = 1 / (1 - p);
+    return shapes.map((shape) => {
+      const width = shape.slice(1).reduce((a, c) => a * c, 1);
+      const data = new Float32Array(rows * width);
+      for (let i = 0; i < data.length; i++) data[i] = this.rng.nextUint32() < threshold ? 0 : keep;
+      return { data, width };
     });
+  }
+
+  private adamSession(weights: number[]): Promise<Session> {
+    const key = weights.join(',');
+    let s = this.adamSessions.get(key);
+    if (s === undefined) {
+      const shapes = parameterShapes(this.scorer).filter(([n]) => isTrainable(n));
+      s = this.open(buildAdamGraph(shapes, weights, this.options.optimizer).toModel(), 1);
+      this.adamSessions.set(key, s);
+    }
+    return s;
+  }
+
+  /** Loads graph `key` on worker `w` once. */
+  private workerLoad(w: number, key: string, bytes: Uint8Array): Promise<void> {
+    const k = `${w}/${key}`;
+    let p = this.workerLoads.get(k);
+    if (p === undefined) {
+      while (this.workers.length <= w) this.workers.push(new OrtWorker());
+      p = this.workers[w].load(key, bytes, (this.parallel as DataParallel).workerOptions);
+      this.workerLoads.set(k, p);
+    }
+    return p;
+  }
+
+  /**
+   * Runs `mode` data-parallel over the lists of a batch: part 0 here, the others on workers. Returns each
+   * part's outputs and its weight (share of the lists).
+   */
+  private async runParts(mode: 'loss' | 'gradients', batch: ListBatch, parallel: DataParallel, dropout: boolean): Promise<{ outs: Record<string, WireTensor>[]; weights: number[]; layout: TrainGraphLayout }> {
+    const { batchSize: B, listSize: N } = batch;
+    const ranges = splitLists(B, parallel.parts);
+    const built = (b: number) => this.graph(mode, b, N, 1);
+    const layoutOf = (b: number) => built(b).layout;
+    this.checkBatch(batch, layoutOf(ranges[0][1]));
+    const masks = dropout ? this.drawDropout(layoutOf(ranges[0][1]).dropoutShapes, B * N) : [];
+    const feedsOf = (lo: number, hi: number, copy: boolean) => {
+      const feeds = this.partFeeds(batch, layoutOf(hi - lo), lo, hi, copy);
+      layoutOf(hi - lo).dropoutShapes.forEach((shape, k) => {
+        if (shape[0] !== (hi - lo) * N) throw new Error('internal error: a dropout site is not one row per document');
+        const { data, width } = masks[k];
+        feeds[`drop.${k}`] = wire(copy ? data.slice(lo * N * width, hi * N * width) : data.subarray(lo * N * width, hi * N * width), shape);
+      });
+      return feeds;
+    };
+    const key = (b: number) => `${mode}:${b}x${N}`;
+    const remote = ranges.slice(1).map(async ([lo, hi], i) => {
+      await this.workerLoad(i, key(hi - lo), built(hi - lo).bytes);
+      const feeds = feedsOf(lo, hi, true);
+      const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
+      return this.workers[i].run(key(hi - lo), feeds, transfer);
+    });
+    const [lo0, hi0] = ranges[0];
+    const localSession = await built(hi0 - lo0).session();
+    const localOut = await localSession.run(toOrt(feedsOf(lo0, hi0, false)));
+    const local: Record<string, WireTensor> = Object.fromEntries(
+      Object.entries(localOut).map(([k, t]) => [k, { type: 'float32', dims: t.dims.slice(), data: t.data as Float32Array }]),
+    );
+    const outs = [local, ...(await Promise.all(remote))];
+    return { outs, weights: ranges.map(([lo, hi]) => (hi - lo) / B), layout: layoutOf(hi0 - lo0) };
+  }
+
+  private async parallelStep(batch: ListBatch, parallel: DataParallel): Promise<number> {
+    const { outs, weights, layout } = await this.runParts('gradients', batch, parallel, this.scorer.dropout > 0);
+    const adam = await this.adamSession(weights);
+    const feeds: Feeds = { step: f32(Float32Array.of(this.stepCount + 1), []) };
+    for (const name of layout.trainableNames) {
+      feeds[`p.${name}`] = f32(this.params[name].data, this.params[name].shape);
+      feeds[`m.${name}`] = f32(this.m[name].data, this.m[name].shape);
+      feeds[`v.${name}`] = f32(this.v[name].data, this.v[name].shape);
+      outs.forEach((o, k) => (feeds[`grad.${k}.${name}`] = f32(o[`grad.${name}`].data as Float32Array, this.params[name].shape)));
+    }
+    const out = await adam.run(feeds);
+    this.stepCount += 1;
+    for (const name of layout.trainableNames) {
+      this.params[name].data = out[`new.p.${name}`].data as Float32Array;
+      this.m[name].data = out[`new.m.${name}`].data as Float32Array;
+      this.v[name].data = out[`new.v.${name}`].data as Float32Array;
+    }
+    return outs.reduce((sum, o, k) => sum + weights[k] * (o.loss.data as Float32Array)[0], 0);
+  }
+
+  /** Runs `fn` data-parallel; if a worker thread cannot be used, falls back to one thread for good. */
+  private async withParallel<T>(batch: ListBatch, fn: (p: DataParallel) => Promise<T>, single: () => Promise<T>): Promise<T> {
+    const p = this.parallel;
+    if (p === null || batch.batchSize < 2) return single();
+    try {
+      return await fn(p);
+    } catch (err) {
+      if (err instanceof ConfigError || !(err instanceof Error) || !err.message.startsWith('onnx worker')) throw err;
+      this.disposeWorkers();
+      this.parallel = null;
+      return single();
+    }
+  }
+
+  async step(batch: ListBatch): Promise<number> {
+    return this.withParallel(batch, (p) => this.parallelStep(batch, p), () => this.singleStep(batch));
+  }
+
+  private async singleStep(batch: ListBatch): Promise<number> {
+    const g = this.graph('step', batch.batchSize, batch.listSize, this.threads);
+    const { layout } = g;
+    this.checkBatch(batch, layout);
+    const session = await g.session();
+    const feeds = toOrt(this.partFeeds(batch, layout, 0, batch.batchSize, false));
+    this.drawDropout(layout.dropoutShapes, batch.batchSize * batch.listSize).forEach(({ data }, k) => (feeds[`drop.${k}`] = f32(data, layout.dropoutShapes[k])));
     for (const name of layout.trainableNames) {
       feeds[`m.${name}`] = f32(this.m[name].data, this.m[name].shape);
       feeds[`v.${name}`] = f32(this.v[name].data, this.v[name].shape);
@@ -292,9 +485,20 @@ class OnnxTrainSession implements TrainSession {
   }
 
   async evaluateLoss(batch: ListBatch): Promise<number> {
-    const { session, layout } = await this.graph('loss', batch);
-    const out = await session.run(this.batchFeeds(batch, layout));
-    return (out.loss.data as Float32Array)[0];
+    return this.withParallel(
+      batch,
+      async (p) => {
+        const { outs, weights } = await this.runParts('loss', batch, p, false);
+        return outs.reduce((sum, o, k) => sum + weights[k] * (o.loss.data as Float32Array)[0], 0);
+      },
+      async () => {
+        const g = this.graph('loss', batch.batchSize, batch.listSize, this.threads);
+        this.checkBatch(batch, g.layout);
+        const session = await g.session();
+        const out = await session.run(toOrt(this.partFeeds(batch, g.layout, 0, batch.batchSize, false)));
+        return (out.loss.data as Float32Array)[0];
+      },
+    );
   }
 
   parameters(): Parameters {
@@ -325,8 +529,16 @@ class OnnxTrainSession implements TrainSession {
     this.stepCount = state.step;
   }
 
+  private disposeWorkers(): void {
+    for (const w of this.workers.splice(0)) w.terminate();
+    this.workerLoads.clear();
+  }
+
   dispose(): void {
-    for (const s of this.sessions.values()) void s.then(({ session }) => session.release());
-    this.sessions.clear();
+    for (const s of this.opened.splice(0)) void s.then((session) => session.release());
+    for (const s of this.adamSessions.values()) void s.then((session) => session.release());
+    this.graphs.clear();
+    this.adamSessions.clear();
+    this.disposeWorkers();
   }
 }
