@@ -47,7 +47,8 @@ export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from '
 export { trainCos, trainDpoLs, evaluateCos, type BaseModel, type CosTrainResult, type DpoLsResult } from './train/cosTraining';
 export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
 export { datasetHash, packageVersions } from './train/manifest';
-export { readDatasets, concatDatasets, prepareDatasets } from './train/data';
+export { readDatasets, prepareDatasets } from './train/data';
+export { concatDatasets } from './data/concat';
 export { saveModel, loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from './model/modelFile';
 export {
   parseObjectives,
@@ -57,7 +58,7 @@ export {
   type ObjectiveDef,
   type ResolvedObjective,
 } from './data/objectives';
-export { presetObjectives, PRESET_NAMES, type PresetName } from './data/presets';
+export { presetObjectives, objectiveDefsOf, PRESET_NAMES, type PresetName } from './data/presets';
 export { splitByQuery } from './data/split';
 export { generateSynthetic, generateToArrow, type GeneratorOptions } from './data/generate';
 export {

@@ -3,6 +3,7 @@
  * (parsed by `parseObjectives`, so a preset can never hold what a config file could not).
  * Readers name the graded judgement column `relevance`; the main objective is always that column.
  */
+import { ConfigError } from '../util/errors';
 import { parseObjectives, type ObjectiveDef } from './objectives';
 
 export type PresetName = 'mslr' | 'letor4' | 'ohsumed' | 'yahoo';
@@ -63,4 +64,25 @@ const PRESETS: Record<PresetName, unknown> = {
 /** The objectives of a named preset (main objective first), checked like a user declaration. */
 export function presetObjectives(name: PresetName): ObjectiveDef[] {
   return parseObjectives(structuredClone(PRESETS[name]), `preset '${name}'`);
+}
+
+/**
+ * The objective definitions a config's `objectives` value declares: a preset name, an array of
+ * definitions (checked by `parseObjectives`), or null = each of `labelNames` graded as it is (the first
+ * column is the main objective). Problems are one ConfigError with paths under `objectives`
+ * (`objectives` for an unknown preset name, `objectives[1].grading` for a bad definition).
+ */
+export function objectiveDefsOf(declared: string | unknown[] | null, labelNames: string[]): ObjectiveDef[] {
+  if (declared === null) return labelNames.map((name) => ({ name, source: { label: name }, grading: { kind: 'asIs' } }));
+  if (typeof declared === 'string') {
+    const name = PRESET_NAMES.find((p) => p === declared);
+    if (!name) throw new ConfigError([{ path: 'objectives', value: declared, expected: `a preset name (${PRESET_NAMES.join(', ')}) or an array of definitions` }]);
+    return presetObjectives(name);
+  }
+  try {
+    return parseObjectives(declared);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(err.issues.map((i) => ({ ...i, path: i.path.replace(/^\$/, 'objectives') })));
+  }
 }

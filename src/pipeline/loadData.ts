@@ -8,18 +8,20 @@
  * the output folder does not.
  */
 import * as path from 'node:path';
-import { documentCount, queryCount, validateDataset, type RankingDataset } from '../data/dataset';
+import { queryCount, type RankingDataset } from '../data/dataset';
+import { alignFeatures, concatDatasets } from '../data/concat';
 import { readDataset, type DataFormat, type ReadOptions } from '../data/read';
 import { readArrow, writeArrow } from '../data/arrow';
 import { generateSynthetic } from '../data/generate';
 import { splitByQuery } from '../data/split';
 import { applyObjectives, type ObjectiveDef, type ResolvedObjective } from '../data/objectives';
+import { objectiveDefsOf } from '../data/presets';
 import type { CsvReadOptions } from '../data/csv';
 import type { LetorReadOptions } from '../data/letor';
 import { DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { fileSha256, readStageRecord, resetStageDir, stageDir, stageKey, writeStageRecord, type StageRecord } from './cache';
-import { DEFAULT_GENERATE, generatorOptions, objectiveDefs, type RunConfig } from './runConfig';
+import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export type SplitName = 'train' | 'validation' | 'test';
 export const SPLITS: readonly SplitName[] = ['train', 'validation', 'test'];
@@ -48,11 +50,6 @@ export interface DataStage {
   reused: boolean;
 }
 
-/** Objective declarations when the config gives none: every label column graded as it is. */
-function labelObjectives(labelNames: string[]): ObjectiveDef[] {
-  return labelNames.map((name) => ({ name, source: { label: name }, grading: { kind: 'asIs' } }));
-}
-
 function readOptions(config: RunConfig, onProgress: ProgressCallback): ReadOptions {
   return {
     ...(config.data.format ? { format: config.data.format as DataFormat } : {}),
@@ -60,70 +57,6 @@ function readOptions(config: RunConfig, onProgress: ProgressCallback): ReadOptio
     letor: config.data.letor as LetorReadOptions,
     onProgress,
   };
-}
-
-/**
- * Concatenates datasets query by query (files of one split). Label names must agree. Feature counts may
- * differ only for LETOR/SVMlight text, whose readers infer the count from the largest index seen: the
- * narrower ones are padded with zeros (an absent SVMlight feature is 0).
- */
-export function concatDatasets(parts: RankingDataset[], files: string[]): RankingDataset {
-  const [first] = parts;
-  parts.forEach((p, i) => {
-    if (p.labelNames.join('\u0000') !== first.labelNames.join('\u0000')) {
-      throw new DataError(files[i], null, `label columns [${p.labelNames.join(', ')}] differ from ${files[0]}'s [${first.labelNames.join(', ')}]`);
-    }
-  });
-  const aligned = alignFeatures(parts, files);
-  if (aligned.length === 1) return aligned[0];
-  const nF = aligned[0].nFeatures;
-  const nDocs = aligned.reduce((a, p) => a + documentCount(p), 0);
-  const nQ = aligned.reduce((a, p) => a + queryCount(p), 0);
-  const features = new Float32Array(nDocs * nF);
-  const labels = first.labelNames.map(() => new Float32Array(nDocs));
-  const queryOffsets = new Int32Array(nQ + 1);
-  const queryIds: string[] = [];
-  const withDocIds = aligned.every((p) => p.docIds);
-  const docIds: (string | null)[] = [];
-  let row = 0;
-  let q = 0;
-  for (const p of aligned) {
-    features.set(p.features, row * nF);
-    p.labels.forEach((col, j) => labels[j].set(col, row));
-    for (let i = 1; i < p.queryOffsets.length; i++) queryOffsets[++q] = row + p.queryOffsets[i];
-    queryIds.push(...p.queryIds);
-    if (withDocIds && p.docIds) docIds.push(...p.docIds);
-    row += documentCount(p);
-  }
-  const ds: RankingDataset = {
-    features,
-    nFeatures: nF,
-    featureNames: aligned[0].featureNames,
-    queryOffsets,
-    queryIds,
-    labelNames: [...first.labelNames],
-    labels,
-    ...(withDocIds ? { docIds } : {}),
-    metadata: { ...first.metadata, source: files.join(' + ') },
-  };
-  validateDataset(ds);
-  return ds;
-}
-
-const LETOR_NAME = /^f[1-9][0-9]*$/;
-
-/** Pads LETOR datasets to a common feature count (zeros); any other mismatch is a DataError. */
-export function alignFeatures(parts: RankingDataset[], files: string[]): RankingDataset[] {
-  const nF = Math.max(...parts.map((p) => p.nFeatures));
-  return parts.map((p, i) => {
-    if (p.nFeatures === nF) return p;
-    const letor = p.metadata?.format === 'letor' && p.featureNames.every((n, f) => n === `f${f + 1}` && LETOR_NAME.test(n));
-    if (!letor) throw new DataError(files[i], null, `has ${p.nFeatures} features, other files of the run have ${nF}`);
-    const n = documentCount(p);
-    const features = new Float32Array(n * nF);
-    for (let d = 0; d < n; d++) features.set(p.features.subarray(d * p.nFeatures, (d + 1) * p.nFeatures), d * nF);
-    return { ...p, features, nFeatures: nF, featureNames: Array.from({ length: nF }, (_, f) => `f${f + 1}`) };
-  });
 }
 
 async function readFiles(files: string[], config: RunConfig, onProgress: ProgressCallback): Promise<RankingDataset> {
@@ -170,13 +103,12 @@ async function rawSplits(config: RunConfig, onProgress: ProgressCallback): Promi
 }
 
 /** Applies the objectives: fitted on train, frozen (cut points) for validation and test. */
-export function declareObjectives(splits: Record<SplitName, RankingDataset>, defs: ObjectiveDef[] | null): Omit<PreparedData, 'source' | 'testIsValidation'> {
+export function declareObjectives(splits: Record<SplitName, RankingDataset>, defs: ObjectiveDef[]): Omit<PreparedData, 'source' | 'testIsValidation'> {
   const raw = splits.train;
-  const declared = defs ?? labelObjectives(raw.labelNames);
-  const train = applyObjectives(raw, declared);
+  const train = applyObjectives(raw, defs);
   const frozen = { resolved: train.objectives };
-  const validation = applyObjectives(splits.validation, declared, frozen).dataset;
-  const test = splits.test === splits.validation ? validation : applyObjectives(splits.test, declared, frozen).dataset;
+  const validation = applyObjectives(splits.validation, defs, frozen).dataset;
+  const test = splits.test === splits.validation ? validation : applyObjectives(splits.test, defs, frozen).dataset;
   return {
     train: train.dataset,
     validation,
@@ -197,7 +129,9 @@ export async function dataStageKey(config: RunConfig): Promise<string> {
       : d.file !== null
         ? { file: await hashes(d.file), split: d.split, splitSeed: d.split.seed ?? config.seed }
         : { generate: generatorOptions(d.generate ?? DEFAULT_GENERATE, config.seed), split: d.split, splitSeed: d.split.seed ?? config.seed };
-  return stageKey({ stage: 'data', version: 1, source, format: d.format, csv: d.csv, letor: d.letor, objectives: objectiveDefs(config.objectives) });
+  // null declares the label columns as they are: the hashed source already fixes them
+  const objectives = config.objectives === null ? null : objectiveDefsOf(config.objectives, []);
+  return stageKey({ stage: 'data', version: 1, source, format: d.format, csv: d.csv, letor: d.letor, objectives });
 }
 
 /**
@@ -218,7 +152,7 @@ export async function prepareData(config: RunConfig, cacheRoot: string, onProgre
   for (const s of SPLITS) {
     if (queryCount(splits[s]) === 0) throw new DataError(source, null, `the ${s} split has no queries`);
   }
-  const prepared = declareObjectives(splits, objectiveDefs(config.objectives));
+  const prepared = declareObjectives(splits, objectiveDefsOf(config.objectives, splits.train.labelNames));
   const data: PreparedData = { ...prepared, source, testIsValidation };
   await resetStageDir(dir);
   for (const s of SPLITS) await writeArrow(data[s], path.join(dir, `${s}.arrow`));

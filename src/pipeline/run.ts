@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { documentCount, queryCount } from '../data/dataset';
 import type { ResolvedObjective } from '../data/objectives';
 import { objectiveInputMapping } from '../data/objectives';
+import { objectiveDefsOf } from '../data/presets';
 import { createEngine } from '../engine/select';
 import type { Engine, RankerParameters } from '../engine/engine';
 import { frontSummary, hypervolume, type FrontSummary } from '../eval/hypervolume';
@@ -36,7 +37,7 @@ import { ConfigError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { readStageRecord, resetStageDir, stageDir, stageKey, writeStageRecord, type CacheStage, type StageRecord } from './cache';
 import { prepareData, type PreparedData } from './loadData';
-import { DEFAULT_GENERATE, generatorOptions, objectiveDefs, type RunConfig } from './runConfig';
+import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 // ---------------------------------------------------------------------------------------------------
 // Plan
@@ -87,8 +88,7 @@ function filesText(files: string[]): string {
 
 /** Number of auxiliary objectives when the config fixes it (declared objectives or generated labels), else null. */
 export function plannedAuxiliaryCount(config: RunConfig): number | null {
-  const defs = objectiveDefs(config.objectives);
-  if (defs) return defs.length - 1;
+  if (config.objectives !== null) return objectiveDefsOf(config.objectives, []).length - 1;
   const sourceless = config.data.file === null && config.data.train === null;
   if (sourceless) {
     const g = generatorOptions(config.data.generate ?? DEFAULT_GENERATE, config.seed);
@@ -113,7 +113,7 @@ export function planRun(config: RunConfig): RunPlan {
     const g = generatorOptions(d.generate ?? DEFAULT_GENERATE, config.seed);
     data = `generate ${g.queries} MSLR-shaped queries (${g.nFeatures} features, ~${g.meanListLength} documents each, seed ${g.seed}), ${split}`;
   }
-  const defs = objectiveDefs(config.objectives);
+  const defs = config.objectives === null ? null : objectiveDefsOf(config.objectives, []);
   const objectives = defs
     ? `${typeof config.objectives === 'string' ? `preset '${config.objectives}': ` : ''}${defs.map((o, i) => (i === 0 ? `${o.name} (main)` : o.name)).join(', ')}` +
       (defs.some((o) => o.grading.kind === 'quantile') ? '; quantile cut points fitted on train, frozen for validation and test' : '')

@@ -18,8 +18,7 @@
  */
 import * as path from 'node:path';
 import { DATA_FORMATS, type DataFormat } from '../data/read';
-import { parseObjectives, type ObjectiveDef } from '../data/objectives';
-import { PRESET_NAMES, presetObjectives, type PresetName } from '../data/presets';
+import { objectiveDefsOf } from '../data/presets';
 import { resolveGeneratorOptions, type SyntheticObjective } from '../data/generate';
 import { DEFAULTS as TRAIN_DEFAULTS, parseTrainConfig, type TrainConfig } from '../train/config';
 import { ConfigError, type ConfigIssue } from '../util/errors';
@@ -283,24 +282,14 @@ function parseReport(value: unknown, issues: ConfigIssue[]): ReportConfig {
   };
 }
 
-/** Objective declarations of a config: a preset name, an array, or null (the label columns as they are). */
-export function objectiveDefs(objectives: TrainConfig['objectives']): ObjectiveDef[] | null {
-  if (objectives === null) return null;
-  if (typeof objectives === 'string') return presetObjectives(objectives as PresetName);
-  return parseObjectives(objectives);
-}
-
+/** Checks a declared `objectives` value (preset name or definitions) while parsing, with its paths. */
 function checkObjectives(v: unknown, issues: ConfigIssue[]): void {
-  if (typeof v === 'string') {
-    if (!(PRESET_NAMES as readonly string[]).includes(v)) issues.push({ path: 'objectives', value: v, expected: `a preset name: ${PRESET_NAMES.join(', ')}` });
-    return;
-  }
-  if (!Array.isArray(v)) return; // null or a wrong type: parseTrainConfig reports it
+  if (typeof v !== 'string' && !Array.isArray(v)) return; // null or a wrong type: parseTrainConfig reports it
   try {
-    parseObjectives(v);
+    objectiveDefsOf(v, []);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const i of err.issues) issues.push({ ...i, path: i.path.replace(/^\$/, 'objectives') });
+    issues.push(...err.issues);
   }
 }
 

@@ -15,7 +15,7 @@ import { Rng } from '../util/rng';
 import { BatchStream } from './batching';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash } from './manifest';
-import { runTrainingLoop, type Validation } from './trainer';
+import { runTrainingLoop, type CheckpointOptions, type LoopResult, type Validation } from './trainer';
 
 export interface TrainOptions {
   onProgress?: ProgressCallback;
@@ -41,6 +41,25 @@ export interface TrainResult {
   resumedFrom: number | null;
   /** Hash of config + training data (checkpoints are tied to it). */
   configHash: string;
+}
+
+/** The checkpoint options of a stage's training loop: none unless `options.checkpointDir` is set. */
+export function loopCheckpoint(options: TrainOptions, config: TrainConfig, configHash: string): CheckpointOptions | undefined {
+  return options.checkpointDir ? { dir: options.checkpointDir, every: config.checkpoint.every, configHash, resume: options.resume ?? false } : undefined;
+}
+
+/** Everything a stage's `TrainResult` reports about its training loop (all but the model: `spec`, `params`). */
+export function loopReport(result: LoopResult, configHash: string): Omit<TrainResult, 'spec' | 'params'> {
+  return {
+    bestStep: result.best.step,
+    steps: result.steps,
+    stoppedEarly: result.stoppedEarly,
+    metrics: result.best.metrics,
+    history: result.history,
+    seconds: result.seconds,
+    resumedFrom: result.resumedFrom,
+    configHash,
+  };
 }
 
 /** Mean NDCG@k of one label column over the queries that have a relevant document. */
@@ -105,21 +124,14 @@ export async function trainBase(
         const ndcg = await validationNdcg(engine, spec, { base: p }, validation, 0, c.metricK);
         return { figure: ndcg, metrics: { [key]: ndcg } };
       },
-      checkpoint: options.checkpointDir ? { dir: options.checkpointDir, every: config.checkpoint.every, configHash: hash, resume: options.resume ?? false } : undefined,
+      checkpoint: loopCheckpoint(options, config, hash),
       onProgress: options.onProgress,
       signal: options.signal,
     });
     return {
       spec,
       params: { base: result.best.params },
-      bestStep: result.best.step,
-      steps: result.steps,
-      stoppedEarly: result.stoppedEarly,
-      metrics: result.best.metrics,
-      history: result.history,
-      seconds: result.seconds,
-      resumedFrom: result.resumedFrom,
-      configHash: hash,
+      ...loopReport(result, hash),
     };
   } finally {
     session.dispose();

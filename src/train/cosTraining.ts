@@ -23,7 +23,7 @@ import { initParameters, type Parameters, type RankerSpec } from '../model/spec'
 import { ConfigError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { BatchStream, type BatchStreamState } from './batching';
-import type { TrainOptions, TrainResult } from './baseTraining';
+import { loopCheckpoint, loopReport, type TrainOptions, type TrainResult } from './baseTraining';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash, parametersHash } from './manifest';
 import { runTrainingLoop, type BatchSource, type Validation } from './trainer';
@@ -225,7 +225,7 @@ export async function trainCos(
       patience: c.patience,
       figureName: fixed ? 'weighted NDCG' : HYPERVOLUME_KEY,
       validate,
-      checkpoint: options.checkpointDir ? { dir: options.checkpointDir, every: config.checkpoint.every, configHash: hash, resume: options.resume ?? false } : undefined,
+      checkpoint: loopCheckpoint(options, config, hash),
       onProgress: options.onProgress,
       signal: options.signal,
     });
@@ -233,14 +233,7 @@ export async function trainCos(
     return {
       spec,
       params: { base: base.params.base, cos: result.best.params },
-      bestStep: result.best.step,
-      steps: result.steps,
-      stoppedEarly: result.stoppedEarly,
-      metrics: result.best.metrics,
-      history: result.history,
-      seconds: result.seconds,
-      resumedFrom: result.resumedFrom,
-      configHash: hash,
+      ...loopReport(result, hash),
       sweep: final.table,
       hypervolume: final.hypervolume,
     };

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { RankingDataset } from '../../src/data/dataset';
 import { validateDataset } from '../../src/data/dataset';
 import { DataError } from '../../src/util/errors';
-import { alignFeatures, concatDatasets, declareObjectives, prepareData } from '../../src/pipeline/loadData';
+import { alignFeatures, concatDatasets } from '../../src/data/concat';
+import { declareObjectives, prepareData } from '../../src/pipeline/loadData';
 import { parseRunConfig, resolveConfigPaths } from '../../src/pipeline/runConfig';
 
 /** A LETOR-like dataset: queries given as lists of [relevance, f1, f2, …] rows. */

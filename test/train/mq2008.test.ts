@@ -11,7 +11,8 @@ import { createEngine } from '../../src/engine/select';
 import { trainBase } from '../../src/train/baseTraining';
 import { trainCos } from '../../src/train/cosTraining';
 import { parseTrainConfig } from '../../src/train/config';
-import { objectiveDefs, prepareDatasets, readDatasets } from '../../src/train/data';
+import { objectiveDefsOf } from '../../src/data/presets';
+import { prepareDatasets, readDatasets } from '../../src/train/data';
 import { spearman } from './spearman';
 
 const dir = path.resolve(__dirname, '../../../shared/data/MQ2008');
@@ -28,7 +29,7 @@ maybe('MQ2008 base + W-COS', () => {
   it('base MLP reaches validation NDCG@10 ≥ 0.69 and W-COS orders each auxiliary by its weight', async () => {
     const trainRaw = await readDatasets(['S1', 'S2', 'S3'].map((s) => path.join(dir, `${s}.txt`)));
     const validationRaw = await readDatasets([path.join(dir, 'S4.txt')]);
-    const { train, validation } = prepareDatasets(trainRaw, validationRaw, objectiveDefs('letor4', trainRaw));
+    const { train, validation } = prepareDatasets(trainRaw, validationRaw, objectiveDefsOf('letor4', trainRaw.labelNames));
     expect(train.labelNames).toEqual(['relevance', 'pagerank', 'shallowUrl']);
     expect(train.nFeatures).toBe(44);
     const engine = await createEngine('auto');

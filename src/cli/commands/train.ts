@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { loadModel, type SavedModel } from '../../model/modelFile';
 import type { SweepTable } from '../../eval/sweep';
 import { trainCos, trainDpoLs, type CosTrainResult } from '../../train/cosTraining';
-import { objectiveDefs, prepareDatasets, readDatasets } from '../../train/data';
+import { objectiveDefsOf } from '../../data/presets';
+import { prepareDatasets, readDatasets } from '../../train/data';
 import { ConfigError } from '../../util/errors';
 import type { CliCommand, CliIO } from '../io';
 import { cliProgress } from '../progress';
@@ -40,7 +41,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const trainRaw = await readDatasets(args.train);
     const validationRaw = await readDatasets(args.validation);
     if (args.config.objectives !== null) {
-      const declared = objectiveDefs(args.config.objectives, trainRaw).map((d) => d.name);
+      const declared = objectiveDefsOf(args.config.objectives, trainRaw.labelNames).map((d) => d.name);
       const used = base.objectives.map((o) => o.name);
       if (declared.join(',') !== used.join(',')) {
         throw new ConfigError([{ path: 'objectives', value: declared, expected: `the base model's objectives (${used.join(', ')}) or null` }], args.configPath ?? 'config');

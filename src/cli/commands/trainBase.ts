@@ -3,7 +3,8 @@
  * (model.json, weights.bin, run.json, training-log.jsonl).
  */
 import { trainBase } from '../../train/baseTraining';
-import { objectiveDefs, prepareDatasets, readDatasets } from '../../train/data';
+import { objectiveDefsOf } from '../../data/presets';
+import { prepareDatasets, readDatasets } from '../../train/data';
 import type { CliCommand, CliIO } from '../io';
 import { cliProgress } from '../progress';
 import { checkpointDirOf, COMMON_OPTIONS_HELP, engineFor, figureLines, modelInputs, parseTrainArgs, writeRun } from './trainShared';
@@ -25,7 +26,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     const trainRaw = await readDatasets(args.train);
     const validationRaw = await readDatasets(args.validation);
-    const { train, validation, objectives } = prepareDatasets(trainRaw, validationRaw, objectiveDefs(args.config.objectives, trainRaw));
+    const { train, validation, objectives } = prepareDatasets(trainRaw, validationRaw, objectiveDefsOf(args.config.objectives, trainRaw.labelNames));
     const engine = await engineFor(args.config);
     progress({ stage: 'train-base', done: 0, message: `engine ${engine.description}` });
     const readSeconds = (Date.now() - started) / 1000;
