@@ -363,7 +363,7 @@ function gradeAll(obj: ResolvedObjective, read: RawReader, ds: RankingDataset): 
  * - Expressions are checked against the dataset's features (`f1..fN`, feature names) and label columns;
  *   every problem is reported at once as a ConfigError.
  *
- * A new dataset is returned; `raw` is never mutated.
+ * A new dataset is returned; `raw` is never mutated (its feature matrix is shared when no feature is dropped).
  */
 export function applyObjectives(
   raw: RankingDataset,
@@ -395,11 +395,16 @@ export function applyObjectives(
   const keep = objectiveInputMapping(objectives, raw.nFeatures);
   const n = documentCount(raw);
   const nIn = keep.length;
-  const features = new Float32Array(n * nIn);
-  for (let d = 0; d < n; d++) {
-    const src = d * raw.nFeatures;
-    const dst = d * nIn;
-    for (let c = 0; c < nIn; c++) features[dst + c] = raw.features[src + keep[c]];
+  // Datasets are never mutated, so when no feature is dropped the matrix is shared, not copied
+  // (a 1M-document training set must not exist twice in memory).
+  let features = raw.features;
+  if (nIn !== raw.nFeatures) {
+    features = new Float32Array(n * nIn);
+    for (let d = 0; d < n; d++) {
+      const src = d * raw.nFeatures;
+      const dst = d * nIn;
+      for (let c = 0; c < nIn; c++) features[dst + c] = raw.features[src + keep[c]];
+    }
   }
   const dataset: RankingDataset = {
     ...raw,
