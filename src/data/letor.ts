@@ -778,7 +778,8 @@ export async function readLetor(path: string, options: LetorReadOptions = {}): P
       await parseRange(path, parser, split, bytes, chunkBytes, (done) => ((doneHere = split + done), report()));
     }
   }
-  onProgress({ stage: 'read', done: bytes, total: bytes });
+  // the last event says the whole file was read, once (the parts may already have said so)
+  if (doneHere + doneThere !== bytes) onProgress({ stage: 'read', done: bytes, total: bytes });
 
   const nDocs = parser.rows;
   if (nDocs === 0) throw new DataError(path, null, 'no data rows (expected lines of the form `label qid:Q i:v …`)');
