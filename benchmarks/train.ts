@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- train [--seconds S] [--rounds R] [--threads T] [--engines onnx,tfjs] [--only a,b] [--docs D]`:
+ * `npm run bench -- train [--seconds S] [--rounds R] [--threads T] [--engines onnx,onnx-1graph,tfjs] [--only a,b] [--docs D]`:
  * training steps/s of each engine (default: the onnx engine) beside PyTorch (`benchmarks/peers/torch_bench.py`,
  * skipped with a message when torch is missing), from the same initial weights and the same batch, plus
  * inference docs/s — all in one run, interleaved.
@@ -123,6 +123,8 @@ export async function loadEngines(threads: number, which: string[] = ['onnx', 't
   const engines: Engine[] = [];
   const notes: string[] = [];
   if (which.includes('onnx')) engines.push(await createOnnxEngine({ threads }));
+  // the one-graph step with intra-op threads instead of data-parallel parts, for comparison
+  if (which.includes('onnx-1graph')) engines.push({ ...(await createOnnxEngine({ threads, dataParallel: false })), name: 'onnx-1graph' });
   if (which.includes('tfjs')) {
     try {
       const mod = (await import('../src/engine/tfjs/engine')) as { createTfjsEngine(o?: object): Promise<Engine> };
@@ -419,7 +421,7 @@ export async function run(args: string[]): Promise<void> {
       const first = firsts.get(`${row.name}/${engine}`);
       const rateText = row.unit === 'docs/s' ? Math.round(rate).toLocaleString('en-US') : fmt(rate);
       console.log(
-        `  ${engine.padEnd(8)} ${rateText.padStart(9)} ${row.unit}  ${fmt((rate * row.flops) / 1e9).padStart(5)} GFLOP/s  ${fmt(cpu).padStart(6)} ms CPU/${row.unit === 'docs/s' ? 'pass' : 'step'}${vs}` +
+        `  ${engine.padEnd(11)} ${rateText.padStart(9)} ${row.unit}  ${fmt((rate * row.flops) / 1e9).padStart(5)} GFLOP/s  ${fmt(cpu).padStart(6)} ms CPU/${row.unit === 'docs/s' ? 'pass' : 'step'}${vs}` +
           (first ? `  first ${row.unit === 'docs/s' ? 'scores' : 'losses'} ${first.slice(0, 3).map((l) => l.toFixed(5)).join(', ')}` : ''),
       );
     }

@@ -40,32 +40,24 @@ export function adamUpdate(g: Graph, slots: AdamSlot[], step: Value, cfg: Optimi
 }
 
 /**
- * The AdamW update alone, for data-parallel steps: the gradient of each tensor is the weighted sum
- * g = Σ_k weights[k] · grad.<k>.<name> of the parts' gradients (a part's loss is the mean over its lists, so
- * weights[k] = lists in part k / lists in the batch). Inputs p.<name>, m.<name>, v.<name>, grad.<k>.<name>
- * and step [] (t ≥ 1); outputs new.p.<name>, new.m.<name>, new.v.<name> — the same I/O names as the
- * one-graph step of trainGraph.ts.
+ * The AdamW update alone, for data-parallel steps, on every trained tensor flattened and concatenated into
+ * one vector of `size` values (so the update is ~15 ops and 3 outputs, not ~15 ops and 3 outputs per
+ * tensor: this graph runs on the critical path, where per-op and per-output overheads dominate). The
+ * gradient is the weighted sum g = Σ_k weights[k] · grad.<k> of the parts' gradients (a part's loss is the
+ * mean over its lists, so weights[k] = lists in part k / lists in the batch); clipping uses the norm of the
+ * whole vector, i.e. the same global norm. Inputs p, m, v, grad.<k> `[size]` and step [] (t ≥ 1); outputs
+ * new.p, new.m, new.v `[size]`.
  */
-export function buildAdamGraph(shapes: [string, number[]][], weights: number[], cfg: OptimizerConfig): Graph {
+export function buildAdamGraph(size: number, weights: number[], cfg: OptimizerConfig): Graph {
   const g = new Graph();
-  const slots = shapes.map(([name, shape]) => {
-    const parts = weights.map((w, k) => {
-      const gk = g.input(`grad.${k}.${name}`, shape);
-      return w === 1 ? gk : g.mul(gk, g.scalar(w));
-    });
-    return {
-      param: g.input(`p.${name}`, shape),
-      grad: parts.reduce((a, b) => g.add(a, b)),
-      m: g.input(`m.${name}`, shape),
-      v: g.input(`v.${name}`, shape),
-    };
-  });
-  const step = g.input('step', []);
-  adamUpdate(g, slots, step, cfg).forEach((u, i) => {
-    const name = shapes[i][0];
-    g.output(u.param, `new.p.${name}`);
-    g.output(u.m, `new.m.${name}`);
-    g.output(u.v, `new.v.${name}`);
-  });
+  const vec = (name: string) => g.input(name, [size]);
+  const param = vec('p');
+  const m = vec('m');
+  const v = vec('v');
+  const grad = weights.map((w, k) => (w === 1 ? vec(`grad.${k}`) : g.mul(vec(`grad.${k}`), g.scalar(w)))).reduce((a, b) => g.add(a, b));
+  const [u] = adamUpdate(g, [{ param, grad, m, v }], g.input('step', []), cfg);
+  g.output(u.param, 'new.p');
+  g.output(u.m, 'new.m');
+  g.output(u.v, 'new.v');
   return g;
 }

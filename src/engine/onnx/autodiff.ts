@@ -65,6 +65,7 @@ const RULES: Record<string, Rule> = {
     ];
   },
   Neg: (g, _n, [dy]) => [g.unary('Neg', dy)],
+  // Mul by the cast mask: measured faster than Where on onnxruntime's CPU kernels
   Relu: (g, n, [dy]) => [g.mul(dy, g.cast(g.greater(n.outputs[0], g.scalar(0)), 'float'))],
   Tanh: (g, n, [dy]) => {
     const y = n.outputs[0];

@@ -1,6 +1,6 @@
 /**
  * The ONNX engine (DESIGN.md §5): rankers compiled to ONNX graphs by our own builder and run on
- * onnxruntime-node (CPU, graph optimisation level 'all', `threads` intra-op threads, default 2, idle
+ * onnxruntime-node (CPU, graph optimisation level 'all', `threads` threads, default 2, idle intra-op
  * threads sleeping rather than spinning unless `spin`).
  *
  * - `score`: one inference graph per (spec, parameters object) — parameters baked in as initializers,
@@ -110,8 +110,21 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
     }
     return ort.InferenceSession.create(bytes, { ...base, intraOpNumThreads: intraThreads, executionProviders: ['cpu'] });
   };
-  // worker threads run single-threaded CPU sessions; data parallelism is for the CPU provider only
-  const parallel: DataParallel | null = threads > 1 && !wantCuda && options.dataParallel !== false ? { parts: threads, workerOptions: { ...base, intraOpNumThreads: 1, executionProviders: ['cpu'] } } : null;
+  // data parallelism is for the CPU provider only; the worker threads are shared by every train session of
+  // this engine, started on first use, and never keep the process alive (see OrtWorker)
+  const pool: OrtWorker[] = [];
+  const parallel: DataParallel | null =
+    threads > 1 && !wantCuda && options.dataParallel !== false
+      ? {
+          parts: threads,
+          workerOptions: { ...base, intraOpNumThreads: 1, executionProviders: ['cpu'] },
+          worker: (i) => {
+            while (pool.length <= i) pool.push(new OrtWorker());
+            return pool[i];
+          },
+        }
+      : null;
+  let sessionCount = 0;
   const provider = wantCuda ? (cudaListed ? 'CUDA requested (CPU fallback if it fails to load)' : 'CUDA requested but not available: CPU') : 'CPU';
   const inferenceCache = new WeakMap<RankerParameters, Map<string, Promise<Session>>>();
   const inferenceSession = (spec: RankerSpec, params: RankerParameters): Promise<Session> => {
@@ -133,7 +146,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
       return scoreRanker(spec, input, await inferenceSession(spec, params), maxSlots);
     },
     async createTrainSession(sessionOptions) {
-      return new OnnxTrainSession(sessionOptions, open, threads, parallel);
+      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`);
     },
   };
 }
@@ -207,10 +220,11 @@ async function scoreRanker(spec: RankerSpec, input: ScoreInput, session: Session
 const copyParams = (p: Parameters): Parameters =>
   Object.fromEntries(Object.entries(p).map(([k, t]) => [k, { shape: t.shape.slice(), data: Float32Array.from(t.data) }]));
 
-/** Data-parallel training: how many parts (≥ 2), and the session options of worker-thread sessions. */
+/** Data-parallel training: how many parts (≥ 2), the session options of worker-thread sessions, worker i. */
 interface DataParallel {
   parts: number;
   workerOptions: ort.InferenceSession.SessionOptions;
+  worker(i: number): OrtWorker;
 }
 
 /** A built training graph: its layout, model bytes, and (opened on first use) the calling thread's session. */
@@ -245,11 +259,10 @@ class OnnxTrainSession implements TrainSession {
   private readonly rng: Rng;
   private readonly scorer: ScorerSpec;
   private readonly cm: number;
-  /** Graphs by `<mode>:<B>x<N>:<intra-op threads>`, and AdamW graphs by part weights. */
+  /** Graphs by `<mode>:<B>x<N>:<intra-op threads>`, and AdamW graphs by vector size and part weights. */
   private readonly graphs = new Map<string, BuiltGraph>();
   private readonly opened: Promise<Session>[] = [];
   private readonly adamSessions = new Map<string, Promise<Session>>();
-  private readonly workers: OrtWorker[] = [];
   /** Worker-side loads by `<worker>/<graph key>`. */
   private readonly workerLoads = new Map<string, Promise<void>>();
 
@@ -259,6 +272,8 @@ class OnnxTrainSession implements TrainSession {
     /** Intra-op threads of the one-graph step (no data parallelism). */
     private readonly threads: number,
     private parallel: DataParallel | null,
+    /** Prefix of this session's graph keys on the (shared) worker threads. */
+    private readonly id: string,
   ) {
     const { spec, params, target, loss } = options;
     checkRanker(spec, params);
@@ -293,6 +308,7 @@ class OnnxTrainSession implements TrainSession {
         conditioningLength: this.cm,
         mode,
         dropout: this.scorer.dropout,
+        flatGradients: mode === 'gradients',
       });
       const bytes = layout.graph.toModel();
       let session: Promise<Session> | null = null;
@@ -364,24 +380,22 @@ class OnnxTrainSession implements TrainSession {
     });
   }
 
-  private adamSession(weights: number[]): Promise<Session> {
-    const key = weights.join(',');
+  private adamSession(size: number, weights: number[]): Promise<Session> {
+    const key = `${size}:${weights.join(',')}`;
     let s = this.adamSessions.get(key);
     if (s === undefined) {
-      const shapes = parameterShapes(this.scorer).filter(([n]) => isTrainable(n));
-      s = this.open(buildAdamGraph(shapes, weights, this.options.optimizer).toModel(), 1);
+      s = this.open(buildAdamGraph(size, weights, this.options.optimizer).toModel(), 1);
       this.adamSessions.set(key, s);
     }
     return s;
   }
 
   /** Loads graph `key` on worker `w` once. */
-  private workerLoad(w: number, key: string, bytes: Uint8Array): Promise<void> {
+  private workerLoad(parallel: DataParallel, w: number, key: string, bytes: Uint8Array): Promise<void> {
     const k = `${w}/${key}`;
     let p = this.workerLoads.get(k);
     if (p === undefined) {
-      while (this.workers.length <= w) this.workers.push(new OrtWorker());
-      p = this.workers[w].load(key, bytes, (this.parallel as DataParallel).workerOptions);
+      p = parallel.worker(w).load(key, bytes, parallel.workerOptions);
       this.workerLoads.set(k, p);
     }
     return p;
@@ -407,12 +421,14 @@ class OnnxTrainSession implements TrainSession {
       });
       return feeds;
     };
-    const key = (b: number) => `${mode}:${b}x${N}`;
-    const remote = ranges.slice(1).map(async ([lo, hi], i) => {
-      await this.workerLoad(i, key(hi - lo), built(hi - lo).bytes);
+    const key = (b: number) => `${this.id}:${mode}:${b}x${N}`;
+    // posted before the calling thread starts its own part (a worker handles its messages in order, so a
+    // run may follow its graph's load without waiting for it here)
+    const remote = ranges.slice(1).map(([lo, hi], i) => {
+      const loaded = this.workerLoad(parallel, i, key(hi - lo), built(hi - lo).bytes);
       const feeds = feedsOf(lo, hi, true);
       const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
-      return this.workers[i].run(key(hi - lo), feeds, transfer);
+      return Promise.all([loaded, parallel.worker(i).run(key(hi - lo), feeds, transfer)]).then(([, out]) => out);
     });
     const [lo0, hi0] = ranges[0];
     const localSession = await built(hi0 - lo0).session();
@@ -426,21 +442,32 @@ class OnnxTrainSession implements TrainSession {
 
   private async parallelStep(batch: ListBatch, parallel: DataParallel): Promise<number> {
     const { outs, weights, layout } = await this.runParts('gradients', batch, parallel, this.scorer.dropout > 0);
-    const adam = await this.adamSession(weights);
-    const feeds: Feeds = { step: f32(Float32Array.of(this.stepCount + 1), []) };
-    for (const name of layout.trainableNames) {
-      feeds[`p.${name}`] = f32(this.params[name].data, this.params[name].shape);
-      feeds[`m.${name}`] = f32(this.m[name].data, this.m[name].shape);
-      feeds[`v.${name}`] = f32(this.v[name].data, this.v[name].shape);
-      outs.forEach((o, k) => (feeds[`grad.${k}.${name}`] = f32(o[`grad.${name}`].data as Float32Array, this.params[name].shape)));
-    }
-    const out = await adam.run(feeds);
+    // the AdamW graph works on every trained tensor concatenated (trainableNames order, as the flat `grad`)
+    const names = layout.trainableNames;
+    const size = names.reduce((n, name) => n + this.params[name].data.length, 0);
+    const flatten = (p: Parameters) => {
+      const flat = new Float32Array(size);
+      let at = 0;
+      for (const name of names) {
+        flat.set(p[name].data, at);
+        at += p[name].data.length;
+      }
+      return f32(flat, [size]);
+    };
+    const feeds: Feeds = { p: flatten(this.params), m: flatten(this.m), v: flatten(this.v), step: f32(Float32Array.of(this.stepCount + 1), []) };
+    outs.forEach((o, k) => (feeds[`grad.${k}`] = f32(o.grad.data as Float32Array, [size])));
+    const out = await (await this.adamSession(size, weights)).run(feeds);
     this.stepCount += 1;
-    for (const name of layout.trainableNames) {
-      this.params[name].data = out[`new.p.${name}`].data as Float32Array;
-      this.m[name].data = out[`new.m.${name}`].data as Float32Array;
-      this.v[name].data = out[`new.v.${name}`].data as Float32Array;
-    }
+    const unflatten = (flat: Float32Array, p: Parameters) => {
+      let at = 0;
+      for (const name of names) {
+        p[name].data = flat.subarray(at, at + p[name].data.length);
+        at += p[name].data.length;
+      }
+    };
+    unflatten(out['new.p'].data as Float32Array, this.params);
+    unflatten(out['new.m'].data as Float32Array, this.m);
+    unflatten(out['new.v'].data as Float32Array, this.v);
     return outs.reduce((sum, o, k) => sum + weights[k] * (o.loss.data as Float32Array)[0], 0);
   }
 
@@ -452,7 +479,7 @@ class OnnxTrainSession implements TrainSession {
       return await fn(p);
     } catch (err) {
       if (err instanceof ConfigError || !(err instanceof Error) || !err.message.startsWith('onnx worker')) throw err;
-      this.disposeWorkers();
+      this.releaseWorkerSessions();
       this.parallel = null;
       return single();
     }
@@ -529,8 +556,13 @@ class OnnxTrainSession implements TrainSession {
     this.stepCount = state.step;
   }
 
-  private disposeWorkers(): void {
-    for (const w of this.workers.splice(0)) w.terminate();
+  /** Releases this session's graphs on the worker threads (the threads stay, shared with other sessions). */
+  private releaseWorkerSessions(): void {
+    const parallel = this.parallel;
+    for (const [k, loaded] of this.workerLoads) {
+      const slash = k.indexOf('/');
+      if (parallel !== null) void loaded.then(() => parallel.worker(Number(k.slice(0, slash))).release(k.slice(slash + 1))).catch(() => undefined);
+    }
     this.workerLoads.clear();
   }
 
@@ -539,6 +571,6 @@ class OnnxTrainSession implements TrainSession {
     for (const s of this.adamSessions.values()) void s.then((session) => session.release());
     this.graphs.clear();
     this.adamSessions.clear();
-    this.disposeWorkers();
+    this.releaseWorkerSessions();
   }
 }

@@ -8,7 +8,7 @@
  * each run a single-threaded session synchronises once per step instead, and waits by blocking.
  *
  * Tensors cross threads as `{ type, dims, data }` (structured clone; the caller transfers buffers it no
- * longer needs). The worker body is plain JavaScript evaluated in the worker (`eval: true`), so it runs the
+ * longer needs). The worker handles its messages strictly in order. The worker body is plain JavaScript evaluated in the worker (`eval: true`), so it runs the
  * same under tsx, jest and compiled output; it loads the same onnxruntime-node module as the caller.
  */
 import { Worker } from 'node:worker_threads';
@@ -28,7 +28,12 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 const sessions = new Map();
-parentPort.on('message', async (msg) => {
+// messages are handled one after another (a run may arrive while its session is still loading)
+let queue = Promise.resolve();
+parentPort.on('message', (msg) => {
+  queue = queue.then(() => handle(msg));
+});
+async function handle(msg) {
   try {
     if (msg.kind === 'load') {
       sessions.set(msg.key, await ort.InferenceSession.create(msg.bytes, msg.options));
@@ -49,7 +54,7 @@ parentPort.on('message', async (msg) => {
   } catch (err) {
     parentPort.postMessage({ id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) });
   }
-});
+}
 `;
 
 /** One worker thread holding any number of sessions, addressed by key. */
@@ -74,7 +79,7 @@ export class OrtWorker {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    this.worker.on('error', fail);
+    this.worker.on('error', (err: Error) => fail(new Error(`onnx worker thread failed: ${err.message}`)));
     this.worker.on('exit', (code) => fail(new Error(`onnx worker thread exited (code ${code})`)));
   }
 

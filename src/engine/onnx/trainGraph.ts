@@ -8,7 +8,7 @@
  *            the trained scorer), and for `mode: 'step'` m.<name>, v.<name> (trainable ones) and step [] (t ≥ 1);
  *            drop.<k> dropout multipliers (0 or 1/(1−p)) shaped like the activation they scale.
  *   outputs  loss []; `step`: new.p.<name>, new.m.<name>, new.v.<name> per trainable parameter;
- *            `gradients`: grad.<name> (for tests).
+ *            `gradients`: grad.<name> (tests), or with `flatGradients` one flat `grad` (data-parallel steps).
  * Target 'base' trains s0 on its own scores. Target 'cos' trains the COS net and feeds every loss
  * Δ = s − s0 with s the full composed score (augmentation, T-COS mixing with the per-list β; c = 1) and
  * s0 the frozen reference, whose parameters are baked in as constants.
@@ -17,7 +17,7 @@ import { isTrainable, parameterShapes, type Parameters, type RankerSpec } from '
 import type { LossSpec, OptimizerConfig } from '../engine';
 import { adamUpdate } from './adam';
 import { gradients } from './autodiff';
-import { Graph, Value } from './graph';
+import { Graph, Value, dimProduct } from './graph';
 import { meanOverLists, perListLoss } from './losses';
 import { constantParams, rankerForward, scorerForward, type DropoutHook, type ParamValues } from './scorerGraph';
 
@@ -35,6 +35,11 @@ export interface TrainGraphOptions {
   mode: 'step' | 'loss' | 'gradients';
   /** Dropout probability of the trained scorer (0 = none; ignored in mode 'loss'). */
   dropout: number;
+  /**
+   * Mode 'gradients': one output `grad` — every trainable gradient flattened and concatenated in
+   * `trainableNames` order — instead of grad.<name> (data-parallel steps feed it to adam.ts `buildAdamGraph`).
+   */
+  flatGradients?: boolean;
 }
 
 /** What the engine needs to know to feed the graph. */
@@ -111,7 +116,10 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
       loss,
       trainableNames.map((n) => params[n]),
     );
-    if (o.mode === 'gradients') trainableNames.forEach((n, i) => g.output(grads[i], `grad.${n}`));
+    if (o.mode === 'gradients' && o.flatGradients === true) {
+      const flat = grads.map((d) => g.reshape(d, [d.shape.reduce((a, b) => dimProduct(a, b), 1)]));
+      g.output(flat.length === 1 ? flat[0] : g.concat(flat, 0), 'grad');
+    } else if (o.mode === 'gradients') trainableNames.forEach((n, i) => g.output(grads[i], `grad.${n}`));
     else {
       const step = g.input('step', []);
       const slots = trainableNames.map((n, i) => ({
