@@ -2,6 +2,7 @@
  * Turns library progress events into a cli-progress bar on a terminal, or a line every few seconds
  * otherwise (CI logs, pipes).
  */
+import { stat } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import type { ProgressCallback, ProgressEvent } from '../util/progress';
 import type { CliIO } from './io';
@@ -45,6 +46,24 @@ export function cliProgress(io: CliIO, options: { intervalMs?: number; quiet?: b
     }
   };
   return Object.assign(fn, { stop });
+}
+
+/** Inputs larger than this (bytes; 50 MB) get a progress bar while they are read and converted. */
+export const PROGRESS_MIN_INPUT_BYTES = 50_000_000;
+
+/**
+ * Progress for a command that reads one input file: `cliProgress(io)` when the file is over 50 MB,
+ * else silent (a small file reads in a moment; a bar would only flash). An unreadable path is left
+ * to the reader, which reports it properly.
+ */
+export async function inputProgress(io: CliIO, path: string): Promise<ProgressCallback & { stop(): void }> {
+  let size = 0;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    // the reader reports the missing / unreadable file
+  }
+  return cliProgress(io, { quiet: size <= PROGRESS_MIN_INPUT_BYTES });
 }
 
 function fmt(v: number): string {

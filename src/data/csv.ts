@@ -36,6 +36,8 @@ export interface CsvReadOptions {
   labelNames?: string[];
   /** Regroup rows whose queries are not contiguous instead of failing. */
   groupNonContiguous?: boolean;
+  /** NaN / ±Inf cells (`nan`, `inf`, `-Infinity`, or a decimal beyond float range): `error` (default) or `keep`. */
+  nonFinite?: 'error' | 'keep';
   onProgress?: ProgressCallback;
 }
 
@@ -52,6 +54,7 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
     );
   }
   const progress = options.onProgress ?? noProgress;
+  const keepNonFinite = options.nonFinite === 'keep';
   const total = fs.statSync(path).size;
   const input = fs.createReadStream(path);
   let bytes = 0;
@@ -90,16 +93,18 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
       if (row.length !== width) {
         throw new DataError(path, line, `${row.length} fields, expected ${width} like ${header ? 'the header' : 'the first row'}`);
       }
+      if (row[layout.qid] === '') throw new DataError(path, line, `column '${layout.names[layout.qid]}': empty query id`);
       qids.push(row[layout.qid]);
       lines.push(line);
       if (layout.docid !== null) docIds.push(row[layout.docid] === '' ? null : row[layout.docid]);
-      layout.labels.forEach((c, j) => labels[j].push(cellNumber(row[c], path, line, layout!.names[c])));
-      for (const c of layout.features) features.push(cellNumber(row[c], path, line, layout.names[c]));
+      layout.labels.forEach((c, j) => labels[j].push(cellNumber(row[c], path, line, layout!.names[c], keepNonFinite)));
+      for (const c of layout.features) features.push(cellNumber(row[c], path, line, layout.names[c], keepNonFinite));
     }
   } finally {
     input.destroy();
   }
   if (!layout) throw new DataError(path, null, 'empty file');
+  if (qids.length === 0) throw new DataError(path, null, 'no data rows after the header');
 
   const grouping = groupQueries(qids, {
     file: path,
@@ -199,11 +204,23 @@ function resolveLayout(head: string[] | null, options: CsvReadOptions, file: str
   return { qid, labels, features, docid, names };
 }
 
-/** A cell as a number; empty or non-numeric text is a DataError at file:line naming the column. */
-function cellNumber(text: string, file: string, line: number, column: string): number {
-  const v = Number(text);
-  if (text === '' || (Number.isNaN(v) && text.toLowerCase() !== 'nan')) {
-    throw new DataError(file, line, `column '${column}': ${JSON.stringify(text)} is not a number`);
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const NON_FINITE_TEXT = /^([+-]?)(nan|inf|infinity)$/i;
+
+/**
+ * A cell as a number: decimal text (no hex, no blanks), or nan / inf / infinity with an optional sign.
+ * Anything else, and a non-finite value unless `keepNonFinite`, is a DataError at file:line naming the column.
+ */
+function cellNumber(text: string, file: string, line: number, column: string, keepNonFinite: boolean): number {
+  let v: number;
+  if (DECIMAL_TEXT.test(text)) v = Number(text);
+  else {
+    const m = NON_FINITE_TEXT.exec(text);
+    if (m === null) throw new DataError(file, line, `column '${column}': ${JSON.stringify(text)} is not a number`);
+    v = m[2].toLowerCase() === 'nan' ? NaN : m[1] === '-' ? -Infinity : Infinity;
+  }
+  if (!keepNonFinite && !Number.isFinite(v)) {
+    throw new DataError(file, line, `column '${column}': ${JSON.stringify(text)} is ${v}; non-finite values are refused (pass nonFinite: 'keep' / --non-finite keep to allow them)`);
   }
   return v;
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/io';
+import { inputProgress, PROGRESS_MIN_INPUT_BYTES } from '../../src/cli/progress';
 import { readArrow } from '../../src/data/arrow';
 import { readDataset } from '../../src/data/read';
 
@@ -75,6 +76,37 @@ describe('convert and inspect on a small CSV', () => {
     const r = await cli('inspect', bad);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${bad}: truncated or corrupt Arrow IPC file`);
+  });
+});
+
+describe('reader policy flags and progress', () => {
+  test('NaN in a CSV is a data error naming file:line; --non-finite keep keeps it; a bad policy is a usage error', async () => {
+    const csv = path.join(dir, 'nan.csv');
+    fs.writeFileSync(csv, 'qid,relevance,f1\nA,1,0.5\nA,0,nan\n');
+    const refused = await cli('inspect', csv, '--json');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`${csv}:3: column 'f1': "nan" is NaN`);
+    const kept = await cli('inspect', csv, '--json', '--non-finite', 'keep');
+    expect(kept.code).toBe(0);
+    expect(JSON.parse(kept.out).featureStats[0]).toMatchObject({ name: 'f1', nan: 1 });
+    expect((await cli('inspect', csv, '--non-finite', 'zero')).code).toBe(2);
+  });
+
+  test('inputs of 50 MB or less report no progress; larger ones do', async () => {
+    const csv = path.join(dir, 'quiet.csv');
+    fs.writeFileSync(csv, CSV);
+    const conv = await cli('convert', csv, path.join(dir, 'quiet.arrow'));
+    expect(conv.code).toBe(0);
+    expect(conv.err).toBe(''); // a non-TTY run would otherwise print `read: N/N` and `write: 5/5`
+    const big = path.join(dir, 'big.bin');
+    fs.closeSync(fs.openSync(big, 'w'));
+    fs.truncateSync(big, PROGRESS_MIN_INPUT_BYTES + 1); // sparse: no disk space used
+    for (const [file, expected] of [[csv, ''], [big, 'read: 1/1\n']]) {
+      const io = captureIO();
+      const progress = await inputProgress(io, file);
+      progress({ stage: 'read', done: 1, total: 1 });
+      expect(io.err).toBe(expected);
+    }
   });
 });
 

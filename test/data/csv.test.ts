@@ -75,6 +75,25 @@ describe('readCsv', () => {
     await expect(readCsv(empty)).rejects.toThrow(/:2: column 'relevance': "" is not a number/);
   });
 
+  test('NaN / Inf cells are refused at file:line and column unless nonFinite is keep; hex text is not a number', async () => {
+    const file = write('nonfinite.csv', 'qid,relevance,f1\nq,1,2\nq,0,NaN\nq,-inf,1\n');
+    await expect(readCsv(file)).rejects.toThrow(/nonfinite\.csv:3: column 'f1': "NaN" is NaN; non-finite values are refused/);
+    const kept = await readCsv(file, { nonFinite: 'keep' });
+    expect(Array.from(kept.features)).toEqual([2, NaN, 1]);
+    expect(Array.from(kept.labels[0])).toEqual([1, 0, -Infinity]);
+    const huge = write('huge.csv', 'qid,relevance,f1\nq,1,1e999\n');
+    await expect(readCsv(huge)).rejects.toThrow(/huge\.csv:2: column 'f1': "1e999" is Infinity/);
+    const hex = write('hex.csv', 'qid,relevance,f1\nq,1,0x10\n');
+    await expect(readCsv(hex)).rejects.toThrow(/hex\.csv:2: column 'f1': "0x10" is not a number/);
+  });
+
+  test('an empty query id, an empty file and a header without rows are DataErrors', async () => {
+    const noQid = write('noqid.csv', 'qid,relevance,f1\nq,1,2\n,0,3\n');
+    await expect(readCsv(noQid)).rejects.toThrow(/noqid\.csv:3: column 'qid': empty query id/);
+    await expect(readCsv(write('empty.csv', ''))).rejects.toThrow(/empty\.csv: empty file/);
+    await expect(readCsv(write('headonly.csv', 'qid,relevance,f1\n'))).rejects.toThrow(/headonly\.csv: no data rows after the header/);
+  });
+
   test('a row with the wrong number of fields is a DataError at its line', async () => {
     const file = write('ragged.csv', 'qid,relevance,f1\nq,1,2\nq,1\n');
     await expect(readCsv(file)).rejects.toThrow(/ragged\.csv:3: 2 fields, expected 3 like the header/);

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIO } from '../io';
-import { cliProgress } from '../progress';
+import { inputProgress } from '../progress';
 import { DATA_FORMATS, formatFromPath, readDataset, writeDataset, type DataFormat, type ReadOptions } from '../../data/read';
 import { documentCount, queryCount, type RankingDataset } from '../../data/dataset';
 import { ConfigError } from '../../util/errors';
@@ -26,6 +26,7 @@ export const READ_ARG_OPTIONS = {
   docid: { type: 'string' },
   'no-header': { type: 'boolean' },
   delimiter: { type: 'string' },
+  'non-finite': { type: 'string' },
 } as const;
 
 /** Help lines for `READ_ARG_OPTIONS`. */
@@ -41,7 +42,8 @@ export const READ_ARG_HELP = `Reading:
                          (CSV; for Arrow/Parquet a list of names or 'rest')   (default every other column)
   --docid COL            document-id column                       (default docid when present)
   --no-header            CSV without a header line (give --qid and --labels as indices)
-  --delimiter D          CSV field delimiter, 'tab' for a tab      (default , or tab for .tsv)`;
+  --delimiter D          CSV field delimiter, 'tab' for a tab      (default , or tab for .tsv)
+  --non-finite P         NaN / Inf in LETOR or CSV values: error | keep              (default error)`;
 
 /** Values of the reader flags as parseArgs returns them. */
 export interface ReadArgValues {
@@ -55,6 +57,7 @@ export interface ReadArgValues {
   docid?: string;
   'no-header'?: boolean;
   delimiter?: string;
+  'non-finite'?: string;
 }
 
 /** Reader options from the reader flags. */
@@ -68,10 +71,12 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
   }
   const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter((x) => x !== '');
   const groupNonContiguous = values.group ?? false;
+  const nonFinite = values['non-finite'] ?? 'error';
+  if (nonFinite !== 'error' && nonFinite !== 'keep') throw new UsageError(`--non-finite must be error or keep, got '${nonFinite}'`);
   return {
     format,
     onProgress,
-    letor: { zeroBased: values['zero-based'] ?? false, queryFile: values['query-file'], groupNonContiguous },
+    letor: { zeroBased: values['zero-based'] ?? false, queryFile: values['query-file'], groupNonContiguous, nonFinite },
     csv: {
       header: !values['no-header'],
       delimiter: values.delimiter === 'tab' ? '\t' : values.delimiter,
@@ -80,6 +85,7 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
       features: values.features,
       docid: values.docid,
       groupNonContiguous,
+      nonFinite,
     },
     arrow: {
       qidColumn: values.qid,
@@ -141,7 +147,7 @@ export const command: CliCommand = {
     if (positionals.length !== 2) throw new UsageError(`expected IN and OUT, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
     const [input, output] = positionals;
     if (formatFromPath(output) === 'csv') throw new UsageError(`cannot write CSV (${output}); write .arrow, .parquet or LETOR text`);
-    const progress = cliProgress(io);
+    const progress = await inputProgress(io, input);
     try {
       const defs = await objectiveDefs(values);
       let ds: RankingDataset = await readDataset(input, readOptionsFromArgs(values, progress));

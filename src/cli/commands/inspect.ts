@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIO } from '../io';
-import { cliProgress } from '../progress';
+import { inputProgress } from '../progress';
 import { readDataset } from '../../data/read';
 import { formatSummary, inspectDataset } from '../../data/inspect';
 import { READ_ARG_HELP, READ_ARG_OPTIONS, readOptionsFromArgs } from './convert';
@@ -33,7 +33,7 @@ export const command: CliCommand = {
     });
     if (positionals.length !== 1) throw new UsageError(`expected one FILE, got ${positionals.length}`);
     const [file] = positionals;
-    const progress = cliProgress(io);
+    const progress = await inputProgress(io, file);
     try {
       const ds = await readDataset(file, readOptionsFromArgs(values, progress));
       progress.stop();
