@@ -189,6 +189,8 @@ export async function loadModel(dir: string): Promise<SavedModel> {
       const t = tensors.get(prefix + name);
       if (!t) throw new ModelFileError(binFile, `tensor '${prefix}${name}' required by the spec is missing`);
       if (t.shape.join(',') !== shape.join(',')) throw new ModelFileError(binFile, `tensor '${prefix}${name}' has shape [${t.shape}], the spec needs [${shape}]`);
+      // model.json is not under the checksum: its table must agree with the shape it declares
+      if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new ModelFileError(binFile, `tensor '${prefix}${name}' holds ${t.data.length} values, its shape [${shape}] needs ${shape.reduce((a, b) => a * b, 1)}`);
       params[name] = t;
     }
     return params;

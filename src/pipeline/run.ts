@@ -314,7 +314,10 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
 
   const engine: Engine = await createEngine(config.engine, { tfjs: { backend: config.backend } });
   onProgress({ stage: 'engine', done: 1, total: 1, message: `${engine.name} — ${engine.description}` });
-  const checkpoint = (dir: string) => (config.checkpoint.every > 0 ? { checkpointDir: config.checkpoint.dir ?? path.join(dir, 'checkpoints'), resume: true } : {});
+  // one checkpoint folder per stage and key: a configured folder gets a `<stage>-<key>` subfolder, so the base
+  // and COS stages (and runs with other keys) never meet each other's checkpoint.bin
+  const checkpoint = (dir: string) =>
+    config.checkpoint.every > 0 ? { checkpointDir: config.checkpoint.dir !== null ? path.join(config.checkpoint.dir, path.basename(dir)) : path.join(dir, 'checkpoints'), resume: true } : {};
 
   // base ranker
   const baseKey = stageKey({ stage: 'base', version: 1, data: hashes, seed: config.seed, engine: config.engine, backend: config.backend, model: config.model, base: config.base });
@@ -325,19 +328,20 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   });
 
   // COS-DPO ranker
+  const targets = data.objectives.slice(1).map((o) => o.target);
   const cosKey = stageKey({
     stage: 'cos',
     version: 1,
     base: baseKey,
     data: hashes,
-    targets: data.objectives.slice(1).map((o) => o.target),
+    targets,
     seed: config.seed,
     engine: config.engine,
     backend: config.backend,
     cos: config.cos,
   });
   const cos = await cachedTraining(cacheRoot, 'cos', cosKey, 'COS-DPO ranker', onProgress, async (dir) => {
-    const r = await trainCos(engine, { spec: base.model.spec, params: base.model.params }, data.train, data.validation, trainConfig, { onProgress, ...checkpoint(dir) });
+    const r = await trainCos(engine, { spec: base.model.spec, params: base.model.params }, data.train, data.validation, trainConfig, { targets, onProgress, ...checkpoint(dir) });
     const details = { steps: r.steps, bestStep: r.bestStep, stoppedEarly: r.stoppedEarly, metrics: r.metrics, history: r.history, validationSweep: r.sweep };
     const metrics = { ...base.model.metrics, ...prefixed('cos.validation.', r.metrics) };
     return { model: savedModel(data, r.spec, r.params, metrics, { stage: 'cos', key: cosKey, baseKey, engine: engine.name }), seconds: r.seconds, details };

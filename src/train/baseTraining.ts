@@ -107,7 +107,9 @@ export async function trainBase(
 
   const batches = new BatchStream(train, { listsPerBatch: c.listsPerBatch, slateLength: c.slateLength, labelColumns: [0] }, batchRng);
   const totalSteps = stageSteps(c, batches.batchesPerEpoch);
-  const hash = configHash(config, { stage: 'train-base', train: datasetHash(train), validation: datasetHash(validation) });
+  // s0 does not read the COS section, and the objective declarations act only through the data hashed here:
+  // leaving them out lets an interrupted base run resume after a COS-only edit (`cosrank run` reuses its folder)
+  const hash = configHash(config, { stage: 'train-base', train: datasetHash(train), validation: datasetHash(validation) }, ['cos', 'objectives']);
   const key = ndcgKey(validation, 0, c.metricK);
 
   const session = await engine.createTrainSession({ spec, params: { base: params }, target: 'base', loss: { kind: c.loss }, optimizer: c.optimizer, seed: sessionSeed });

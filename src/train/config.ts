@@ -351,11 +351,13 @@ export function canonicalJson(v: unknown): string {
 
 /**
  * sha256 of everything that determines the trained weights: the config without its `checkpoint`
- * section (checkpoint frequency and folder do not change the result). A checkpoint is resumed only
- * under the same hash.
+ * section (checkpoint frequency and folder do not change the result) and without the sections in
+ * `omit` (those a stage does not read, e.g. `cos` for the base ranker), plus `extra`. A checkpoint is
+ * resumed only under the same hash.
  */
-export function configHash(config: TrainConfig, extra: unknown = null): string {
-  const { checkpoint: _ignored, ...rest } = config;
+export function configHash(config: TrainConfig, extra: unknown = null, omit: readonly (keyof TrainConfig)[] = []): string {
+  const rest: Partial<TrainConfig> = { ...config };
+  for (const key of ['checkpoint', ...omit] as const) delete rest[key];
   return createHash('sha256').update(canonicalJson({ config: rest, extra })).digest('hex');
 }
 

@@ -189,12 +189,14 @@ export async function trainCos(
   const stream = new BatchStream(train, { listsPerBatch: c.listsPerBatch, slateLength: c.slateLength, labelColumns }, batchRng);
   const batches = new CosBatchSource(stream, draw, c.weightSampling === 'query', m, sampleRng);
   const totalSteps = stageSteps(c, stream.batchesPerEpoch);
-  const hash = configHash(config, {
-    stage: 'train-cos',
-    base: parametersHash(base.params.base),
-    train: datasetHash(train),
-    validation: datasetHash(validation),
-  });
+  const targets = targetsOf(train, m, options.targets);
+  // the loss targets come from the data's metadata (not in datasetHash) or the options: hashed explicitly;
+  // the objective declarations act only through the data and targets hashed here
+  const hash = configHash(
+    config,
+    { stage: 'train-cos', base: parametersHash(base.params.base), train: datasetHash(train), validation: datasetHash(validation), targets },
+    ['objectives'],
+  );
 
   const points = fixed ? [Float64Array.from(fixed)] : weightGrid(m, { divisions: c.sweepDivisions });
   const mainKey = meanMainKey(validation, c.metricK);
@@ -211,7 +213,7 @@ export async function trainCos(
     spec,
     params: { base: base.params.base, cos: net },
     target: 'cos',
-    loss: { kind: 'lipo', targets: targetsOf(train, m, options.targets), lambda: c.lambda },
+    loss: { kind: 'lipo', targets, lambda: c.lambda },
     optimizer: c.optimizer,
     seed: sessionSeed,
   });

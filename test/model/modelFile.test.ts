@@ -110,4 +110,14 @@ describe('saveModel / loadModel', () => {
     expect(existsSync(path.join(dir, 'nothing'))).toBe(false);
     await expect(loadModel(path.join(dir, 'nothing'))).rejects.toThrow(/cannot read the model description/);
   });
+
+  it('rejects a tensor table whose length disagrees with the declared shape', async () => {
+    const out = path.join(dir, 'm5');
+    await saveModel(out, model());
+    const jsonPath = path.join(out, 'model.json');
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    json.weights.tensors[0].length -= 1;
+    writeFileSync(jsonPath, JSON.stringify(json));
+    await expect(loadModel(out)).rejects.toThrow(/tensor 'base\/input\.mean' holds \d+ values, its shape \[\d+\] needs \d+/);
+  });
 });

@@ -159,6 +159,21 @@ describe('cosrank run', () => {
     expect(r.err).toContain('3 problems');
   });
 
+  it('a configured checkpoint folder serves both stages and later runs with other keys', async () => {
+    const ckptConfig = path.join(dir, 'ckpt.json');
+    const ckptOut = path.join(dir, 'ckpt-out');
+    fs.writeFileSync(ckptConfig, JSON.stringify({ ...TINY, checkpoint: { every: 40, dir: 'checkpoints' } }));
+    const r = await cosrank('run', ckptConfig, '--out', ckptOut);
+    expect(r.err).not.toMatch(/belongs to another run/);
+    expect(r.code).toBe(0);
+    const folders = fs.readdirSync(path.join(dir, 'checkpoints')).sort();
+    expect(folders.map((f) => f.replace(/-[0-9a-f]{16}$/, ''))).toEqual(['base', 'cos']);
+    const again = await cosrank('run', ckptConfig, '--out', ckptOut, '--set', 'cos.maxSteps=80');
+    expect(again.err).not.toMatch(/belongs to another run/);
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/COS-DPO ranker: trained in [\d.]+ s, cached as cos-/);
+  });
+
   it('a missing config file is a usage error', async () => {
     const r = await cosrank('run', path.join(dir, 'nope.json'));
     expect(r.code).toBe(2);
