@@ -128,10 +128,18 @@ export function createServer(initial: Ranker, options: ServerOptions = {}): { ap
 
   // The new model is loaded (and warmed up) completely before one assignment swaps it in; a request
   // holds the ranker it started with, so requests in flight finish on the old model. A failed load
-  // leaves the old model serving.
+  // leaves the old model serving. Of overlapping reloads the last started wins: an earlier one finishing
+  // later (it may have read the directory before it changed) does not swap its older model back in.
+  let started = 0;
+  let swapped = 0;
   const reload = async () => {
     if (!options.loadRanker) throw new Error('this server was started without a model directory to reload from');
-    current = await options.loadRanker();
+    const id = ++started;
+    const loaded = await options.loadRanker();
+    if (id > swapped) {
+      swapped = id;
+      current = loaded;
+    }
   };
 
   app.post('/reload', async (_req, reply) => {

@@ -181,7 +181,7 @@ export class Ranker {
         if (f.length !== nF) throw new RequestError(where(), `expected ${nF} features, got ${f.length}`);
         for (let i = 0; i < nF; i++) {
           const v: unknown = f[i];
-          if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
+          if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw notFinite(`${where()}[${i}]`, v);
           const c = column[i];
           if (c >= 0) out[row + c] = v;
         }
@@ -203,7 +203,7 @@ export class Ranker {
           if (!Number.isInteger(index) || index < 1 || index > nF) {
             throw new RequestError(`${where()}.${key}`, `feature index must be an integer in 1..${nF} (LETOR numbering)`);
           }
-          if (typeof v !== 'number' || !Number.isFinite(v)) throw notFinite(`${where()}.${key}`, v);
+          if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw notFinite(`${where()}.${key}`, v);
           const c = column[index - 1];
           if (c >= 0) out[row + c] = v;
         }
@@ -226,5 +226,6 @@ function decodeSwapped(s: string, out: Float32Array): number {
 }
 
 function notFinite(field: string, v: unknown): RequestError {
-  return new RequestError(field, `expected a finite number, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+  // finite in float32, as the engines read it (1e39 would become ∞)
+  return new RequestError(field, `expected a finite number (in float32 range), got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
 }

@@ -50,10 +50,12 @@ export function resolveWeights(input: WeightsInput | undefined, objectives: stri
   } else {
     throw new RequestError(field, 'expected an array of numbers or an object {objective: weight}');
   }
+  // scaled by the largest first, so that huge weights (Σ overflowing to ∞) still normalise
+  const max = w.reduce((a, b) => Math.max(a, b), 0);
+  if (!(max > 0)) throw new RequestError(field, 'weights must not all be zero');
   let sum = 0;
-  for (let j = 0; j < w.length; j++) sum += w[j];
-  if (!(sum > 0)) throw new RequestError(field, 'weights must not all be zero');
-  return Float32Array.from(w, (v) => v / sum);
+  for (let j = 0; j < w.length; j++) sum += w[j] / max;
+  return Float32Array.from(w, (v) => v / max / sum);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -66,12 +68,12 @@ function checkWeight(v: unknown, field: string): number {
   return v;
 }
 
-/** Per-objective temperatures β (each finite and > 0), by position or name; default all ones. */
+/** Per-objective temperatures β (each finite and > 0 in float32), by position or name; default all ones. */
 export function resolveBeta(input: WeightsInput | undefined, objectives: string[], field = 'beta'): Float32Array {
   const beta = new Float32Array(objectives.length).fill(1);
   if (input === undefined) return beta;
   const set = (j: number, v: unknown, f: string) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new RequestError(f, `expected a finite number > 0, got ${JSON.stringify(v)}`);
+    if (!isPositiveFloat32(v)) throw new RequestError(f, `expected a finite number > 0 (in float32 range), got ${JSON.stringify(v)}`);
     beta[j] = v;
   };
   if (Array.isArray(input)) {
@@ -89,9 +91,19 @@ export function resolveBeta(input: WeightsInput | undefined, objectives: string[
   return beta;
 }
 
-/** The post-training temperature factor c: finite and > 0, default 1. */
+/** The post-training temperature factor c: finite and > 0 in float32, default 1. */
 export function resolveFactor(c: unknown, field = 'c'): number {
   if (c === undefined) return 1;
-  if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) throw new RequestError(field, `expected a finite number > 0, got ${JSON.stringify(c)}`);
+  if (!isPositiveFloat32(c)) throw new RequestError(field, `expected a finite number > 0 (in float32 range), got ${JSON.stringify(c)}`);
   return c;
+}
+
+/**
+ * A number that stays finite and > 0 in float32, as the engines see it: 1e-50 would become 0 and 1e39
+ * would become ∞ (a 500 from the ONNX engine's own check, or NaN scores).
+ */
+function isPositiveFloat32(v: unknown): v is number {
+  if (typeof v !== 'number') return false;
+  const f = Math.fround(v);
+  return Number.isFinite(f) && f > 0;
 }

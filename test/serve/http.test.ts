@@ -117,6 +117,11 @@ const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: 
   { what: 'topK zero', body: { documents: docs, topK: 0 }, field: 'topK' },
   { what: 'c negative', body: { documents: docs, c: -1 }, field: 'c' },
   { what: 'beta zero', body: { documents: docs, beta: { clicks: 0 } }, field: 'beta.clicks' },
+  // below / beyond float32: the engine would see 0 (a 500 from the ONNX engine's own check) or ∞ (NaN scores)
+  { what: 'beta that rounds to 0 in float32', body: { documents: docs, beta: [1e-50, 1] }, field: 'beta[0]' },
+  { what: 'c that rounds to 0 in float32', body: { documents: docs, c: 1e-50 }, field: 'c' },
+  { what: 'feature beyond float32', body: { documents: [{ id: 1, features: [1e39, ...features.slice(1)] }] }, route: '/score', field: 'documents[0].features[0]' },
+  { what: 'sparse feature beyond float32', body: { documents: [{ id: 1, features: { '2': -1e39 } }] }, field: 'documents[0].features.2' },
   { what: 'misspelt field', body: { documents: docs, wieghts: [1, 0] }, field: 'wieghts' },
   { what: 'document without id', body: { documents: [{ features }] }, field: 'documents[0].id' },
   { what: 'features of the wrong type', body: { documents: [{ id: 1, features: 'dense' }] }, field: 'documents[0].features' },
@@ -173,6 +178,21 @@ describe('reload and shutdown', () => {
     expect(after).not.toEqual(before);
     const fresh = await Ranker.load(dir, { engineInstance: engine });
     expect(after).toEqual(Array.from(await fresh.score(fresh.denseFeatures(docs))));
+  });
+
+  it('of overlapping reloads the last started wins, even when an earlier one finishes later', async () => {
+    const older = server.ranker();
+    const newer = new Ranker(older.model, engine);
+    const gates: ((r: Ranker) => void)[] = [];
+    const s = createServer(older, { loadRanker: () => new Promise<Ranker>((resolve) => gates.push(resolve)) });
+    const first = s.reload();
+    const second = s.reload();
+    gates[1](newer); // the later reload finishes first…
+    await second;
+    gates[0](new Ranker(older.model, engine)); // …then the earlier one, with what it read before
+    await first;
+    expect(s.ranker()).toBe(newer);
+    await s.app.close();
   });
 
   it('a failed reload keeps serving the previous model', async () => {

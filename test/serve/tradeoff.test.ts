@@ -44,6 +44,11 @@ describe('resolveWeights', () => {
     expect(errorOf(() => resolveWeights(5 as unknown as number[], names, defaults)).field).toBe('weights');
   });
 
+  it('huge weights whose sum overflows to ∞ still normalise (not to all zeros)', () => {
+    expect(Array.from(resolveWeights([1e308, 1e308, 0], names, defaults))).toEqual([0.5, 0.5, 0]);
+    expect(Array.from(resolveWeights({ quality: Number.MAX_VALUE }, names, defaults))).toEqual([0, 0, 1]);
+  });
+
   it('a model without auxiliary objectives takes no weights', () => {
     expect(resolveWeights(undefined, [], [])).toHaveLength(0);
     expect(resolveWeights({}, [], [])).toHaveLength(0);
@@ -60,6 +65,15 @@ describe('resolveBeta and resolveFactor', () => {
     expect(errorOf(() => resolveBeta({ nope: 1 }, names)).field).toBe('beta.nope');
     expect(errorOf(() => resolveBeta([1, 1], names)).field).toBe('beta');
     expect(errorOf(() => resolveBeta(null as unknown as number[], names)).field).toBe('beta');
+  });
+
+  it('β and c must stay finite and > 0 in float32 (1e-50 rounds to 0, 1e39 to ∞)', () => {
+    expect(errorOf(() => resolveBeta([1e-50, 1, 1], names)).field).toBe('beta[0]');
+    expect(errorOf(() => resolveBeta({ quality: 1e39 }, names)).field).toBe('beta.quality');
+    expect(errorOf(() => resolveFactor(1e-50)).field).toBe('c');
+    expect(errorOf(() => resolveFactor(1e39)).field).toBe('c');
+    expect(Array.from(resolveBeta([1e-30, 1, 3e38], names))).toEqual([Math.fround(1e-30), 1, Math.fround(3e38)]);
+    expect(resolveFactor(3e38)).toBe(3e38);
   });
 
   it('c defaults to 1 and must be finite and > 0', () => {
