@@ -3,6 +3,7 @@
  * sweeps, serving — talks only to this (DESIGN.md §5, STYLE.md §9).
  */
 import type { Parameters, RankerSpec } from '../model/spec';
+import type { RngState } from '../util/rng';
 
 /** Parameters of a whole ranker: s0 and, for a COS-DPO ranker, its conditioned network. */
 export interface RankerParameters {
@@ -78,6 +79,8 @@ export interface OptimizerState {
   step: number;
   m: Parameters;
   v: Parameters;
+  /** The session's dropout generator, so a resumed run draws the same masks (absent = leave it as is). */
+  dropoutRng?: RngState;
 }
 
 /** What a training session trains: s0 alone (`base`), or the COS network against frozen s0 (`cos`). */

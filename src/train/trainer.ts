@@ -16,6 +16,7 @@ import type { ListBatch, TrainSession } from '../engine/engine';
 import type { TrainingLogEntry } from '../eval/trainingLog';
 import type { Parameters } from '../model/spec';
 import { noProgress, type ProgressCallback } from '../util/progress';
+import type { RngState } from '../util/rng';
 import { readCheckpoint, writeCheckpoint, checkpointPath } from './checkpoint';
 
 /** A resumable source of training batches. */
@@ -151,7 +152,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
       );
     }
     const s = saved.state as unknown as LoopState;
-    o.session.restore(saved.tensors.params, { step: saved.step, m: saved.tensors.m, v: saved.tensors.v, ...optimizerStepOf(saved.state) });
+    o.session.restore(saved.tensors.params, { step: saved.step, m: saved.tensors.m, v: saved.tensors.v, ...optimizerStateOf(saved.state) });
     o.batches.setState(s.batches);
     best = s.best ? { ...s.best, params: saved.tensors.best } : null;
     sinceBest = s.sinceBest;
@@ -213,7 +214,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
         stage: o.stage,
         configHash: ck.configHash,
         step,
-        state: { ...state, optimizerStep: opt.step },
+        state: { ...state, optimizerStep: opt.step, dropoutRng: opt.dropoutRng ?? null },
         tensors: { params, m: opt.m, v: opt.v, ...(best ? { best: best.params } : {}) },
       });
       lastCheckpoint = step;
@@ -231,7 +232,13 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
   return { best, steps: step, stoppedEarly, history, seconds: (Date.now() - started) / 1000, resumedFrom };
 }
 
-/** The optimizer's own step count, saved beside the loop step (they differ only if a session counts differently). */
-function optimizerStepOf(state: Record<string, unknown>): { step?: number } {
-  return typeof state.optimizerStep === 'number' ? { step: state.optimizerStep } : {};
+/**
+ * The optimizer's own step count (saved beside the loop step: they differ only if a session counts
+ * differently) and the session's dropout generator, as a checkpoint's JSON state holds them.
+ */
+function optimizerStateOf(state: Record<string, unknown>): { step?: number; dropoutRng?: RngState } {
+  return {
+    ...(typeof state.optimizerStep === 'number' ? { step: state.optimizerStep } : {}),
+    ...(state.dropoutRng ? { dropoutRng: state.dropoutRng as RngState } : {}),
+  };
 }

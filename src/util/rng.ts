@@ -1,3 +1,9 @@
+/** The saved state of an `Rng` (plain JSON). */
+export interface RngState {
+  s: number[];
+  spareNormal: number | null;
+}
+
 /**
  * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Every random choice
  * in cosrank takes one of these explicitly; there is no global generator (STYLE.md §5).
@@ -114,12 +120,12 @@ export class Rng {
   }
 
   /** The full state, for checkpoints. */
-  getState(): { s: number[]; spareNormal: number | null } {
+  getState(): RngState {
     return { s: Array.from(this.s), spareNormal: this.spareNormal };
   }
 
   /** Restores a state saved by `getState`. */
-  setState(state: { s: number[]; spareNormal: number | null }): void {
+  setState(state: RngState): void {
     this.s = Uint32Array.from(state.s);
     this.spareNormal = state.spareNormal;
   }

@@ -229,6 +229,23 @@ describe('ONNX train session with dropout', () => {
     expect(Array.from(await run(1))).toEqual(Array.from(a));
     expect(Array.from(await run(2))).not.toEqual(Array.from(a));
   });
+
+  it('restoring a saved state into a new session continues with the same dropout masks', async () => {
+    const spec: RankerSpec = { base: { ...mlp, dropout: 0.3 } };
+    const batch = batchFor(spec, 6);
+    const open = () => engine.createTrainSession({ spec, params: params(spec, 1), target: 'base', loss: { kind: 'listnet' }, optimizer: DEFAULT_OPTIMIZER, seed: 4 });
+    const whole = await open();
+    for (let i = 0; i < 2; i++) await whole.step(batch);
+    const saved = whole.parameters();
+    const state = whole.optimizerState();
+    for (let i = 0; i < 2; i++) await whole.step(batch);
+    const resumed = await open();
+    resumed.restore(saved, state);
+    for (let i = 0; i < 2; i++) await resumed.step(batch);
+    expect(Array.from(resumed.parameters()['layers.0.weight'].data)).toEqual(Array.from(whole.parameters()['layers.0.weight'].data));
+    whole.dispose();
+    resumed.dispose();
+  });
 });
 
 describe('ONNX and tfjs engines agree', () => {

@@ -66,6 +66,23 @@ describe('resume', () => {
     }
   });
 
+  it.each(['base', 'cos'] as const)('%s with dropout: the resumed run draws the same dropout masks and ends bit-identical', async (stage) => {
+    const whole = path.join(root, `${stage}-dropout-whole`);
+    await resumeRun(stage, whole, { dropout: 0.3 });
+    const split = path.join(root, `${stage}-dropout-split`);
+    const ctl = new AbortController();
+    await expect(resumeRun(stage, split, { dropout: 0.3, signal: ctl.signal, onStep: (s) => s === 25 && ctl.abort() })).rejects.toBeInstanceOf(TrainingAbortedError);
+    await resumeRun(stage, split, { dropout: 0.3, resume: true });
+    const a = (await readCheckpoint(whole)) as Checkpoint;
+    expectSameCheckpoint(a, (await readCheckpoint(split)) as Checkpoint);
+    // the masks mattered: without dropout the same run ends with other weights
+    const plainDir = path.join(root, `${stage}-plain`);
+    await resumeRun(stage, plainDir);
+    const plain = (await readCheckpoint(plainDir)) as Checkpoint;
+    const name = 'layers.0.weight';
+    expect(Array.from(a.tensors.params[name].data)).not.toEqual(Array.from(plain.tensors.params[name].data));
+  });
+
   it('a process killed with SIGKILL after its first checkpoint resumes to the same final state', async () => {
     const dir = path.join(root, 'killed');
     const child = runScript('base', dir, false);

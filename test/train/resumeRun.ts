@@ -17,14 +17,16 @@ export const RESUME_EVERY = 10;
 export async function resumeRun(
   stage: 'base' | 'cos',
   checkpointDir: string,
-  options: { resume?: boolean; signal?: AbortSignal; onStep?: (step: number) => void } = {},
+  options: { resume?: boolean; signal?: AbortSignal; onStep?: (step: number) => void; dropout?: number } = {},
 ): Promise<TrainResult> {
   const engine = await createTfjsEngine({ backend: 'cpu' });
   const train = smallData(40, 21);
   const validation = smallData(20, 22);
+  const dropout = options.dropout ?? 0;
   const config = smallConfig({
+    model: { dropout },
     base: { maxSteps: RESUME_STEPS, validateEvery: 20, listsPerBatch: 6, slateLength: 12 },
-    cos: { maxSteps: RESUME_STEPS, validateEvery: 20, listsPerBatch: 6, slateLength: 12, weightSampling: 'query' },
+    cos: { maxSteps: RESUME_STEPS, validateEvery: 20, listsPerBatch: 6, slateLength: 12, weightSampling: 'query', net: { hidden: [16], dropout } },
     checkpoint: { every: RESUME_EVERY },
   });
   const run = { checkpointDir, resume: options.resume, signal: options.signal, onProgress: options.onStep && ((e: { done: number }) => options.onStep?.(e.done)) };

@@ -589,7 +589,7 @@ class OnnxTrainSession implements TrainSession {
 
   optimizerState(): OptimizerState {
     const trainable = (p: Parameters) => Object.fromEntries(Object.entries(p).filter(([k]) => isTrainable(k)));
-    return { step: this.stepCount, m: copyParams(trainable(this.m)), v: copyParams(trainable(this.v)) };
+    return { step: this.stepCount, m: copyParams(trainable(this.m)), v: copyParams(trainable(this.v)), dropoutRng: this.rng.getState() };
   }
 
   restore(params: Parameters, state: OptimizerState): void {
@@ -609,6 +609,7 @@ class OnnxTrainSession implements TrainSession {
       this.v[name].data = Float32Array.from(state.v[name].data);
     }
     this.stepCount = state.step;
+    if (state.dropoutRng) this.rng.setState(state.dropoutRng);
   }
 
   /**

@@ -216,7 +216,7 @@ class TfjsTrainSession implements TrainSession {
   }
 
   optimizerState(): OptimizerState {
-    return this.adam.state();
+    return { ...this.adam.state(), dropoutRng: this.rng.getState() };
   }
 
   restore(params: Parameters, state: OptimizerState): void {
@@ -224,6 +224,7 @@ class TfjsTrainSession implements TrainSession {
     checkParameters(spec, params, 'params');
     for (const [name, variable] of this.vars) tf.tidy(() => variable.assign(tf.tensor(params[name].data, variable.shape, 'float32')));
     this.adam.restore(state);
+    if (state.dropoutRng) this.rng.setState(state.dropoutRng);
   }
 
   dispose(): void {
