@@ -28,3 +28,16 @@ export function tinyDataset(): RankingDataset {
 export function bits(a: Float32Array): number[] {
   return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 }
+
+/** Every field of a dataset read back equals the one written, floats bit for bit. */
+export function expectSameDataset(back: RankingDataset, ds: RankingDataset): void {
+  expect(bits(back.features)).toEqual(bits(ds.features));
+  expect(back.nFeatures).toBe(ds.nFeatures);
+  expect(back.featureNames).toEqual(ds.featureNames);
+  expect(Array.from(back.queryOffsets)).toEqual(Array.from(ds.queryOffsets));
+  expect(back.queryIds).toEqual(ds.queryIds);
+  expect(back.labelNames).toEqual(ds.labelNames);
+  expect(back.labels.map(bits)).toEqual(ds.labels.map(bits));
+  expect(back.docIds).toEqual(ds.docIds);
+  expect(back.metadata).toEqual(ds.metadata);
+}

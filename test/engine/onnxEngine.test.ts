@@ -15,6 +15,7 @@ import { createTfjsEngine } from '../../src/engine/tfjs/engine';
 import { ConfigError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
 import { rankerList } from './onnxReference';
+import { randomListBatch } from './listBatchFixture';
 
 const F = 4;
 const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [6, 5], activation: 'gelu', dropout: 0 };
@@ -144,23 +145,7 @@ describe('ONNX scoring closed forms', () => {
 });
 
 function batchFor(spec: RankerSpec, seed: number, B = 3, N = 5): ListBatch {
-  const rng = new Rng(seed);
-  const mask = new Uint8Array(B * N);
-  for (let b = 0; b < B; b++) mask.fill(1, b * N, b * N + N - b);
-  const m = spec.cos?.net.conditioning.weights ?? 0;
-  const labels = Array.from({ length: Math.max(1, m) }, () => Float32Array.from({ length: B * N }, (_, i) => (mask[i] ? rng.int(3) : 0)));
-  const weights = new Float32Array(B * m);
-  if (m > 0) for (let b = 0; b < B; b++) weights.set(rng.dirichlet([1, 1]), b * m);
-  return {
-    batchSize: B,
-    listSize: N,
-    inputSize: F,
-    features: Float32Array.from({ length: B * N * F }, () => rng.normal()),
-    mask,
-    labels,
-    weights,
-    beta: Float32Array.from({ length: B * m }, () => rng.uniformIn(0.67, 1.5)),
-  };
+  return randomListBatch(spec, seed, B, N, F, (b) => N - b);
 }
 
 const trainCases: { name: string; options: () => TrainSessionOptions }[] = [

@@ -23,7 +23,8 @@ beforeAll(async () => {
   // expected scores: each parameter object on a fresh engine of its own
   expected = [];
   for (const p of paramsList) expected.push(await (await createOnnxEngine({ threads: 1 })).score(spec, p, input));
-  release = jest.spyOn(ort.InferenceSession.prototype, 'release');
+  // the typings describe InferenceSession as a factory; at run time it is a class whose sessions share this prototype
+  release = jest.spyOn((ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype, 'release');
 });
 beforeEach(async () => {
   engine = await createOnnxEngine({ threads: 1, maxSlots: 4 }); // several runs per score

@@ -10,6 +10,7 @@ import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } fro
 import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type TrainSessionOptions } from '../../src/engine/engine';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
 import { Rng } from '../../src/util/rng';
+import { randomListBatch } from './listBatchFixture';
 
 const F = 4;
 const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [6, 5], activation: 'relu', dropout: 0 };
@@ -27,23 +28,7 @@ function params(spec: RankerSpec, seed: number): { base: Parameters; cos?: Param
 
 /** B lists of N slots; list b holds N − (b mod 3) real documents. */
 function batchFor(spec: RankerSpec, seed: number, B: number, N = 6): ListBatch {
-  const rng = new Rng(seed);
-  const mask = new Uint8Array(B * N);
-  for (let b = 0; b < B; b++) mask.fill(1, b * N, b * N + N - (b % 3));
-  const m = spec.cos?.net.conditioning.weights ?? 0;
-  const labels = Array.from({ length: Math.max(1, m) }, () => Float32Array.from({ length: B * N }, (_, i) => (mask[i] ? rng.int(3) : 0)));
-  const weights = new Float32Array(B * m);
-  if (m > 0) for (let b = 0; b < B; b++) weights.set(rng.dirichlet([1, 1]), b * m);
-  return {
-    batchSize: B,
-    listSize: N,
-    inputSize: F,
-    features: Float32Array.from({ length: B * N * F }, () => rng.normal()),
-    mask,
-    labels,
-    weights,
-    beta: Float32Array.from({ length: B * m }, () => rng.uniformIn(0.67, 1.5)),
-  };
+  return randomListBatch(spec, seed, B, N, F, (b) => N - (b % 3));
 }
 
 // ε = 1 keeps the first Adam updates ≈ lr·g/(|g| + 1), linear in g: gradients that are zero in exact
