@@ -335,7 +335,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
 export const command: CliCommand = {
   name: 'eval',
-  summary: 'Evaluate a scores file against a dataset (NDCG, ERR, MRR, precision; sweeps: front, hypervolume, report)',
+  summary: 'evaluate a scores file against a dataset (NDCG, ERR, MRR, precision; sweeps: front, hypervolume, report)',
   help: HELP,
   run,
 };

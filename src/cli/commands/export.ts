@@ -56,7 +56,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   } else {
     const shape = (v: GraphValue) => `[${v.shape.join(', ')}]`;
     io.stdout(`wrote ${report.file} (${report.layout} layout)\n`);
-    io.stdout(`objectives: main ${report.mainObjective}; w and beta in the order ${report.objectives.join(', ') || '(none)'}\n`);
+    const conditioning = report.inputs.some((v) => v.name === 'beta') ? 'w and beta' : 'w';
+    io.stdout(`objectives: main ${report.mainObjective}; ${conditioning} in the order ${report.objectives.join(', ') || '(none)'}\n`);
     io.stdout(`features: ${report.inputFeatures.length} model-input columns = raw features ${compactRanges(report.inputFeatures)} of ${report.rawFeatureCount}\n`);
     io.stdout(`default w: ${report.defaultWeights.join(', ') || '(none)'}\n`);
     for (const v of report.inputs) io.stdout(`  input  ${v.name.padEnd(9)} ${shape(v).padEnd(12)} ${v.meaning}\n`);

@@ -12,7 +12,7 @@ import { prepareDatasets, readDatasets } from '../../train/data';
 import { ConfigError } from '../../util/errors';
 import type { CliCommand, CliIO } from '../io';
 import { cliProgress } from '../progress';
-import { checkpointDirOf, COMMON_OPTIONS_HELP, engineFor, figureLines, modelInputs, parseTrainArgs, writeRun } from './trainShared';
+import { checkpointDirOf, COMMON_OPTIONS_HELP, CONFIG_REFERENCE_HELP, engineFor, figureLines, modelInputs, parseTrainArgs, writeRun } from './trainShared';
 
 const HELP = `Usage: cosrank train --config C.json --base DIR --train T --validation V --out DIR [options]
 
@@ -24,7 +24,9 @@ or one model for cos.fixedWeights.
 Options:
   --base DIR             base model directory (from cosrank train-base)          (required)
 ${COMMON_OPTIONS_HELP}
-  --steps N              same as --set cos.maxSteps=N`;
+  --steps N              same as --set cos.maxSteps=N
+
+${CONFIG_REFERENCE_HELP}`;
 
 function sweepLines(table: SweepTable): string {
   const head = ['w'.padEnd(24), ...table.objectives.map((o) => o.padStart(14))].join('');

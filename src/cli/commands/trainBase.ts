@@ -7,7 +7,7 @@ import { objectiveDefsOf } from '../../data/presets';
 import { prepareDatasets, readDatasets } from '../../train/data';
 import type { CliCommand, CliIO } from '../io';
 import { cliProgress } from '../progress';
-import { checkpointDirOf, COMMON_OPTIONS_HELP, engineFor, figureLines, modelInputs, parseTrainArgs, writeRun } from './trainShared';
+import { checkpointDirOf, COMMON_OPTIONS_HELP, CONFIG_REFERENCE_HELP, engineFor, figureLines, modelInputs, parseTrainArgs, writeRun } from './trainShared';
 
 const HELP = `Usage: cosrank train-base --config C.json --train T --validation V --out DIR [options]
 
@@ -17,7 +17,9 @@ and writes the best model to DIR.
 
 Options:
 ${COMMON_OPTIONS_HELP}
-  --steps N              same as --set base.maxSteps=N`;
+  --steps N              same as --set base.maxSteps=N
+
+${CONFIG_REFERENCE_HELP}`;
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const args = await parseTrainArgs(argv, 'base');

@@ -28,9 +28,10 @@ export const COMMON_OPTIONS_HELP = `  --config FILE          training config (JS
   --checkpoint-every N   write a checkpoint every N steps (default: config checkpoint.every)
   --resume               continue from the checkpoint in the checkpoint folder
   --quiet                no progress output
-  --json                 print the final figures as JSON on stdout
+  --json                 print the final figures as JSON on stdout`;
 
-The config reference (every field, default and meaning) is in the README ('Training config').`;
+/** Printed after each command's own options. */
+export const CONFIG_REFERENCE_HELP = `The config reference (every field, default and meaning) is docs/training-config.md.`;
 
 export interface TrainArgs {
   configPath: string | null;
