@@ -153,13 +153,22 @@ export class Ranker {
     return this.readDocuments(docs, field, Int32Array.from({ length: nF }, (_, i) => i), nF);
   }
 
-  /** Model-input matrix `[n × inputFeatures]` (dropped features left out) through the engine. */
-  private scoreInput(input: Float32Array, n: number, tradeOff: TradeOff): Promise<Float32Array> {
+  /**
+   * Model-input matrix `[n × inputFeatures]` (dropped features left out) through the engine. Finite
+   * inputs far outside the training range can still overflow inside the network: such a document is a
+   * request error (JSON has no NaN, so it would otherwise come back as a silent null score).
+   */
+  private async scoreInput(input: Float32Array, n: number, tradeOff: TradeOff): Promise<Float32Array> {
     const m = this.model;
     const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
     const beta = resolveBeta(tradeOff.beta, m.objectives);
     const c = resolveFactor(tradeOff.c);
-    return this.engine.score(m.spec, m.params, { features: input, queryOffsets: Int32Array.of(0, n), weights, beta, c });
+    const scores = await this.engine.score(m.spec, m.params, { features: input, queryOffsets: Int32Array.of(0, n), weights, beta, c });
+    const bad = scores.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new RequestError(`documents[${bad}].features`, `the model's score overflows (${scores[bad]}): feature values (or c) far outside the range it was trained on`);
+    }
+    return scores;
   }
 
   /**

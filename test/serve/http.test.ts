@@ -122,6 +122,7 @@ const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: 
   { what: 'c that rounds to 0 in float32', body: { documents: docs, c: 1e-50 }, field: 'c' },
   { what: 'feature beyond float32', body: { documents: [{ id: 1, features: [1e39, ...features.slice(1)] }] }, route: '/score', field: 'documents[0].features[0]' },
   { what: 'sparse feature beyond float32', body: { documents: [{ id: 1, features: { '2': -1e39 } }] }, field: 'documents[0].features.2' },
+  { what: 'finite features that overflow inside the network', body: { documents: [docs[0], { id: 'big', features: features.map(() => 3e38) }] }, field: 'documents[1].features' },
   { what: 'misspelt field', body: { documents: docs, wieghts: [1, 0] }, field: 'wieghts' },
   { what: 'document without id', body: { documents: [{ features }] }, field: 'documents[0].id' },
   { what: 'features of the wrong type', body: { documents: [{ id: 1, features: 'dense' }] }, field: 'documents[0].features' },
