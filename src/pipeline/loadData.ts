@@ -9,8 +9,8 @@
  */
 import * as path from 'node:path';
 import { queryCount, type RankingDataset } from '../data/dataset';
-import { alignFeatures, concatDatasets } from '../data/concat';
-import { readDataset, type DataFormat, type ReadOptions } from '../data/read';
+import { alignFeatures } from '../data/concat';
+import type { DataFormat, ReadOptions } from '../data/read';
 import { readArrow, writeArrow } from '../data/arrow';
 import { generateSynthetic } from '../data/generate';
 import { splitByQuery } from '../data/split';
@@ -21,6 +21,7 @@ import type { LetorReadOptions } from '../data/letor';
 import { DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { fileSha256, readStageRecord, resetStageDir, stageDir, stageKey, writeStageRecord, type StageRecord } from './cache';
+import { readDatasets } from '../train/data';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export type SplitName = 'train' | 'validation' | 'test';
@@ -59,13 +60,8 @@ function readOptions(config: RunConfig, onProgress: ProgressCallback): ReadOptio
   };
 }
 
-async function readFiles(files: string[], config: RunConfig, onProgress: ProgressCallback): Promise<RankingDataset> {
-  const parts: RankingDataset[] = [];
-  for (const f of files) {
-    onProgress({ stage: 'data', done: parts.length, total: files.length, message: `reading ${f}` });
-    parts.push(await readDataset(f, readOptions(config, onProgress)));
-  }
-  return concatDatasets(parts, files);
+function readFiles(files: string[], config: RunConfig, onProgress: ProgressCallback): Promise<RankingDataset> {
+  return readDatasets(files, readOptions(config, onProgress));
 }
 
 /** The raw (objective-less) splits the config describes. */

@@ -6,13 +6,15 @@
 import { concatDatasets } from '../data/concat';
 import type { RankingDataset } from '../data/dataset';
 import { applyObjectives, type ObjectiveDef, type ResolvedObjective } from '../data/objectives';
-import { readDataset } from '../data/read';
-import type { ProgressCallback } from '../util/progress';
+import { readDataset, type ReadOptions } from '../data/read';
 
-/** Reads and concatenates data files (any format `readDataset` knows). */
-export async function readDatasets(paths: string[], onProgress?: ProgressCallback): Promise<RankingDataset> {
+/** Reads and concatenates data files (any format `readDataset` knows), saying which file it reads. */
+export async function readDatasets(paths: string[], options: ReadOptions = {}): Promise<RankingDataset> {
   const parts: RankingDataset[] = [];
-  for (const p of paths) parts.push(await readDataset(p, { onProgress }));
+  for (const p of paths) {
+    options.onProgress?.({ stage: 'data', done: parts.length, total: paths.length, message: `reading ${p}` });
+    parts.push(await readDataset(p, options));
+  }
   return concatDatasets(parts, paths);
 }
 

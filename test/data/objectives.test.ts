@@ -5,6 +5,7 @@ import { ConfigError, DataError } from '../../src/util/errors';
 import { readLetor } from '../../src/data/letor';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { configIssues } from '../configIssues';
 
 const DATA = path.resolve(__dirname, '../../../shared/data');
 const withData = fs.existsSync(path.join(DATA, 'MQ2008/S1.txt')) ? describe : describe.skip;
@@ -28,15 +29,6 @@ function tiny(): RankingDataset {
   };
 }
 
-function configIssues(fn: () => unknown): { path: string; expected: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('parseObjectives', () => {
   it('accepts the doc-comment example', () => {

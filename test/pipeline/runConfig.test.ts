@@ -1,17 +1,11 @@
 import * as path from 'node:path';
-import { ConfigError } from '../../src/util/errors';
 import { DEFAULTS, parseRunConfig, resolveConfigPaths } from '../../src/pipeline/runConfig';
 import { latticeSize, planRun, formatPlan, sweepDivisions } from '../../src/pipeline/run';
 import { applyOverrides } from '../../src/train/config';
+import { configIssues } from '../configIssues';
 
 function issuesOf(json: unknown): { path: string; expected: string }[] {
-  try {
-    parseRunConfig(json, 'test.json');
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues.map((i) => ({ path: i.path, expected: i.expected }));
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
+  return configIssues(() => parseRunConfig(json, 'test.json')).map((i) => ({ path: i.path, expected: i.expected }));
 }
 
 describe('parseRunConfig', () => {

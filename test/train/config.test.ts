@@ -1,15 +1,5 @@
-import { ConfigError } from '../../src/util/errors';
 import { applyOverrides, configHash, configReference, DEFAULTS, parseTrainConfig } from '../../src/train/config';
-
-function issuesOf(fn: () => unknown): { path: string; value: unknown; expected: string }[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configIssues } from '../configIssues';
 
 describe('parseTrainConfig', () => {
   it('fills every field from DEFAULTS', () => {
@@ -32,7 +22,7 @@ describe('parseTrainConfig', () => {
   });
 
   it('reports every problem at once with path, value and what is allowed', () => {
-    const issues = issuesOf(() =>
+    const issues = configIssues(() =>
       parseTrainConfig(
         {
           seed: -1,
@@ -59,7 +49,7 @@ describe('parseTrainConfig', () => {
   });
 
   it('checks fields against each other', () => {
-    const issues = issuesOf(() =>
+    const issues = configIssues(() =>
       parseTrainConfig({ model: { kind: 'transformer', dModel: 10, nHeads: 4 }, cos: { alpha: [1, 1], beta: [1, 1, 1], fixedWeights: [0.5, 0.6] } }),
     );
     expect(issues.map((i) => i.path).sort()).toEqual(['cos.beta', 'cos.fixedWeights', 'model.nHeads']);
@@ -78,7 +68,7 @@ describe('applyOverrides', () => {
   });
 
   it('rejects an override without =', () => {
-    expect(issuesOf(() => applyOverrides({}, ['seed'])).map((i) => i.path)).toEqual(['seed']);
+    expect(configIssues(() => applyOverrides({}, ['seed'])).map((i) => i.path)).toEqual(['seed']);
   });
 });
 
