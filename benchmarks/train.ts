@@ -30,7 +30,8 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../src/model/spec';
-import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type LossSpec, type RankerParameters } from '../src/engine/engine';
+import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type LossSpec } from '../src/engine/engine';
+import type { RankerParameters } from '../src/model/rankerParameters';
 import { createOnnxEngine } from '../src/engine/onnx/engine';
 import { Rng } from '../src/util/rng';
 

@@ -14,6 +14,7 @@ export { readParquet, writeParquet } from './data/parquet';
 export { inspectDataset, formatSummary, type DatasetSummary } from './data/inspect';
 export * from './model/spec';
 export * from './engine/engine';
+export type { RankerParameters } from './model/rankerParameters';
 export * from './eval/metrics';
 export * from './eval/sweep';
 export * from './eval/pareto';
@@ -29,7 +30,7 @@ export { readTrainingLog, type TrainingLogEntry } from './eval/trainingLog';
 export { createEngine } from './engine/select';
 export { createTfjsEngine, type TfjsEngineOptions } from './engine/tfjs/engine';
 export { selectBackend, type BackendRequest } from './engine/tfjs/backend';
-export { listNetLoss, listMleLoss, lipoLoss, cosinePenalty, cosDpoLoss } from './train/losses';
+export { listNetLoss, listMleLoss, lipoLoss, cosinePenalty, cosDpoLoss } from './engine/tfjs/losses';
 export { makeBatch, makeBatches, BatchStream, type BatchingOptions } from './train/batching';
 export {
   DEFAULTS as TRAIN_DEFAULTS,

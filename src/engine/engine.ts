@@ -2,14 +2,9 @@
  * The small interface every engine (tfjs, ONNX) implements. Code above the engines — trainer,
  * sweeps, serving — talks only to this (DESIGN.md §5, STYLE.md §9).
  */
+import type { RankerParameters } from '../model/rankerParameters';
 import type { Parameters, RankerSpec } from '../model/spec';
 import type { RngState } from '../util/rng';
-
-/** Parameters of a whole ranker: s0 and, for a COS-DPO ranker, its conditioned network. */
-export interface RankerParameters {
-  base: Parameters;
-  cos?: Parameters;
-}
 
 /** Documents to score: ragged lists by offsets, as in the ranking dataset. */
 export interface ScoreInput {
@@ -44,7 +39,7 @@ export interface ListBatch {
 /**
  * Training losses. Each is computed per list and averaged over the B lists of a batch (lists whose
  * target is all zero contribute 0 and still count in the mean).
- * - `listnet`: softmax cross-entropy between softmax(labels[0]) ... see src/train/losses for the exact formulas.
+ * - `listnet`: softmax cross-entropy between softmax(labels[0]) ... see src/engine/tfjs/losses.ts for the exact formulas.
  * - `listmle`: Plackett-Luce negative log-likelihood of the order of labels[0] (ties broken by position).
  * - `lipo`: Σ_j w_j · L_j − λ·cos(w, L) with L_j the listwise DPO loss of objective j on s − s0 (DESIGN.md §1).
  */

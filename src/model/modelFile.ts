@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ResolvedObjective } from '../data/objectives';
-import type { RankerParameters } from '../engine/engine';
+import type { RankerParameters } from './rankerParameters';
 import { parameterShapes, type NamedTensor, type Parameters, type RankerSpec, type ScorerSpec } from './spec';
 
 export const MODEL_FORMAT = 'cosrank-model';

@@ -5,7 +5,8 @@
  *     const r = await Ranker.load('runs/demo/model');
  *     const ranked = await r.rerank(docs, { weights: { freshness: 0.3, clicks: 0.7 } });
  */
-import type { Engine, RankerParameters } from '../engine/engine';
+import type { Engine } from '../engine/engine';
+import type { RankerParameters } from '../model/rankerParameters';
 import { createEngine, type EngineRequest } from '../engine/select';
 import type { RankerSpec } from '../model/spec';
 import { loadServingModel } from './loadServingModel';

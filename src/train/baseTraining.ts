@@ -6,7 +6,8 @@
  * document skipped, stable ties) and the parameters of the best validation are returned.
  */
 import type { RankingDataset } from '../data/dataset';
-import type { Engine, RankerParameters } from '../engine/engine';
+import type { Engine } from '../engine/engine';
+import type { RankerParameters } from '../model/rankerParameters';
 import type { TrainingLogEntry } from '../eval/trainingLog';
 import { meanOverQueries, ndcgAtK } from '../eval/metrics';
 import { fitInputNormalisation, initParameters, type Parameters, type RankerSpec } from '../model/spec';

@@ -15,7 +15,8 @@
  * the same points reported beside it; the best parameters are returned.
  */
 import type { RankingDataset } from '../data/dataset';
-import type { Engine, ListBatch, RankerParameters } from '../engine/engine';
+import type { Engine, ListBatch } from '../engine/engine';
+import type { RankerParameters } from '../model/rankerParameters';
 import { hypervolume } from '../eval/hypervolume';
 import { sweep, weightGrid, type SweepTable } from '../eval/sweep';
 import type { ResolvedObjective } from '../data/objectives';

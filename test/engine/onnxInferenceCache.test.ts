@@ -4,7 +4,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { initParameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
-import type { Engine, RankerParameters } from '../../src/engine/engine';
+import type { Engine } from '../../src/engine/engine';
+import type { RankerParameters } from '../../src/model/rankerParameters';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
 import { Rng } from '../../src/util/rng';
 

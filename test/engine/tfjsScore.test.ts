@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createTfjsEngine } from '../../src/engine/tfjs/engine';
 import { scorerForward, toTensors } from '../../src/engine/tfjs/scorer';
-import type { Engine, RankerParameters } from '../../src/engine/engine';
+import type { Engine } from '../../src/engine/engine';
+import type { RankerParameters } from '../../src/model/rankerParameters';
 import { Activation, initParameters, MlpSpec, Parameters, RankerSpec, ScorerSpec, TransformerSpec } from '../../src/model/spec';
 import { Rng } from '../../src/util/rng';
 

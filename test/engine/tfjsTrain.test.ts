@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createTfjsEngine } from '../../src/engine/tfjs/engine';
-import type { Engine, ListBatch, OptimizerConfig, RankerParameters, TrainSessionOptions } from '../../src/engine/engine';
+import type { Engine, ListBatch, OptimizerConfig, TrainSessionOptions } from '../../src/engine/engine';
+import type { RankerParameters } from '../../src/model/rankerParameters';
 import { initParameters, MlpSpec, Parameters, RankerSpec, TransformerSpec } from '../../src/model/spec';
-import { listNetLoss } from '../../src/train/losses';
+import { listNetLoss } from '../../src/engine/tfjs/losses';
 import { ConfigError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
 

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { RankerSpec } from '../../model/spec';
-import type { RankerParameters } from '../engine';
+import type { RankerParameters } from '../../model/rankerParameters';
 import { checkRanker } from './engine';
 import { buildInferenceGraph } from './scorerGraph';
 

@@ -10,7 +10,7 @@
  * - LiPO on s = Δ (the caller passes Δ = s − s0):  p = log softmax(β_j·Δ masked); target z̄_j = z/‖z‖₁
  *   (sparse; an all-zero list gives target 0 hence L_j = 0) or softmax(z masked)·mask (dense);
  *   L_j = −Σ_i z̄_i·p_i;  loss = Σ_j w_j·L_j − λ·cos(w, L)  with cos(w, L) = w·L / (‖w‖·‖L‖) and each
- *   norm taken as √(Σx² + 1e-12) (finite value and gradient when L = 0), as `src/train/losses.ts`.
+ *   norm taken as √(Σx² + 1e-12) (finite value and gradient when L = 0), as `src/engine/tfjs/losses.ts`.
  * A list with no real document has every loss exactly 0 (targets are multiplied by the mask).
  */
 import type { LossSpec } from '../engine';

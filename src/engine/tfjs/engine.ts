@@ -20,15 +20,15 @@ import type {
   Engine,
   ListBatch,
   OptimizerState,
-  RankerParameters,
   ScoreInput,
   TrainSession,
   TrainSessionOptions,
 } from '../engine';
+import type { RankerParameters } from '../../model/rankerParameters';
 import { isTrainable, Parameters, parameterShapes, RankerSpec } from '../../model/spec';
 import { ConfigError, ConfigIssue } from '../../util/errors';
 import { Rng } from '../../util/rng';
-import { cosDpoLoss, listMleLoss, listNetLoss } from '../../train/losses';
+import { cosDpoLoss, listMleLoss, listNetLoss } from './losses';
 import { AdamW, snapshot } from './adamw';
 import { BackendRequest, selectBackend, switchTo } from './backend';
 import { RankerInputs, rankerForward, RankerTensors } from './ranker';

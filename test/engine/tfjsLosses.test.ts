@@ -4,7 +4,7 @@
  * and the properties of STYLE.md §7.
  */
 import * as tf from '@tensorflow/tfjs';
-import { cosDpoLoss, cosinePenalty, lipoLoss, listMleLoss, listNetLoss, TargetKind } from '../../src/train/losses';
+import { cosDpoLoss, cosinePenalty, lipoLoss, listMleLoss, listNetLoss, TargetKind } from '../../src/engine/tfjs/losses';
 import { selectBackend } from '../../src/engine/tfjs/backend';
 import { Rng } from '../../src/util/rng';
 
