@@ -27,7 +27,7 @@ export { renderSvg, renderPng, svgToPng } from './eval/render';
 export { buildReport, writeReport, type ReportInput } from './eval/report';
 export { readScores, formatScores } from './eval/scoresFile';
 export { readTrainingLog, type TrainingLogEntry } from './eval/trainingLog';
-export { createEngine } from './engine/select';
+export { createEngine, exportOnnxRanker, type OnnxExportOptions } from './engine/select';
 export { createTfjsEngine, type TfjsEngineOptions } from './engine/tfjs/engine';
 export { selectBackend, type BackendRequest } from './engine/tfjs/backend';
 export { listNetLoss, listMleLoss, lipoLoss, cosinePenalty, cosDpoLoss } from './engine/tfjs/losses';
@@ -45,7 +45,8 @@ export {
   type CosConfig,
 } from './train/config';
 export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from './train/baseTraining';
-export { trainCos, trainDpoLs, evaluateCos, type BaseModel, type CosTrainResult, type DpoLsResult } from './train/cosTraining';
+export { trainCos, trainDpoLs, type BaseModel, type CosTrainResult, type DpoLsResult } from './train/cosTraining';
+export { sweepRanker, evaluateCos, type RankerSweepOptions } from './train/sweepScoring';
 export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
 export { datasetHash, packageVersions } from './train/manifest';
 export { readDatasets, prepareDatasets } from './train/data';

@@ -113,3 +113,31 @@ export interface Engine {
   score(spec: RankerSpec, params: RankerParameters, input: ScoreInput): Promise<Float32Array>;
   createTrainSession(options: TrainSessionOptions): Promise<TrainSession>;
 }
+
+/** One input or output of an exported graph: its name, shape (symbols for dynamic sizes) and meaning. */
+export interface GraphValue {
+  name: string;
+  shape: (number | string)[];
+  meaning: string;
+}
+
+/** What an exported ranker graph takes and gives: one row per document, or padded lists. */
+export interface ExportedGraph {
+  layout: 'rows' | 'lists';
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+}
+
+/** The export check: documents per case, cases, the reference runtime, and max |exported − reference|. */
+export interface ExportVerification {
+  documents: number;
+  cases: number;
+  reference: string;
+  maxAbsDiff: number;
+}
+
+/** A written ONNX export: the file, its graph interface and its verification. */
+export interface OnnxExport extends ExportedGraph {
+  file: string;
+  verification: ExportVerification;
+}

@@ -1,9 +1,12 @@
 /**
- * Picks the execution engine (DESIGN.md §5). `onnx` and `auto` prefer the ONNX engine
+ * Picks the execution engine (DESIGN.md §5), and the ONNX export, the one engine entry code above the
+ * engines uses besides the `Engine` interface. `onnx` and `auto` prefer the ONNX engine
  * (`./onnx/engine`, `createOnnxEngine()`) and fall back to tfjs when it is missing or fails to start,
  * saying why in the engine's `description`; `tfjs` goes straight to the tfjs engine.
  */
-import type { Engine } from './engine';
+import type { RankerParameters } from '../model/rankerParameters';
+import type { RankerSpec } from '../model/spec';
+import type { Engine, OnnxExport } from './engine';
 import { createTfjsEngine, TfjsEngineOptions } from './tfjs/engine';
 
 export type EngineRequest = 'auto' | 'tfjs' | 'onnx';
@@ -15,12 +18,16 @@ export interface EngineOptions {
 
 type OnnxModule = { createOnnxEngine: () => Promise<Engine> };
 
+/** Loads an optional part of the ONNX engine by a computed path (optional for the build and the typechecker). */
+function requireOnnx<T>(file: string): Partial<T> {
+  return require(['.', 'onnx', file].join('/')) as Partial<T>;
+}
+
 export async function createEngine(request: EngineRequest = 'auto', options: EngineOptions = {}): Promise<Engine> {
   if (request === 'tfjs') return createTfjsEngine(options.tfjs);
   let reason: string;
   try {
-    // computed path: the ONNX engine is optional for the build and the typechecker
-    const onnx = require(['.', 'onnx', 'engine'].join('/')) as Partial<OnnxModule>;
+    const onnx = requireOnnx<OnnxModule>('engine');
     if (typeof onnx.createOnnxEngine !== 'function') throw new Error('./onnx/engine does not export createOnnxEngine');
     return await onnx.createOnnxEngine();
   } catch (err) {
@@ -33,4 +40,31 @@ export async function createEngine(request: EngineRequest = 'auto', options: Eng
     score: (spec, params, input) => fallback.score(spec, params, input),
     createTrainSession: (o) => fallback.createTrainSession(o),
   };
+}
+
+export interface OnnxExportOptions {
+  /** Seed of the random verification inputs (default 1). */
+  seed?: number;
+  /** Documents per verification case (default 64; split into lists for the lists layout). */
+  documents?: number;
+  /** Verification cases (trade-offs) scored (default 4). */
+  cases?: number;
+  /** Backend of the tfjs reference engine (default auto). */
+  tfjs?: TfjsEngineOptions;
+}
+
+/**
+ * Writes the ranker as one ONNX inference graph (parameters baked in, opset 17; see
+ * `engine/onnx/export.ts`) to `file`, then verifies the file: opened with onnxruntime as an outside
+ * consumer would, scored on seeded random inputs and compared with the tfjs engine
+ * (`engine/onnx/verifyExport.ts`). The caller judges `verification.maxAbsDiff`.
+ */
+export async function exportOnnxRanker(spec: RankerSpec, params: RankerParameters, file: string, options: OnnxExportOptions = {}): Promise<OnnxExport> {
+  const exporter = requireOnnx<typeof import('./onnx/export')>('export');
+  const verifier = requireOnnx<typeof import('./onnx/verifyExport')>('verifyExport');
+  if (!exporter.exportOnnx || !exporter.exportInterface || !verifier.verifyOnnxExport) throw new Error('the ONNX export is not available in this build');
+  await exporter.exportOnnx(spec, params, file);
+  const reference = await createTfjsEngine(options.tfjs);
+  const verification = await verifier.verifyOnnxExport(file, spec, params, reference, options);
+  return { file, ...exporter.exportInterface(spec), verification };
 }

@@ -18,7 +18,7 @@ import type { RankingDataset } from '../data/dataset';
 import type { Engine, ListBatch } from '../engine/engine';
 import type { RankerParameters } from '../model/rankerParameters';
 import { hypervolume } from '../eval/hypervolume';
-import { sweep, weightGrid, type SweepTable } from '../eval/sweep';
+import { weightGrid, type SweepTable } from '../eval/sweep';
 import type { ResolvedObjective } from '../data/objectives';
 import { initParameters, type Parameters, type RankerSpec } from '../model/spec';
 import { ConfigError } from '../util/errors';
@@ -27,6 +27,7 @@ import { BatchStream, type BatchStreamState } from './batching';
 import { loopCheckpoint, loopReport, type TrainOptions, type TrainResult } from './baseTraining';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash, parametersHash } from './manifest';
+import { evaluateCos } from './sweepScoring';
 import { runTrainingLoop, type BatchSource, type Validation } from './trainer';
 
 /** A trained base ranker s0 (only `spec.base` and `params.base` are used). */
@@ -116,31 +117,6 @@ class CosBatchSource implements BatchSource {
     this.stream.setState(state.stream);
     this.rng.setState(state.rng);
   }
-}
-
-/**
- * Evaluates a ranker over weight points on a dataset: NDCG@k of every label column (main first) at each
- * point, the auxiliary hypervolume and the mean main NDCG.
- */
-export async function evaluateCos(
-  engine: Engine,
-  spec: RankerSpec,
-  params: RankerParameters,
-  ds: RankingDataset,
-  points: Float64Array[],
-  options: { k: number; beta?: ArrayLike<number>; c?: number },
-): Promise<{ table: SweepTable; hypervolume: number; meanMain: number }> {
-  const beta = options.beta ? Float32Array.from(options.beta) : undefined;
-  const table = await sweep(
-    (features, queryOffsets, weights) =>
-      engine.score(spec, params, { features, queryOffsets, weights: Float32Array.from(weights), beta, c: options.c }),
-    ds,
-    points,
-    { k: options.k },
-  );
-  const hv = hypervolume(table.rows.map((r) => r.ndcg.slice(1)));
-  const meanMain = table.rows.reduce((a, r) => a + r.ndcg[0], 0) / table.rows.length;
-  return { table, hypervolume: hv, meanMain };
 }
 
 /**

@@ -2,7 +2,8 @@ import { createTfjsEngine } from '../../src/engine/tfjs/engine';
 import type { Engine } from '../../src/engine/engine';
 import { weightGrid } from '../../src/eval/sweep';
 import { trainBase, validationNdcg, type TrainResult } from '../../src/train/baseTraining';
-import { evaluateCos, trainCos, trainDpoLs } from '../../src/train/cosTraining';
+import { trainCos, trainDpoLs } from '../../src/train/cosTraining';
+import { evaluateCos } from '../../src/train/sweepScoring';
 import { spearman } from './spearman';
 import { smallConfig, smallData } from './smallData';
 
