@@ -38,6 +38,7 @@ import {
 import { defaultFeatureNames, documentCount, validateDataset, type RankingDataset } from './dataset';
 import { groupQueries, gatherArray, gatherRows, type RowLocator } from './queryGroups';
 import { DataError } from '../util/errors';
+import { writeAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
 
 /** Schema metadata key holding the cosrank JSON. */
@@ -79,25 +80,20 @@ export interface ArrowReadOptions {
 const WRITE_BATCH_ROWS = 1 << 18;
 
 /**
- * Writes `ds` in the canonical layout as an Arrow IPC *file*. Written to `path.tmp` then renamed, so a
- * crash never leaves a half-written `path`. The feature matrix is handed to the writer as views (no copy).
+ * Writes `ds` in the canonical layout as an Arrow IPC *file*. Written atomically (`writeAtomic`: a temporary
+ * sibling, then renamed), so a crash never leaves a half-written `path`. The feature matrix is handed to the writer as views (no copy).
  */
 export async function writeArrow(ds: RankingDataset, path: string, options: { onProgress?: ProgressCallback } = {}): Promise<void> {
   validateDataset(ds);
   const progress = options.onProgress ?? noProgress;
   const table = datasetToTable(ds);
-  const tmp = `${path}.tmp`;
-  try {
+  await writeAtomic(path, async (tmp) => {
     const writer = new RecordBatchFileWriter();
     const done = pipeline(writer.toNodeStream(), fs.createWriteStream(tmp));
     writer.write(table);
     writer.finish();
     await done;
-    await fsp.rename(tmp, path);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
+  });
   progress({ stage: 'write', done: documentCount(ds), total: documentCount(ds) });
 }
 

@@ -31,6 +31,7 @@ import { RecordBatchFileWriter } from 'apache-arrow';
 import { erf } from 'mathjs';
 import { ConfigError, type ConfigIssue } from '../util/errors';
 import { Rng } from '../util/rng';
+import { writeAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { defaultFeatureNames, type RankingDataset } from './dataset';
 import { datasetToTable } from './arrow';
@@ -629,7 +630,7 @@ export const STREAM_BATCH_DOCUMENTS = 1 << 16;
  * Generates straight to an Arrow IPC file in the canonical layout (see `src/data/arrow.ts`), one
  * record batch per `batchDocuments` (default 65,536) documents of whole queries, so memory stays bounded
  * for any size. The rows equal `generateSynthetic(options)` whatever the batch size. Written to
- * `path.tmp` then renamed. Progress: stage `generate`, done/total in documents.
+ * a temporary sibling then renamed (`writeAtomic`). Progress: stage `generate`, done/total in documents.
  */
 export async function generateToArrow(
   options: GeneratorOptions,
@@ -642,37 +643,36 @@ export async function generateToArrow(
   const rng = new Rng(plan.docSeed);
   const nF = plan.roles.length;
   const histograms = emptyHistograms(plan);
-  const tmp = `${path}.tmp`;
-  const file = fs.createWriteStream(tmp);
-  const writer = new RecordBatchFileWriter();
-  const done = pipeline(writer.toNodeStream(), file);
-  let written = 0;
-  try {
-    for (let q0 = 0; q0 < plan.options.queries; ) {
-      let q1 = q0;
-      let n = 0;
-      while (q1 < plan.options.queries && (n === 0 || n + plan.lengths[q1] <= batchDocuments)) n += plan.lengths[q1++];
-      const features = new Float32Array(n * nF);
-      const labels = plan.labelNames.map(() => new Float32Array(n));
-      fillQueries(plan, cr, rng, q0, q1, { features, labels }, histograms);
-      // batch by batch: writing a Table would finish the writer
-      for (const batch of datasetToTable(chunkDataset(plan, q0, q1, features, labels)).batches) writer.write(batch);
-      written += n;
-      onProgress({ stage: 'generate', done: written, total: plan.totalDocs, info: { queries: q1 } });
-      q0 = q1;
-      // let the file stream drain: the writer queues bytes until the stream pulls them
-      if (file.writableLength > 1 << 26) await new Promise<void>((r) => file.once('drain', () => r()));
-      else await new Promise<void>((r) => setImmediate(r));
+  await writeAtomic(path, async (tmp) => {
+    const file = fs.createWriteStream(tmp);
+    const writer = new RecordBatchFileWriter();
+    const done = pipeline(writer.toNodeStream(), file);
+    let written = 0;
+    try {
+      for (let q0 = 0; q0 < plan.options.queries; ) {
+        let q1 = q0;
+        let n = 0;
+        while (q1 < plan.options.queries && (n === 0 || n + plan.lengths[q1] <= batchDocuments)) n += plan.lengths[q1++];
+        const features = new Float32Array(n * nF);
+        const labels = plan.labelNames.map(() => new Float32Array(n));
+        fillQueries(plan, cr, rng, q0, q1, { features, labels }, histograms);
+        // batch by batch: writing a Table would finish the writer
+        for (const batch of datasetToTable(chunkDataset(plan, q0, q1, features, labels)).batches) writer.write(batch);
+        written += n;
+        onProgress({ stage: 'generate', done: written, total: plan.totalDocs, info: { queries: q1 } });
+        q0 = q1;
+        // let the file stream drain: the writer queues bytes until the stream pulls them
+        if (file.writableLength > 1 << 26) await new Promise<void>((r) => file.once('drain', () => r()));
+        else await new Promise<void>((r) => setImmediate(r));
+      }
+      writer.finish();
+      await done;
+    } catch (err) {
+      writer.abort();
+      await done.catch(() => undefined);
+      throw err;
     }
-    writer.finish();
-    await done;
-    await fs.promises.rename(tmp, path);
-  } catch (err) {
-    writer.abort();
-    await done.catch(() => undefined);
-    await fs.promises.rm(tmp, { force: true });
-    throw err;
-  }
+  });
   return {
     queries: plan.options.queries,
     documents: plan.totalDocs,

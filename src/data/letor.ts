@@ -18,11 +18,11 @@
  * at `lines × width`. Its pages are only touched as rows are written, so the peak is about the size
  * of the final matrix, plus labels and doc ids (with `threads: 2`, plus the worker's half).
  */
-import { promises as fsp, createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { promises as fsp } from 'node:fs';
 import { extname, join as pathJoin } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DataError } from '../util/errors';
+import { writeStreamAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { defaultFeatureNames, validateDataset, type RankingDataset } from './dataset';
 
@@ -909,7 +909,9 @@ function trimZeros(s: string): string {
 /**
  * Writes a dataset as LETOR text: `label qid:Q 1:v … nF:v #docid = X` per row, grouped by query,
  * LF line endings, values in the shortest text that reads back to the same float32 (so
- * `readLetor(writeLetor(ds))` is bit-exact). The label is `ds.labels[labelIndex ?? 0]`.
+ * `readLetor(writeLetor(ds))` is bit-exact). The label is `ds.labels[labelIndex ?? 0]`. Written
+ * atomically (a temporary sibling, renamed when complete): a full disk leaves no partial file, and
+ * the error names `path`.
  */
 export async function writeLetor(ds: RankingDataset, path: string, options: LetorWriteOptions = {}): Promise<void> {
   validateDataset(ds);
@@ -919,38 +921,37 @@ export async function writeLetor(ds: RankingDataset, path: string, options: Leto
   ds.queryIds.forEach((q) => {
     if (q === '' || /[\s#]/.test(q)) throw new DataError(path, null, `query id '${q}' cannot be written after qid: (empty, or holds whitespace or #)`);
   });
-  const nF = ds.nFeatures;
-  const out = createWriteStream(path);
-  const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
-  failed.catch(() => undefined);
-  try {
+  await writeStreamAtomic(path, async (out) => {
     const nQ = ds.queryOffsets.length - 1;
     let text = '';
     for (let q = 0; q < nQ; q++) {
       const qid = ds.queryIds[q];
       for (let r = ds.queryOffsets[q]; r < ds.queryOffsets[q + 1]; r++) {
-        let line = `${formatFloat32(labels[r])} qid:${qid}`;
-        const base = r * nF;
-        for (let j = 0; j < nF; j++) {
-          const v = ds.features[base + j];
-          if (options.sparse && v === 0 && j < nF - 1) continue;
-          line += ` ${j + 1}:${formatFloat32(v)}`;
-        }
-        const id = ds.docIds?.[r];
-        if (id !== null && id !== undefined) {
-          if (/[\r\n]/.test(id)) throw new DataError(path, null, `document id of row ${r} holds a line break`);
-          line += ` #docid = ${id}`;
-        }
-        text += line + '\n';
+        text += letorLine(ds, labels, r, qid, options.sparse === true, path) + '\n';
         if (text.length > 1 << 20) {
-          if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
+          await out.write(text);
           text = '';
         }
       }
     }
-    out.end(text);
-    await Promise.race([once(out, 'finish'), failed]);
-  } finally {
-    out.destroy();
+    await out.write(text);
+  });
+}
+
+/** One row as LETOR text (without the line feed). */
+function letorLine(ds: RankingDataset, labels: Float32Array, r: number, qid: string, sparse: boolean, path: string): string {
+  const nF = ds.nFeatures;
+  let line = `${formatFloat32(labels[r])} qid:${qid}`;
+  const base = r * nF;
+  for (let j = 0; j < nF; j++) {
+    const v = ds.features[base + j];
+    if (sparse && v === 0 && j < nF - 1) continue;
+    line += ` ${j + 1}:${formatFloat32(v)}`;
   }
+  const id = ds.docIds?.[r];
+  if (id !== null && id !== undefined) {
+    if (/[\r\n]/.test(id)) throw new DataError(path, null, `document id of row ${r} holds a line break`);
+    line += ` #docid = ${id}`;
+  }
+  return line;
 }

@@ -4,12 +4,12 @@
  * `datasetFromTable`, so a Parquet file written from the canonical layout reads back identically and a
  * foreign Parquet file takes the same `ArrowReadOptions` as a foreign Arrow file.
  */
-import { promises as fsp } from 'node:fs';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { Table as WasmTable, readParquet as parquetToArrow, writeParquet as arrowToParquet } from 'parquet-wasm';
 import { datasetFromTable, datasetToTable, readWholeFile, type ArrowReadOptions } from './arrow';
 import type { RankingDataset } from './dataset';
 import { DataError } from '../util/errors';
+import { writeFileAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
 
 /** Parquet files take the Arrow reader's column options. */
@@ -27,17 +27,10 @@ export async function readParquet(path: string, options: ParquetReadOptions = {}
   return datasetFromTable(tableFromIPC(ipc), path, options);
 }
 
-/** Writes `ds` in the canonical column layout as Parquet (`path.tmp`, then renamed). */
+/** Writes `ds` in the canonical column layout as Parquet (atomically: a temporary sibling, then renamed). */
 export async function writeParquet(ds: RankingDataset, path: string, options: { onProgress?: ProgressCallback } = {}): Promise<void> {
   const bytes = arrowToParquet(WasmTable.fromIPCStream(tableToIPC(datasetToTable(ds), 'stream')));
-  const tmp = `${path}.tmp`;
-  try {
-    await fsp.writeFile(tmp, bytes);
-    await fsp.rename(tmp, path);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, bytes);
   const n = ds.queryOffsets[ds.queryOffsets.length - 1];
   (options.onProgress ?? noProgress)({ stage: 'write', done: n, total: n });
 }

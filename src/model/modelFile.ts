@@ -11,9 +11,10 @@
  * `saveModel` writes a temporary sibling directory and renames it into place, so a reader never sees
  * a half-written model; `loadModel` checks the format version, the byte length and the checksum.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { replaceDirAtomic } from '../util/atomicWrite';
+import { sha256 } from '../util/hash';
 import type { ResolvedObjective } from '../data/objectives';
 import type { RankerParameters } from './rankerParameters';
 import { parameterShapes, type NamedTensor, type Parameters, type RankerSpec, type ScorerSpec } from './spec';
@@ -111,10 +112,6 @@ export function unpackTensors(bytes: Uint8Array, table: TensorEntry[], file: str
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /**
  * Writes `dir/model.json` and `dir/weights.bin` atomically: both go to a temporary sibling directory
  * that is then renamed to `dir` (an existing `dir` is replaced).
@@ -133,25 +130,10 @@ export async function saveModel(dir: string, model: SavedModel): Promise<void> {
     ...rest,
     weights: { file: 'weights.bin', dtype: 'float32', byteOrder: 'little', byteLength: bytes.byteLength, sha256: sha256(bytes), tensors: table },
   };
-  const target = path.resolve(dir);
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(path.dirname(target), { recursive: true });
-  await mkdir(tmp);
-  try {
+  await replaceDirAtomic(dir, async (tmp) => {
     await writeFile(path.join(tmp, 'weights.bin'), bytes);
     await writeFile(path.join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
-    const old = `${target}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const exists = await stat(target).then(
-      () => true,
-      () => false,
-    );
-    if (exists) await rename(target, old);
-    await rename(tmp, target);
-    if (exists) await rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 /** Reads a model directory written by `saveModel`, verifying format, version, sizes and checksum. */

@@ -16,6 +16,7 @@ import { presetObjectives } from '../../src/data/presets';
 import { validateDataset, type RankingDataset } from '../../src/data/dataset';
 import { ConfigError } from '../../src/util/errors';
 import { command } from '../../src/cli/commands/generate';
+import { isTemporaryName } from '../../src/util/atomicWrite';
 
 function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
@@ -204,7 +205,7 @@ describe('generateToArrow and cosrank generate', () => {
     expect(firstDifference(back.features, mem.features)).toBe(-1);
     back.labels.forEach((col, j) => expect(firstDifference(col, mem.labels[j])).toBe(-1));
     expect(summary.histograms[0]).toEqual([0, 1, 2, 3, 4].map((g) => mem.labels[0].filter((v) => v === g).length));
-    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+    expect(fs.readdirSync(path.dirname(file)).filter(isTemporaryName)).toEqual([]);
   });
 
   it('cosrank generate writes the file and prints a JSON summary', async () => {
