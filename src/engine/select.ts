@@ -7,16 +7,43 @@
 import type { RankerParameters } from '../model/rankerParameters';
 import type { RankerSpec } from '../model/spec';
 import type { Engine, OnnxExport } from './engine';
-import { createTfjsEngine, TfjsEngineOptions } from './tfjs/engine';
+import type { TfjsEngineOptions } from './tfjs/engine';
 
 export type EngineRequest = 'auto' | 'tfjs' | 'onnx';
 
 export interface EngineOptions {
   /** Options of the tfjs engine (used directly for `tfjs`, and as the fallback). */
   tfjs?: TfjsEngineOptions;
+  /** Options of the ONNX engine; `threads`: intra-op threads of scoring (one per serving worker). */
+  onnx?: { threads?: number };
 }
 
-type OnnxModule = { createOnnxEngine: () => Promise<Engine> };
+type OnnxModule = { createOnnxEngine: (options?: { threads?: number }) => Promise<Engine> };
+
+/** An optional package that a requested feature needs is not installed; the message names the install command. */
+export class MissingPackageError extends Error {
+  constructor(
+    readonly packages: string[],
+    feature: string,
+  ) {
+    super(`${feature} needs ${packages.join(' and ')}, which ${packages.length === 1 ? 'is' : 'are'} not installed: run \`npm install ${packages.join(' ')}\``);
+    this.name = 'MissingPackageError';
+  }
+}
+
+/**
+ * The tfjs engine is optional (peer dependency): it and TensorFlow.js load only when asked for, so the
+ * default (ONNX) install and start-up never pay for them.
+ */
+function createTfjsEngine(options?: TfjsEngineOptions): Promise<Engine> {
+  try {
+    require.resolve('@tensorflow/tfjs');
+  } catch {
+    throw new MissingPackageError(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'], 'the tfjs engine');
+  }
+  const tfjs = require('./tfjs/engine') as typeof import('./tfjs/engine');
+  return tfjs.createTfjsEngine(options);
+}
 
 /** Loads an optional part of the ONNX engine by a computed path (optional for the build and the typechecker). */
 function requireOnnx<T>(file: string): Partial<T> {
@@ -29,11 +56,17 @@ export async function createEngine(request: EngineRequest = 'auto', options: Eng
   try {
     const onnx = requireOnnx<OnnxModule>('engine');
     if (typeof onnx.createOnnxEngine !== 'function') throw new Error('./onnx/engine does not export createOnnxEngine');
-    return await onnx.createOnnxEngine();
+    return await onnx.createOnnxEngine(options.onnx);
   } catch (err) {
     reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
   }
-  const fallback = await createTfjsEngine(options.tfjs);
+  let fallback: Engine;
+  try {
+    fallback = await createTfjsEngine(options.tfjs);
+  } catch (err) {
+    if (err instanceof MissingPackageError) throw new MissingPackageError(err.packages, `the onnx engine is unavailable (${reason}); the fallback, the tfjs engine,`);
+    throw err;
+  }
   return {
     name: fallback.name,
     description: `onnx engine unavailable (${reason}); ${fallback.description}`,
