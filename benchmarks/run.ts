@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, string> = {
   infer: './infer',
   serve: './serve',
   trainTfjs: './trainTfjs',
+  quality: './quality',
 };
 
 async function main(argv: string[]): Promise<void> {
