@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => CliCommand> = {
   run: () => require('./commands/run').command,
   serve: () => require('./commands/serve').command,
   export: () => require('./commands/export').command,
+  datasets: () => require('./commands/datasets').command,
 };
 
 function usage(): string {
