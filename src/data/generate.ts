@@ -28,7 +28,6 @@
 import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { RecordBatchFileWriter } from 'apache-arrow';
-import { erf } from 'mathjs';
 import { ConfigError, type ConfigIssue } from '../util/errors';
 import { Rng } from '../util/rng';
 import { writeAtomic } from '../util/atomicWrite';
@@ -86,8 +85,12 @@ const QUERY_EFFECT = 0.4;
 // ---------------------------------------------------------------------------------------------------
 // Normal distribution helpers
 
+let erf: ((x: number) => number) | undefined;
+
 /** Standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2. */
 export function normalCdf(x: number): number {
+  // mathjs loads on first use (seconds of start-up otherwise for every importer of the generator)
+  erf ??= (require('mathjs') as typeof import('mathjs')).erf;
   return 0.5 * (1 + erf(x / Math.SQRT2));
 }
 

@@ -13,10 +13,16 @@
  * `invert` (raw ↦ −raw, larger raw is worse) → grading → a non-negative grade. The main objective is the
  * first one; `applyObjectives` writes the graded labels in declaration order.
  */
-import { parse, type MathNode, type EvalFunction } from 'mathjs';
-import * as math from 'mathjs';
+import type * as MathJs from 'mathjs';
+import type { MathNode, EvalFunction } from 'mathjs';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { documentCount, type RankingDataset } from './dataset';
+
+/** mathjs takes seconds to load: it is required on the first expression, not at import. */
+let mathModule: typeof MathJs | undefined;
+function mathjs(): typeof MathJs {
+  return (mathModule ??= require('mathjs') as typeof MathJs);
+}
 
 /** Where an objective's raw value comes from. `feature` is a 1-based LETOR index. */
 export type ObjectiveSource = { label: string } | { feature: number } | { expression: string };
@@ -76,12 +82,12 @@ function unknownKeys(obj: Record<string, unknown>, allowed: string[], path: stri
  * Throws mathjs's own parse error text.
  */
 function expressionSymbols(expression: string): { node: MathNode; symbols: string[]; functions: string[] } {
-  const node = parse(expression);
+  const node = mathjs().parse(expression);
   const symbols = new Set<string>();
   const functions = new Set<string>();
   node.traverse((n, path) => {
     if (n.type !== 'SymbolNode') return;
-    const name = (n as math.SymbolNode).name;
+    const name = (n as MathJs.SymbolNode).name;
     if (path === 'fn') functions.add(name);
     else symbols.add(name);
   });
@@ -90,11 +96,11 @@ function expressionSymbols(expression: string): { node: MathNode; symbols: strin
 
 /** A mathjs constant such as `pi` or `e` (a number-valued member of the default instance). */
 function isMathConstant(name: string): boolean {
-  return typeof (math as unknown as Record<string, unknown>)[name] === 'number';
+  return typeof (mathjs() as unknown as Record<string, unknown>)[name] === 'number';
 }
 
 function isMathFunction(name: string): boolean {
-  return typeof (math as unknown as Record<string, unknown>)[name] === 'function';
+  return typeof (mathjs() as unknown as Record<string, unknown>)[name] === 'function';
 }
 
 function checkSource(src: unknown, path: string, issues: ConfigIssue[]): void {
@@ -283,7 +289,7 @@ function compileSource(def: ObjectiveDef, ds: RankingDataset, path: string, issu
     }
   }
   if (!ok) return null;
-  const code: EvalFunction = parse(s.expression).compile();
+  const code: EvalFunction = mathjs().parse(s.expression).compile();
   const scope: Record<string, number> = {};
   return (d) => {
     for (const b of bindings) scope[b.name] = b.read(d);
