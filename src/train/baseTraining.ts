@@ -39,6 +39,8 @@ export interface TrainResult {
   metrics: Record<string, number>;
   history: TrainingLogEntry[];
   seconds: number;
+  /** The part of `seconds` spent validating (the rest is optimiser steps). */
+  validationSeconds: number;
   resumedFrom: number | null;
   /** Hash of config + training data (checkpoints are tied to it). */
   configHash: string;
@@ -58,6 +60,7 @@ export function loopReport(result: LoopResult, configHash: string): Omit<TrainRe
     metrics: result.best.metrics,
     history: result.history,
     seconds: result.seconds,
+    validationSeconds: result.validationSeconds,
     resumedFrom: result.resumedFrom,
     configHash,
   };

@@ -96,6 +96,8 @@ export interface LoopResult {
   history: TrainingLogEntry[];
   /** Wall time of this process's part of the run, and the step it resumed from (null = fresh start). */
   seconds: number;
+  /** The part of `seconds` spent in `validate` (so seconds − validationSeconds is the optimiser's share). */
+  validationSeconds: number;
   resumedFrom: number | null;
 }
 
@@ -141,6 +143,15 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
   let lastCheckpoint: number | null = null;
   let resumedFrom: number | null = null;
   let lastFigure = NaN;
+  let validationMs = 0;
+  const validate = async (params: Parameters): Promise<Validation> => {
+    const t0 = Date.now();
+    try {
+      return await o.validate(params);
+    } finally {
+      validationMs += Date.now() - t0;
+    }
+  };
 
   const ck = o.checkpoint;
   const saved = ck?.resume ? await readCheckpoint(ck.dir) : null;
@@ -164,7 +175,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
     lastFigure = best?.figure ?? NaN;
     onProgress({ stage: o.stage, done: step, total: o.totalSteps, message: `resuming from the checkpoint at step ${step}` });
   } else {
-    const v = await o.validate(o.session.parameters());
+    const v = await validate(o.session.parameters());
     best = { step: 0, figure: v.figure, metrics: v.metrics, params: o.session.parameters() };
     history.push({ step: 0, validation: v.metrics });
     lastFigure = v.figure;
@@ -185,7 +196,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
 
     if (validationDue(step)) {
       const params = o.session.parameters();
-      const v = await o.validate(params);
+      const v = await validate(params);
       history.push({ step, loss: lossSum / lossCount, validation: v.metrics });
       lossSum = 0;
       lossCount = 0;
@@ -229,7 +240,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
     });
   }
   if (best === null) throw new Error(`${o.stage}: no validation was run`);
-  return { best, steps: step, stoppedEarly, history, seconds: (Date.now() - started) / 1000, resumedFrom };
+  return { best, steps: step, stoppedEarly, history, seconds: (Date.now() - started) / 1000, validationSeconds: validationMs / 1000, resumedFrom };
 }
 
 /**
