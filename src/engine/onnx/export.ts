@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import type { RankerParameters } from '../../model/rankerParameters';
 import type { RankerSpec } from '../../model/spec';
 import type { ExportedGraph, GraphValue } from '../engine';
-import { checkRanker } from './engine';
+import { checkRanker } from '../checks';
 import { buildInferenceGraph, inferenceInputs, inferenceLayout } from './scorerGraph';
 
 export async function exportOnnx(spec: RankerSpec, params: RankerParameters, path: string): Promise<void> {

@@ -26,13 +26,14 @@ import type {
 } from '../engine';
 import type { RankerParameters } from '../../model/rankerParameters';
 import { isTrainable, Parameters, parameterShapes, RankerSpec } from '../../model/spec';
-import { ConfigError, ConfigIssue } from '../../util/errors';
+import { ConfigError } from '../../util/errors';
+import { batchNeeds, checkListBatch, checkRanker, checkRestore, checkScoreInput, checkTrainOptions, tradeOffLength, type BatchNeeds } from '../checks';
 import { Rng } from '../../util/rng';
 import { cosDpoLoss, listMleLoss, listNetLoss } from './losses';
 import { AdamW, snapshot } from './adamw';
 import { BackendRequest, selectBackend, switchTo } from './backend';
 import { RankerInputs, rankerForward, RankerTensors } from './ranker';
-import { checkParameters, scorerForward, toTensors } from './scorer';
+import { scorerForward, toTensors } from './scorer';
 
 export interface TfjsEngineOptions {
   /** Backend request (default `auto`: tfjs-node-gpu, tfjs-node, wasm, cpu — the first that loads). */
@@ -67,33 +68,14 @@ export async function createTfjsEngine(options: TfjsEngineOptions = {}): Promise
   };
 }
 
-/** Every problem with a ranker's spec/parameters pairing, as one ConfigError. */
-function checkRanker(spec: RankerSpec, params: RankerParameters): void {
-  const issues: ConfigIssue[] = [];
-  if (spec.base.conditioning.weights !== 0) {
-    issues.push({ path: 'spec.base.conditioning.weights', value: spec.base.conditioning.weights, expected: '0 (s0 is unconditioned)' });
-  }
-  if (spec.cos && spec.cos.net.inputSize !== spec.base.inputSize) {
-    issues.push({ path: 'spec.cos.net.inputSize', value: spec.cos.net.inputSize, expected: `${spec.base.inputSize} (= spec.base.inputSize)` });
-  }
-  if (spec.cos && !params.cos) issues.push({ path: 'params.cos', value: undefined, expected: 'parameters of the COS network' });
-  if (issues.length > 0) throw new ConfigError(issues, 'ranker');
-  checkParameters(spec.base, params.base, 'params.base');
-  if (spec.cos && params.cos) checkParameters(spec.cos.net, params.cos, 'params.cos');
-}
-
 async function scoreRanker(spec: RankerSpec, params: RankerParameters, input: ScoreInput, maxSlots: number): Promise<Float32Array> {
   checkRanker(spec, params);
+  const nDocs = checkScoreInput(spec, input);
   const f = spec.base.inputSize;
   const offsets = input.queryOffsets;
-  const nQueries = offsets.length - 1;
-  const nDocs = nQueries >= 0 ? offsets[nQueries] : 0;
-  if (input.features.length !== nDocs * f) {
-    throw new RangeError(`features hold ${input.features.length} values, expected ${nDocs} documents × ${f}`);
-  }
-  const m = spec.cos ? spec.cos.net.conditioning.weights : 0;
-  const weights = spec.cos && m > 0 ? requireLength(input.weights, m, 'weights') : undefined;
-  const beta = spec.cos && input.beta ? requireLength(input.beta, m, 'beta') : undefined;
+  const m = tradeOffLength(spec);
+  const weights = spec.cos && m > 0 ? input.weights : undefined;
+  const beta = spec.cos ? input.beta : undefined;
   const out = new Float32Array(nDocs);
   const tensors: RankerTensors = { base: toTensors(params.base), cos: spec.cos && params.cos ? toTensors(params.cos) : undefined };
   try {
@@ -149,11 +131,6 @@ function planBuckets(offsets: Int32Array, maxSlots: number): number[][] {
   return buckets;
 }
 
-function requireLength(x: Float32Array | undefined, m: number, what: string): Float32Array {
-  if (!x || x.length !== m) throw new RangeError(`${what} must have length ${m}, got ${x ? x.length : 'nothing'}`);
-  return x;
-}
-
 function disposeAll(params: Record<string, tf.Tensor>): void {
   for (const t of Object.values(params)) t.dispose();
 }
@@ -166,21 +143,16 @@ class TfjsTrainSession implements TrainSession {
   private readonly adam: AdamW;
   private readonly rng: Rng;
   private readonly m: number;
+  private readonly needs: BatchNeeds;
 
   constructor(
     private readonly options: TrainSessionOptions,
     private readonly activate: () => Promise<void>,
   ) {
-    const { spec, params, target, loss } = options;
-    checkRanker(spec, params);
-    const issues: ConfigIssue[] = [];
-    if (target === 'cos' && !spec.cos) issues.push({ path: 'target', value: target, expected: "'base' (the spec has no cos network)" });
-    if (target === 'base' && loss.kind === 'lipo') issues.push({ path: 'loss.kind', value: loss.kind, expected: "'listnet' or 'listmle' for target 'base'" });
-    this.m = spec.cos ? spec.cos.net.conditioning.weights : 0;
-    if (loss.kind === 'lipo' && loss.targets.length !== this.m) {
-      issues.push({ path: 'loss.targets', value: loss.targets, expected: `${this.m} entries (one per auxiliary objective)` });
-    }
-    if (issues.length > 0) throw new ConfigError(issues, 'train session');
+    checkTrainOptions(options);
+    const { spec, params, target } = options;
+    this.m = tradeOffLength(spec);
+    this.needs = batchNeeds(options);
     const trainedSpec = target === 'base' ? spec.base : (spec.cos as NonNullable<RankerSpec['cos']>).net;
     const trainedParams = (target === 'base' ? params.base : params.cos) as Parameters;
     for (const [name] of parameterShapes(trainedSpec)) {
@@ -221,7 +193,7 @@ class TfjsTrainSession implements TrainSession {
 
   restore(params: Parameters, state: OptimizerState): void {
     const spec = this.options.target === 'base' ? this.options.spec.base : (this.options.spec.cos as NonNullable<RankerSpec['cos']>).net;
-    checkParameters(spec, params, 'params');
+    checkRestore(spec, params, state);
     for (const [name, variable] of this.vars) tf.tidy(() => variable.assign(tf.tensor(params[name].data, variable.shape, 'float32')));
     this.adam.restore(state);
     if (state.dropoutRng) this.rng.setState(state.dropoutRng);
@@ -236,6 +208,7 @@ class TfjsTrainSession implements TrainSession {
   /** Mean over the B lists of the configured loss (a scalar). */
   private batchLoss(batch: ListBatch, training: boolean): tf.Scalar {
     const { target, loss, spec } = this.options;
+    checkListBatch(batch, spec.base.inputSize, this.needs);
     const { inputs, labels } = batchTensors(batch, target === 'cos' ? this.m : 0, loss.kind === 'lipo' ? this.m : 1);
     const trained: Record<string, tf.Tensor> = Object.fromEntries(this.vars);
     const rng = this.rng;
@@ -257,19 +230,11 @@ class TfjsTrainSession implements TrainSession {
 }
 
 /**
- * Tensors of a training batch: features `[B, N, F]`, float mask, `nLabels` label arrays `[B, N]`, and
- * for COS training (m > 0) weights `[B, m]` (required) and beta `[B, m]` (ones when absent).
+ * Tensors of a training batch (checked by `checkListBatch`): features `[B, N, F]`, float mask, `nLabels`
+ * label arrays `[B, N]`, and for COS training (m > 0) weights `[B, m]` and beta `[B, m]` (ones when absent).
  */
 function batchTensors(batch: ListBatch, m: number, nLabels: number): { inputs: RankerInputs; labels: tf.Tensor[] } {
   const { batchSize: b, listSize: n, inputSize: f } = batch;
-  const problems: string[] = [];
-  if (batch.features.length !== b * n * f) problems.push(`features has ${batch.features.length} values, expected ${b}×${n}×${f}`);
-  if (batch.mask.length !== b * n) problems.push(`mask has ${batch.mask.length} values, expected ${b}×${n}`);
-  if (batch.labels.length < nLabels) problems.push(`${batch.labels.length} label arrays, expected ${nLabels}`);
-  for (const [j, y] of batch.labels.entries()) if (y.length !== b * n) problems.push(`labels[${j}] has ${y.length} values, expected ${b}×${n}`);
-  if (m > 0 && batch.weights?.length !== b * m) problems.push(`weights must hold ${b}×${m} values`);
-  if (m > 0 && batch.beta && batch.beta.length !== b * m) problems.push(`beta must hold ${b}×${m} values`);
-  if (problems.length > 0) throw new RangeError(`bad training batch: ${problems.join('; ')}`);
   const inputs: RankerInputs = {
     features: tf.tensor3d(batch.features, [b, n, f]),
     mask: tf.tensor2d(Float32Array.from(batch.mask), [b, n]),

@@ -8,8 +8,7 @@
  * scores never depend on what padded slots hold).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Activation, Parameters, parameterShapes, ScorerSpec } from '../../model/spec';
-import { ConfigError, ConfigIssue } from '../../util/errors';
+import { Activation, Parameters, ScorerSpec } from '../../model/spec';
 import { Rng } from '../../util/rng';
 import { batchMatMul } from './batchMatMul';
 import { dense } from './dense';
@@ -36,19 +35,6 @@ export interface ForwardOptions {
 /** Logit of a padded key in attention (spec: −1e9). */
 const MASKED_LOGIT = -1e9;
 const LN_EPS = 1e-5;
-
-/** Checks names and shapes against the spec's layout; every problem at once, paths under `where`. */
-export function checkParameters(spec: ScorerSpec, params: Parameters, where: string): void {
-  const issues: ConfigIssue[] = [];
-  for (const [name, shape] of parameterShapes(spec)) {
-    const t = params[name];
-    if (!t) issues.push({ path: `${where}.${name}`, value: undefined, expected: `a tensor of shape [${shape}]` });
-    else if (t.shape.join(',') !== shape.join(',') || t.data.length !== shape.reduce((a, b) => a * b, 1)) {
-      issues.push({ path: `${where}.${name}`, value: t.shape, expected: `shape [${shape}] with matching data length` });
-    }
-  }
-  if (issues.length > 0) throw new ConfigError(issues, 'parameters');
-}
 
 /** Uploads named parameters as constant tensors (the caller disposes them). */
 export function toTensors(params: Parameters): TensorParameters {
