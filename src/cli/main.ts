@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => CliCommand> = {
   serve: () => require('./commands/serve').command,
   export: () => require('./commands/export').command,
   datasets: () => require('./commands/datasets').command,
+  pick: () => require('./commands/pick').command,
 };
 
 function usage(): string {

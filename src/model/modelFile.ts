@@ -18,6 +18,7 @@ import { sha256 } from '../util/hash';
 import type { ResolvedObjective } from '../data/objectives';
 import type { RankerParameters } from './rankerParameters';
 import { parameterShapes, type NamedTensor, type Parameters, type RankerSpec, type ScorerSpec } from './spec';
+import { operatingPointIssues, routeIssues, type OperatingPoint, type Route } from './operatingPoints';
 
 export const MODEL_FORMAT = 'cosrank-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -40,6 +41,10 @@ export interface SavedModel {
   metrics: Record<string, number>;
   /** Free-form provenance (config hash, dataset hashes, engine). */
   info?: Record<string, unknown>;
+  /** Named trade-offs chosen by `cosrank pick`, with provenance (absent in older model files). */
+  operatingPoints?: OperatingPoint[];
+  /** Request routing to operating points (src/model/operatingPoints.ts); absent = none. */
+  routes?: Route[];
 }
 
 /** One tensor's place in a packed float32 buffer. */
@@ -180,5 +185,9 @@ export async function loadModel(dir: string): Promise<SavedModel> {
   const params: RankerParameters = { base: collect(json.spec.base, 'base/') };
   if (json.spec.cos) params.cos = collect(json.spec.cos.net, 'cos/');
   const { format: _f, formatVersion: _v, weights: _w, ...rest } = json;
+  const m = Math.max(0, (json.objectives?.length ?? 1) - 1);
+  const pointIssues = json.operatingPoints === undefined ? [] : operatingPointIssues(json.operatingPoints, m, Boolean(json.spec.cos?.temperature));
+  const issues = pointIssues.length > 0 || json.routes === undefined ? pointIssues : routeIssues(json.routes, (json.operatingPoints ?? []).map((p) => p.name));
+  if (issues.length > 0) throw new ModelFileError(jsonFile, issues.map((i) => `${i.path}: got ${JSON.stringify(i.value)}, expected ${i.expected}`).join('; '));
   return { ...rest, params };
 }
