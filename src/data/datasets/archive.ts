@@ -48,7 +48,7 @@ export function safeEntryPath(archive: string, name: string): string {
 function damaged(archive: string, format: ArchiveFormat, err: unknown): DataError {
   if (err instanceof DataError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  return new DataError(archive, null, `not a complete ${format} archive (truncated or damaged: ${msg})`);
+  return new DataError(archive, null, `cannot extract this ${format} archive (${msg}); it is truncated or damaged`);
 }
 
 /**

@@ -125,17 +125,22 @@ export async function downloadFile(url: string, target: string, options: Downloa
   const dispatcher = options.dispatcher ?? new EnvHttpProxyAgent();
   const retries = options.retries ?? 3;
   let resumed = false;
-  for (let i = 0; ; i++) {
-    try {
-      resumed = (await attempt(url, part, options, dispatcher)) || resumed;
-      break;
-    } catch (err) {
-      if (!(err instanceof Interrupted)) throw err;
-      if (i >= retries) {
-        throw new DatasetError(`${url}: download interrupted: ${err.message}; ${part} keeps the bytes so far, run the same command again to resume`);
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        resumed = (await attempt(url, part, options, dispatcher)) || resumed;
+        break;
+      } catch (err) {
+        if (!(err instanceof Interrupted)) throw err;
+        if (i >= retries) {
+          throw new DatasetError(`${url}: download interrupted: ${err.message}; ${part} keeps the bytes so far, run the same command again to resume`);
+        }
+        options.onProgress?.({ stage: 'download', done: await fileSize(part), message: `interrupted (${err.message}), resuming` });
       }
-      options.onProgress?.({ stage: 'download', done: await fileSize(part), message: `interrupted (${err.message}), resuming` });
     }
+  } finally {
+    // An agent made here is closed here (its idle keep-alive sockets would hold the process open).
+    if (!options.dispatcher) await dispatcher.close();
   }
   return finishDownload(url, part, target, options, resumed);
 }

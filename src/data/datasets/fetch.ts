@@ -117,7 +117,14 @@ export async function fetchDataset(dataset: string | DatasetEntry, options: Fetc
   const got = await obtainArchive(entry, target, options);
   const extractDir = await fsp.mkdtemp(path.join(dir, '.extract-'));
   try {
-    const format = await extractArchive(got.path, extractDir, options.onProgress);
+    const format = await extractArchive(got.path, extractDir, options.onProgress).catch(async (err) => {
+      // A damaged download must not be reused by the next run: remove it so that run downloads again.
+      if (err instanceof DataError && got.path === target) {
+        await fsp.rm(target, { force: true });
+        throw new DataError(err.file, err.location, `${err.detail} (removed; the next fetch downloads it again)`);
+      }
+      throw err;
+    });
     const root = await findDataRoot(extractDir, entry, got.path);
     let folds: FoldSummary[] = [];
     await replaceDirAtomic(path.join(dir, FOLDS_DIR), async (tmp) => {
