@@ -16,8 +16,15 @@
  * The margin of a constraint is `lhs − rhs` for `>=`/`>` and `rhs − lhs` for `<=`/`<`, in NDCG units:
  * non-negative (positive for a strict comparison) exactly when it holds.
  */
-import { parse, type MathNode } from 'mathjs';
+import type * as MathJs from 'mathjs';
+import type { MathNode } from 'mathjs';
 import { ConfigError, type ConfigIssue } from '../util/errors';
+
+/** mathjs takes seconds to load: required on the first constraint, not at import (CLI start-up). */
+let mathModule: typeof MathJs | undefined;
+function mathjs(): typeof MathJs {
+  return (mathModule ??= require('mathjs') as typeof MathJs);
+}
 
 export const MAX_CONSTRAINT_LENGTH = 400;
 export const MAX_CONSTRAINT_NODES = 64;
@@ -91,7 +98,7 @@ function parseOne(text: string, objectives: readonly string[], problems: string[
   }
   let node: MathNode;
   try {
-    node = parse(text);
+    node = mathjs().parse(text);
   } catch (err) {
     problems.push(`a mathjs comparison (${err instanceof Error ? err.message : String(err)})`);
     return null;
