@@ -10,14 +10,30 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { SweepTable } from './sweep';
 import type { TrainingLogEntry } from './trainingLog';
 
+/** A Vega-Lite specification (inline data), as `renderSvg`/`renderPng` take it. */
+export type PlotSpec = TopLevelSpec;
+
+/**
+ * The font every plot asks for. `render.ts` gives resvg the font files of this family from the
+ * `@expo-google-fonts/lato` package, so PNG text never depends on the machine's fonts.
+ */
+export const PLOT_FONT = 'Lato';
+
+/** Shared Vega-Lite config: the plot font, and legends that never cut their labels. */
+const CONFIG = { font: PLOT_FONT, legend: { labelLimit: 0, titleLimit: 0 } };
+
 export interface PlotOptions {
   /** Plot title; default none. */
   title?: string;
   /** Size of one panel in pixels (before any PNG scale). Defaults 360 × 300 (front), 160 × 160 (matrix cell). */
   width?: number;
   height?: number;
-  /** Indices of `table.rows` on the Pareto front; when given, points are shaped by front membership. */
+  /** Indices of `table.rows` on the Pareto front; when given, points off the front are drawn hollow (legend only then). */
   front?: number[];
+  /** The base ranker s0: its NDCG@k per objective of the table (main first); drawn as a labelled cross. */
+  base?: { label?: string; ndcg: number[] };
+  /** Label points with their weights: `'all'`, `'front'` (front points only) or `'none'`. Default all up to 20 points, else front. */
+  labels?: 'all' | 'front' | 'none';
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -42,14 +58,19 @@ export function formatWeights(weights: number[]): string {
   return weights.map((w) => String(Number(w.toFixed(4)))).join(', ');
 }
 
+/** A point's label on the front plot: `w=0.3` for one auxiliary weight, `w=(0.3, 0.7)` for several. */
+export function pointLabel(weights: number[]): string {
+  return weights.length === 1 ? `w=${formatWeights(weights)}` : `w=(${formatWeights(weights)})`;
+}
+
 /**
- * One data row per sweep point, in table order: `point` (row index), `weights` (label), `onFront`
+ * One data row per sweep point, in table order: `point` (row index), `weights`, `label` (`pointLabel`), `onFront`
  * (when a front is given) and one NDCG field per objective (main first).
  */
 export function sweepPlotRows(table: SweepTable, front?: number[]): Record<string, number | string | boolean>[] {
   const onFront = front ? new Set(front) : null;
   return table.rows.map((row, i) => {
-    const out: Record<string, number | string | boolean> = { point: i, weights: formatWeights(row.weights) };
+    const out: Record<string, number | string | boolean> = { point: i, weights: formatWeights(row.weights), label: pointLabel(row.weights) };
     if (onFront) out.onFront = onFront.has(i);
     table.objectives.forEach((name, j) => {
       out[ndcgField(name, table.k)] = row.ndcg[j];
@@ -77,36 +98,59 @@ function checkTable(table: SweepTable): void {
  * - m > 2: the pairwise scatter matrix of `scatterMatrixSpec`.
  * Axes do not start at zero: NDCG differences along a front are small.
  */
-export function frontPlotSpec(table: SweepTable, options: PlotOptions = {}): TopLevelSpec {
+export function frontPlotSpec(table: SweepTable, options: PlotOptions = {}): PlotSpec {
   checkTable(table);
   const m = table.objectives.length - 1;
   if (m > 2) return scatterMatrixSpec(table, options);
-  const main = fieldRef(ndcgField(table.objectives[0], table.k));
-  const x = fieldRef(ndcgField(table.objectives[1], table.k));
-  const y = m === 2 ? fieldRef(ndcgField(table.objectives[2], table.k)) : main;
+  const mainName = ndcgField(table.objectives[0], table.k);
+  const xName = ndcgField(table.objectives[1], table.k);
+  const yName = m === 2 ? ndcgField(table.objectives[2], table.k) : mainName;
+  const [main, x, y] = [mainName, xName, yName].map(fieldRef);
   const scale = { zero: false };
+  const rows = sweepPlotRows(table, options.front);
+  // the front legend only says something when some point is off the front
+  const offFront = options.front !== undefined && rows.some((r) => r.onFront === false);
+  const labelMode = options.labels ?? (rows.length <= 20 ? 'all' : 'front');
+  const labelled = labelMode === 'all' ? rows : labelMode === 'front' ? rows.filter((r) => r.onFront !== false) : [];
+  const layer: Record<string, unknown>[] = [
+    { mark: { type: 'line', color: '#9e9e9e' }, encoding: { order: { field: 'point', type: 'quantitative' } } },
+    {
+      mark: { type: 'point', filled: true, size: 80 },
+      encoding: {
+        color: { field: main, type: 'quantitative', scale: { scheme: 'viridis' } },
+        ...(offFront ? { shape: { field: 'onFront', type: 'nominal', title: 'Pareto front' } } : {}),
+        tooltip: tooltip(table, options.front !== undefined),
+      },
+    },
+  ];
+  if (labelled.length > 0) {
+    layer.push({ data: { values: labelled }, mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 9, color: '#424242' }, encoding: { text: { field: 'label' } } });
+  }
+  if (options.base) {
+    if (options.base.ndcg.length !== table.objectives.length) {
+      throw new RangeError(`the base ranker has ${options.base.ndcg.length} NDCG values for ${table.objectives.length} objectives`);
+    }
+    const label = options.base.label ?? 's0';
+    const point: Record<string, number | string> = { label, weights: label };
+    table.objectives.forEach((name, j) => (point[ndcgField(name, table.k)] = options.base!.ndcg[j]));
+    layer.push(
+      { data: { values: [point] }, mark: { type: 'point', shape: 'cross', size: 140, filled: true, color: '#d32f2f' }, encoding: { tooltip: tooltip(table, false) } },
+      { data: { values: [point] }, mark: { type: 'text', align: 'left', dx: 8, dy: 10, fontSize: 11, fontWeight: 'bold', color: '#d32f2f' }, encoding: { text: { field: 'label' } } },
+    );
+  }
   return {
     $schema: SCHEMA,
+    config: CONFIG,
     ...(options.title ? { title: options.title } : {}),
     width: options.width ?? 360,
     height: options.height ?? 300,
-    data: { values: sweepPlotRows(table, options.front) },
+    data: { values: rows },
     encoding: {
-      x: { field: x, type: 'quantitative', scale },
-      y: { field: y, type: 'quantitative', scale },
+      x: { field: x, type: 'quantitative', scale, title: xName },
+      y: { field: y, type: 'quantitative', scale, title: yName },
     },
-    layer: [
-      { mark: { type: 'line', color: '#9e9e9e' }, encoding: { order: { field: 'point', type: 'quantitative' } } },
-      {
-        mark: { type: 'point', filled: true, size: 80 },
-        encoding: {
-          color: { field: main, type: 'quantitative', scale: { scheme: 'viridis' } },
-          ...(options.front ? { shape: { field: 'onFront', type: 'nominal', title: 'Pareto front' } } : {}),
-          tooltip: tooltip(table, options.front !== undefined),
-        },
-      },
-    ],
-  };
+    layer,
+  } as unknown as PlotSpec; // layers are built as plain records above
 }
 
 function tooltip(table: SweepTable, withFront: boolean): { field: string; type: 'nominal' | 'quantitative'; format?: string }[] {
@@ -121,14 +165,17 @@ function tooltip(table: SweepTable, withFront: boolean): { field: string; type: 
  * Pairwise scatter matrix (Vega-Lite `repeat`) of the auxiliary objectives' NDCG@k, every point coloured by
  * the main objective's NDCG@k. Rows and columns both list the auxiliary fields in objective order.
  */
-export function scatterMatrixSpec(table: SweepTable, options: PlotOptions = {}): TopLevelSpec {
+export function scatterMatrixSpec(table: SweepTable, options: PlotOptions = {}): PlotSpec {
   checkTable(table);
   const aux = table.objectives.slice(1).map((name) => fieldRef(ndcgField(name, table.k)));
   const main = fieldRef(ndcgField(table.objectives[0], table.k));
+  const rows = sweepPlotRows(table, options.front);
+  const offFront = options.front !== undefined && rows.some((r) => r.onFront === false);
   return {
     $schema: SCHEMA,
+    config: CONFIG,
     ...(options.title ? { title: options.title } : {}),
-    data: { values: sweepPlotRows(table, options.front) },
+    data: { values: rows },
     repeat: { row: aux, column: aux },
     spec: {
       width: options.width ?? 160,
@@ -138,46 +185,76 @@ export function scatterMatrixSpec(table: SweepTable, options: PlotOptions = {}):
         x: { field: { repeat: 'column' }, type: 'quantitative', scale: { zero: false } },
         y: { field: { repeat: 'row' }, type: 'quantitative', scale: { zero: false } },
         color: { field: main, type: 'quantitative', scale: { scheme: 'viridis' } },
-        ...(options.front ? { shape: { field: 'onFront', type: 'nominal', title: 'Pareto front' } } : {}),
+        ...(offFront ? { shape: { field: 'onFront', type: 'nominal', title: 'Pareto front' } } : {}),
         tooltip: tooltip(table, options.front !== undefined),
       },
     },
   };
 }
 
-/** Long-form rows of a training log: one per (step, series) with a value; `panel` is `loss` or `validation`. */
-export function trainingCurveRows(log: TrainingLogEntry[]): { step: number; panel: string; series: string; value: number }[] {
-  const rows: { step: number; panel: string; series: string; value: number }[] = [];
-  for (const e of log) {
-    if (e.loss !== undefined) rows.push({ step: e.step, panel: 'loss', series: 'loss', value: e.loss });
-    for (const [name, value] of Object.entries(e.validation ?? {})) {
-      rows.push({ step: e.step, panel: 'validation', series: name, value });
+/** A training log with the name of its stage (e.g. `base s0`, `COS`), one line style per stage. */
+export interface StageLog {
+  stage: string;
+  log: TrainingLogEntry[];
+}
+
+/** The panel a validation metric is drawn in: hypervolumes and NDCG-like values have different scales. */
+export function metricPanel(name: string): 'hypervolume' | 'validation' {
+  return /hypervolume/i.test(name) ? 'hypervolume' : 'validation';
+}
+
+/**
+ * Long-form rows of training logs: one per (stage, step, series) with a value; `panel` is `loss`,
+ * `validation` (NDCG and other per-objective metrics) or `hypervolume`.
+ */
+export function trainingCurveRows(logs: TrainingLogEntry[] | StageLog[]): { stage: string; step: number; panel: string; series: string; value: number }[] {
+  const rows: { stage: string; step: number; panel: string; series: string; value: number }[] = [];
+  for (const { stage, log } of stageLogs(logs)) {
+    for (const e of log) {
+      if (e.loss !== undefined) rows.push({ stage, step: e.step, panel: 'loss', series: 'loss', value: e.loss });
+      for (const [name, value] of Object.entries(e.validation ?? {})) {
+        rows.push({ stage, step: e.step, panel: metricPanel(name), series: name, value });
+      }
     }
   }
   return rows;
 }
 
+function stageLogs(logs: TrainingLogEntry[] | StageLog[]): StageLog[] {
+  if (logs.length === 0) return [];
+  return 'log' in logs[0] ? (logs as StageLog[]) : [{ stage: 'COS', log: logs as TrainingLogEntry[] }];
+}
+
 /**
- * Training curves: training loss and each validation metric against the step, as a row facet with one
- * panel for the loss and one for the validation metrics (independent y scales; a log with no validation
- * entries has only the loss panel).
+ * Training curves against the step, one row panel each for the training loss, the validation metrics
+ * (NDCG…) and the hypervolume (panels without values are left out), independent y scales. Lines are
+ * coloured by series and dashed by stage, so the base ranker's curves show beside the COS model's.
+ * A plain log is one stage named `COS`.
  */
-export function trainingCurvesSpec(log: TrainingLogEntry[], options: Omit<PlotOptions, 'front'> = {}): TopLevelSpec {
+export function trainingCurvesSpec(logs: TrainingLogEntry[] | StageLog[], options: Omit<PlotOptions, 'front' | 'base' | 'labels'> = {}): PlotSpec {
+  const rows = trainingCurveRows(logs);
+  const panels = ['loss', 'validation', 'hypervolume'].filter((p) => rows.some((r) => r.panel === p));
+  const stages = [...new Set(rows.map((r) => r.stage))];
+  const longest = Math.max(...stageLogs(logs).map((s) => s.log.length), 0);
   return {
     $schema: SCHEMA,
+    config: CONFIG,
     ...(options.title ? { title: options.title } : {}),
-    data: { values: trainingCurveRows(log) },
-    facet: { row: { field: 'panel', type: 'nominal', title: null, sort: ['loss', 'validation'] } },
+    data: { values: rows },
+    facet: { row: { field: 'panel', type: 'nominal', title: null, sort: panels } },
     spec: {
       width: options.width ?? 420,
-      height: options.height ?? 180,
-      mark: { type: 'line', point: log.length <= 50 },
+      height: options.height ?? 160,
+      // point markers would replace the dash pattern in the stage legend's symbols
+      mark: { type: 'line', point: longest <= 50 && stages.length === 1 },
       encoding: {
         x: { field: 'step', type: 'quantitative' },
         y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: null },
-        color: { field: 'series', type: 'nominal', title: null },
+        color: { field: 'series', type: 'nominal', title: 'series', legend: { orient: 'bottom', columns: 2 } },
+        ...(stages.length > 1 ? { strokeDash: { field: 'stage', type: 'nominal', title: 'stage', sort: stages, legend: { orient: 'bottom' } } } : {}),
+        detail: { field: 'stage', type: 'nominal' },
       },
     },
     resolve: { scale: { y: 'independent' } },
-  };
+  } as PlotSpec;
 }

@@ -2,17 +2,17 @@
  * Headless rendering of Vega-Lite specs: Vega-Lite `compile` → Vega `View` (renderer `none`, no canvas or
  * browser) → SVG string; SVG → PNG with resvg.
  *
- * Fonts: Vega asks for `sans-serif`; resvg resolves it among the system fonts (any installed TrueType font
- * works, e.g. Debian/Ubuntu `fonts-dejavu-core`). On a machine without fonts the text of a PNG is silently
- * missing (the SVG is unaffected): pass `fontFiles` to supply fonts explicitly.
+ * Fonts: the plots ask for Lato (`PLOT_FONT`); resvg is given Lato's TrueType files from the
+ * `@expo-google-fonts/lato` package and does not read the system fonts, so a PNG looks the same on every
+ * machine, with or without installed fonts.
  */
-import type { TopLevelSpec } from 'vega-lite';
+import { PLOT_FONT, type PlotSpec } from './plots';
 
 // Vega, Vega-Lite and resvg load on first use: importing the report code (e.g. from `cosrank eval`
 // without --out) should not pay their start-up time.
 
 /** Renders a Vega-Lite spec to a standalone SVG document (its size is in the root `width`/`height`). */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+export async function renderSvg(spec: PlotSpec): Promise<string> {
   const { compile } = await import('vega-lite');
   const { parse, View } = await import('vega');
   const vg = compile(spec).spec;
@@ -29,8 +29,15 @@ export interface PngOptions {
   scale?: number;
   /** Background colour. Default white (the SVG's own background is kept where it has one). */
   background?: string;
-  /** Extra font files (TTF/OTF) to load besides the system fonts. */
+  /** Extra font files (TTF/OTF) to load besides the packaged Lato faces. */
   fontFiles?: string[];
+}
+
+/** Lato's regular, italic, bold and bold italic faces, as shipped by `@expo-google-fonts/lato`. */
+export function plotFontFiles(): string[] {
+  return ['400Regular/Lato_400Regular', '400Regular_Italic/Lato_400Regular_Italic', '700Bold/Lato_700Bold', '700Bold_Italic/Lato_700Bold_Italic'].map(
+    (face) => require.resolve(`@expo-google-fonts/lato/${face}.ttf`),
+  );
 }
 
 /** Rasterises an SVG document to PNG bytes at `scale ×` its stated size. */
@@ -41,13 +48,19 @@ export function svgToPng(svg: string, options: PngOptions = {}): Buffer {
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: options.background ?? 'white',
-    // resvg maps `sans-serif` to Arial, absent on most Linux machines (then it falls back to a serif face).
-    font: { loadSystemFonts: true, fontFiles: options.fontFiles ?? [], sansSerifFamily: 'DejaVu Sans' },
+    // only the packaged faces: any other family (and `sans-serif`) falls back to Lato, never to a system font
+    font: {
+      loadSystemFonts: false,
+      fontFiles: [...plotFontFiles(), ...(options.fontFiles ?? [])],
+      defaultFontFamily: PLOT_FONT,
+      sansSerifFamily: PLOT_FONT,
+      serifFamily: PLOT_FONT,
+    },
   });
   return resvg.render().asPng();
 }
 
 /** Renders a Vega-Lite spec to PNG bytes (`renderSvg` then `svgToPng`). */
-export async function renderPng(spec: TopLevelSpec, options: PngOptions = {}): Promise<Buffer> {
+export async function renderPng(spec: PlotSpec, options: PngOptions = {}): Promise<Buffer> {
   return svgToPng(await renderSvg(spec), options);
 }

@@ -6,19 +6,22 @@
  * training time, parameter count), sweep table (weights, NDCG@k per objective, front membership),
  * plots, notes.
  *
- * `writeReport` writes `report.md` plus the artefacts beside it (plots as SVG and PNG, `sweep.csv`,
- * `summary.json`) and returns their paths. Front, hypervolume and main NDCG mean ± std come from
+ * The sections are built once (`reportDocument`) and written as Markdown (`buildReport`) and as one
+ * self-contained HTML page (`buildHtmlReport`, reportHtml.ts: plots inline as SVG, the plot font embedded).
+ * `writeReport` writes `report.md` and `report.html` plus the artefacts beside them (plots as SVG and PNG,
+ * `sweep.csv`, `summary.json`) and returns their paths. Front, hypervolume and main NDCG mean ± std come from
  * `frontSummary` (hypervolume.ts) unless given.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '../util/atomicWrite';
 import type { ObjectiveMetric } from './metrics';
 import type { SweepTable } from './sweep';
 import { frontSummary, type FrontSummary } from './hypervolume';
 import type { TrainingLogEntry } from './trainingLog';
-import { atK, formatWeights, frontPlotSpec, trainingCurvesSpec } from './plots';
+import { atK, formatWeights, frontPlotSpec, trainingCurvesSpec, type PlotSpec, type StageLog } from './plots';
 import { renderSvg, svgToPng, type PngOptions } from './render';
+import { htmlReport } from './reportHtml';
 
 /** One row of the summary table: a method (the model, or a baseline) as in the paper's Table 1. */
 export interface MethodSummary {
@@ -52,6 +55,8 @@ export interface ReportInput {
   /** Mean metric tables, e.g. `{ title: 'Base ranker', rows: evaluateObjectives(...) }`. */
   metricTables?: { title: string; rows: ObjectiveMetric[] }[];
   sweep?: SweepTable;
+  /** The base ranker s0 on the sweep's data: NDCG@k per sweep objective (main first), drawn on the front plot. */
+  base?: { name?: string; ndcg: number[] };
   /** Hypervolume reference point for the sweep's auxiliary NDCG@k vectors. Default the origin. */
   reference?: number[];
   /** Front, hypervolume and main NDCG mean ± std of the sweep; default `frontSummary(sweep, reference)`. */
@@ -83,14 +88,6 @@ function integer(v: number): string {
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function table(header: string[], rows: string[][]): string {
-  return [
-    `| ${header.map(cell).join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
 }
 
 /** The policy section's sentence about IDCG = 0 queries, e.g. `skip (52 queries skipped for relevance)`. */
@@ -125,12 +122,25 @@ function summaryRows(input: ReportInput, fs: FrontSummary | null): MethodSummary
   return rows.concat(input.baselines ?? []);
 }
 
-/** Builds the Markdown report (sections as listed in the module comment). */
-export function buildReport(input: ReportInput): string {
-  const out: string[] = [`# ${input.title ?? 'cosrank evaluation report'}`];
-  const section = (heading: string, body: string): void => {
-    out.push(`## ${heading}`, body);
+/** One block of a report section. */
+export type ReportBlock =
+  | { kind: 'table'; header: string[]; rows: string[][] }
+  | { kind: 'list'; items: string[] }
+  | { kind: 'plots'; plots: { title: string; file: string }[] };
+
+/** The report as data: a title and its sections in order, each with its blocks. */
+export interface ReportDocument {
+  title: string;
+  sections: { heading: string; blocks: ReportBlock[] }[];
+}
+
+/** The report's sections (in the order of the module comment), for the Markdown and HTML writers. */
+export function reportDocument(input: ReportInput): ReportDocument {
+  const sections: ReportDocument['sections'] = [];
+  const section = (heading: string, block: ReportBlock): void => {
+    sections.push({ heading, blocks: [block] });
   };
+  const table = (header: string[], rows: string[][]): ReportBlock => ({ kind: 'table', header, rows });
   if (input.dataset) {
     section('Dataset', table(['', ''], Object.entries(input.dataset).map(([key, v]) => [key, typeof v === 'number' ? String(v) : v])));
   }
@@ -139,10 +149,8 @@ export function buildReport(input: ReportInput): string {
   }
   if (input.policy) {
     const p = input.policy;
-    section(
-      'Metric policy',
-      [`- gain: ${p.gain}`, `- k: ${p.k === Infinity ? 'all (whole list)' : p.k}`, `- ties: ${p.ties}`, `- IDCG=0 policy: ${describeIdcgZero(p)}`].join('\n'),
-    );
+    const items = [`gain: ${p.gain}`, `k: ${p.k === Infinity ? 'all (whole list)' : p.k}`, `ties: ${p.ties}`, `IDCG=0 policy: ${describeIdcgZero(p)}`];
+    section('Metric policy', { kind: 'list', items });
   }
   for (const t of input.metricTables ?? []) {
     section(
@@ -183,10 +191,43 @@ export function buildReport(input: ReportInput): string {
       ),
     );
   }
-  if (input.plots && input.plots.length > 0) {
-    section('Plots', input.plots.map((p) => `![${p.title}](${encodeURI(p.file)})`).join('\n\n'));
+  if (input.plots && input.plots.length > 0) section('Plots', { kind: 'plots', plots: input.plots });
+  if (input.notes && input.notes.length > 0) section('Notes', { kind: 'list', items: input.notes });
+  return { title: input.title ?? 'cosrank evaluation report', sections };
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.map(cell).join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+function markdownBlock(block: ReportBlock): string {
+  switch (block.kind) {
+    case 'table':
+      return markdownTable(block.header, block.rows);
+    case 'list':
+      return block.items.map((item) => `- ${item}`).join('\n');
+    case 'plots':
+      return block.plots.map((p) => `![${p.title}](${encodeURI(p.file)})`).join('\n\n');
   }
-  if (input.notes && input.notes.length > 0) section('Notes', input.notes.map((n) => `- ${n}`).join('\n'));
+}
+
+/**
+ * Builds the report as one self-contained HTML page (same sections as the Markdown). `svgs` maps plot
+ * file names of `input.plots` to SVG text placed inline; plots without one are linked.
+ */
+export function buildHtmlReport(input: ReportInput, svgs: Record<string, string> = {}): string {
+  return htmlReport(reportDocument(input), svgs);
+}
+
+/** Builds the Markdown report (sections as listed in the module comment). */
+export function buildReport(input: ReportInput): string {
+  const doc = reportDocument(input);
+  const out = [`# ${doc.title}`];
+  for (const s of doc.sections) out.push(`## ${s.heading}`, ...s.blocks.map(markdownBlock));
   return out.join('\n\n') + '\n';
 }
 
@@ -200,40 +241,46 @@ export function sweepCsv(t: SweepTable, front?: number[]): string {
 }
 
 export interface WriteReportOptions {
-  /** Training log to plot as training curves (`training.svg`/`.png`). */
+  /** Training log to plot as training curves (`training.svg`/`.png`), as one stage named `COS`. */
   trainingLog?: TrainingLogEntry[];
+  /** Training logs by stage (e.g. the base ranker's and the COS model's); used instead of `trainingLog`. */
+  trainingLogs?: StageLog[];
   png?: PngOptions;
 }
 
 /**
- * Writes `dir/report.md` and, beside it: for a sweep `sweep.csv`, `front.svg` and `front.png`; for a
- * training log `training.svg` and `training.png`; and `summary.json` (hypervolume and its reference point,
- * main NDCG mean ± std, front indices, policy, training cost) when any of those exist.
- * Creates `dir`. Returns the paths written, report first.
+ * Writes `dir/report.md` and `dir/report.html` and, beside them: for a sweep `sweep.csv`, `front.svg` and
+ * `front.png`; for training logs `training.svg` and `training.png`; and `summary.json` (hypervolume and its
+ * reference point, main NDCG mean ± std, front indices, policy, training cost) when any of those exist.
+ * Creates `dir`; every file is written atomically. Returns the paths written, report.md first.
  */
-export async function writeReport(dir: string, input: ReportInput, options: WriteReportOptions = {}): Promise<{ report: string; files: string[] }> {
+export async function writeReport(dir: string, input: ReportInput, options: WriteReportOptions = {}): Promise<{ report: string; html: string; files: string[] }> {
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   const plots = [...(input.plots ?? [])];
-  const plot = async (name: string, title: string, spec: TopLevelSpec): Promise<void> => {
+  const svgs: Record<string, string> = {};
+  const plot = async (name: string, title: string, spec: PlotSpec): Promise<void> => {
     const svg = await renderSvg(spec);
     const svgPath = join(dir, `${name}.svg`);
     const pngPath = join(dir, `${name}.png`);
-    await writeFile(svgPath, svg);
-    await writeFile(pngPath, svgToPng(svg, options.png));
+    await writeFileAtomic(svgPath, svg);
+    await writeFileAtomic(pngPath, svgToPng(svg, options.png));
     files.push(svgPath, pngPath);
     plots.push({ title, file: `${name}.png` });
+    svgs[`${name}.png`] = svg;
   };
   const fs = sweepSummary(input);
   if (input.sweep && fs) {
     const csvPath = join(dir, 'sweep.csv');
-    await writeFile(csvPath, sweepCsv(input.sweep, fs.front));
+    await writeFileAtomic(csvPath, sweepCsv(input.sweep, fs.front));
     files.push(csvPath);
     const title = input.sweep.objectives.length > 3 ? 'Auxiliary NDCG scatter matrix' : 'Trade-off front';
-    await plot('front', title, frontPlotSpec(input.sweep, { front: fs.front, title }));
+    const base = input.base ? { label: input.base.name ?? 's0', ndcg: input.base.ndcg } : undefined;
+    await plot('front', title, frontPlotSpec(input.sweep, { front: fs.front, title, base }));
   }
-  if (options.trainingLog && options.trainingLog.length > 0) {
-    await plot('training', 'Training curves', trainingCurvesSpec(options.trainingLog, { title: 'Training curves' }));
+  const logs = options.trainingLogs ?? (options.trainingLog ? [{ stage: 'COS', log: options.trainingLog }] : []);
+  if (logs.some((l) => l.log.length > 0)) {
+    await plot('training', 'Training curves', trainingCurvesSpec(logs, { title: 'Training curves' }));
   }
   if (fs || input.policy || input.training) {
     const summaryPath = join(dir, 'summary.json');
@@ -244,10 +291,12 @@ export async function writeReport(dir: string, input: ReportInput, options: Writ
       policy: input.policy ?? null,
       training: input.training ?? null,
     };
-    await writeFile(summaryPath, JSON.stringify(summary, null, 2) + '\n');
+    await writeFileAtomic(summaryPath, JSON.stringify(summary, null, 2) + '\n');
     files.push(summaryPath);
   }
   const report = join(dir, 'report.md');
-  await writeFile(report, buildReport({ ...input, plots }));
-  return { report, files: [report, ...files] };
+  await writeFileAtomic(report, buildReport({ ...input, plots }));
+  const html = join(dir, 'report.html');
+  await writeFileAtomic(html, buildHtmlReport({ ...input, plots }, svgs));
+  return { report, html, files: [report, html, ...files] };
 }

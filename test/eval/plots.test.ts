@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { frontPlotSpec, scatterMatrixSpec, trainingCurvesSpec, ndcgField } from '../../src/eval/plots';
-import { renderPng, renderSvg, svgToPng } from '../../src/eval/render';
+import { frontPlotSpec, scatterMatrixSpec, trainingCurvesSpec, ndcgField, PLOT_FONT } from '../../src/eval/plots';
+import { plotFontFiles, renderPng, renderSvg, svgToPng } from '../../src/eval/render';
 import { readTrainingLog } from '../../src/eval/trainingLog';
 import type { SweepTable } from '../../src/eval/sweep';
 import { DataError } from '../../src/util/errors';
@@ -26,18 +26,44 @@ type Row = Record<string, unknown>;
 const dataRows = (spec: unknown): Row[] => (spec as { data: { values: Row[] } }).data.values;
 
 describe('frontPlotSpec (m = 2)', () => {
-  const spec = frontPlotSpec(table2, { front: [0, 1, 2], width: 300, height: 200 });
+  const spec = frontPlotSpec(table2, { front: [0, 2], width: 300, height: 200 });
+  type Layer = { mark: { type: string }; encoding?: Record<string, unknown>; data?: { values: Row[] } };
+  const layers = (s: unknown): Layer[] => (s as { layer: Layer[] }).layer;
 
-  it('layers a line in weight order under points coloured by the main NDCG', () => {
+  it('layers a line in weight order under points coloured by the main NDCG, shaped by front membership', () => {
     expect(spec).toMatchObject({
       width: 300,
       height: 200,
       encoding: { x: { field: 'fresh NDCG@10', type: 'quantitative' }, y: { field: 'clicks NDCG@10', type: 'quantitative' } },
-      layer: [
-        { mark: { type: 'line' }, encoding: { order: { field: 'point', type: 'quantitative' } } },
-        { mark: { type: 'point' }, encoding: { color: { field: 'rel NDCG@10', type: 'quantitative' }, shape: { field: 'onFront' } } },
-      ],
     });
+    expect(layers(spec).slice(0, 2)).toMatchObject([
+      { mark: { type: 'line' }, encoding: { order: { field: 'point', type: 'quantitative' } } },
+      { mark: { type: 'point' }, encoding: { color: { field: 'rel NDCG@10', type: 'quantitative' }, shape: { field: 'onFront' } } },
+    ]);
+    expect(dataRows(spec).map((r) => r.onFront)).toEqual([true, false, true]);
+  });
+
+  it('drops the front legend when every point is on the front', () => {
+    const all = frontPlotSpec(table2, { front: [0, 1, 2] });
+    expect(layers(all)[1].encoding).not.toHaveProperty('shape');
+    expect(layers(all)[1].encoding).toHaveProperty('color');
+  });
+
+  it('labels points by their weights: all of a small sweep, or only the front', () => {
+    const text = (s: unknown): Layer | undefined => layers(s).find((l) => l.mark.type === 'text');
+    expect(text(spec)?.data?.values.map((r) => r.label)).toEqual(['w=(1, 0)', 'w=(0.5, 0.5)', 'w=(0, 1)']);
+    expect(text(frontPlotSpec(table2, { front: [0, 2], labels: 'front' }))?.data?.values.map((r) => r.label)).toEqual(['w=(1, 0)', 'w=(0, 1)']);
+    expect(text(frontPlotSpec(table2, { labels: 'none' }))).toBeUndefined();
+    const one: SweepTable = { ...table2, objectives: ['rel', 'fresh'], rows: [{ weights: [0.25], ndcg: [0.4, 0.5] }] };
+    expect(text(frontPlotSpec(one))?.data?.values.map((r) => r.label)).toEqual(['w=0.25']);
+  });
+
+  it('draws the base ranker s0 at its NDCG values, labelled', () => {
+    const s = frontPlotSpec(table2, { base: { ndcg: [0.43, 0.55, 0.41] } });
+    const baseLayers = layers(s).filter((l) => l.data?.values[0]?.label === 's0');
+    expect(baseLayers.map((l) => l.mark.type).sort()).toEqual(['point', 'text']);
+    expect(baseLayers[0].data?.values[0]).toMatchObject({ 'fresh NDCG@10': 0.55, 'clicks NDCG@10': 0.41, 'rel NDCG@10': 0.43 });
+    expect(() => frontPlotSpec(table2, { base: { ndcg: [0.4] } })).toThrow(/1 NDCG values for 3 objectives/);
   });
 
   it('has one data row per table row, in weight order, with the table values', () => {
@@ -122,6 +148,24 @@ describe('trainingCurvesSpec', () => {
 
   it('renders', async () => {
     expect(await renderSvg(trainingCurvesSpec(log))).toContain('validation');
+  });
+
+  it('puts hypervolume in its own panel, apart from NDCG', () => {
+    const rows = dataRows(trainingCurvesSpec(log));
+    expect(new Set(rows.filter((r) => r.series === 'hypervolume').map((r) => r.panel))).toEqual(new Set(['hypervolume']));
+    expect(new Set(rows.filter((r) => r.series === 'ndcg').map((r) => r.panel))).toEqual(new Set(['validation']));
+    expect(trainingCurvesSpec(log)).toMatchObject({ facet: { row: { sort: ['loss', 'validation', 'hypervolume'] } } });
+    expect(trainingCurvesSpec([{ step: 1, loss: 1 }])).toMatchObject({ facet: { row: { sort: ['loss'] } } });
+  });
+
+  it('draws each stage (base and COS) with its own dash, and never cuts legend labels', () => {
+    const base = [{ step: 0, loss: 3 }, { step: 50, loss: 2, validation: { ndcg: 0.3 } }];
+    const s = trainingCurvesSpec([{ stage: 'base s0', log: base }, { stage: 'COS', log }]);
+    const rows = dataRows(s);
+    expect(rows.filter((r) => r.stage === 'base s0').map((r) => r.value)).toEqual([3, 2, 0.3]);
+    expect(rows.filter((r) => r.stage === 'COS')).toHaveLength(7);
+    expect(s).toMatchObject({ config: { legend: { labelLimit: 0 } }, spec: { encoding: { strokeDash: { field: 'stage' } } } });
+    expect((trainingCurvesSpec(log) as { spec: { encoding: object } }).spec.encoding).not.toHaveProperty('strokeDash');
   });
 });
 
@@ -235,13 +279,22 @@ describe('rendering', () => {
     expect(() => svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>', { scale: 0 })).toThrow(/scale/);
   });
 
-  const fontsDir = ['/usr/share/fonts', '/usr/local/share/fonts'].find((d) => fs.existsSync(d));
-  if (!fontsDir) console.warn('no system font directory: skipping the PNG text test (install fonts-dejavu-core)');
-  (fontsDir ? it : it.skip)('draws text with the system fonts', () => {
-    const text = (label: string): string =>
-      `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="28" font-family="sans-serif" font-size="20">${label}</text></svg>`;
+  it('draws text with the packaged Lato font, whatever family is asked for and whatever the system has', () => {
+    const text = (label: string, family: string): string =>
+      `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><text x="5" y="28" font-family="${family}" font-size="20">${label}</text></svg>`;
     const pixels = (svg: string): Buffer => decodePng(svgToPng(svg, { scale: 1 }));
-    expect(inkCounts(pixels(text('NDCG@10 front'))).ink).toBeGreaterThan(100);
-    expect(inkCounts(pixels(text(''))).ink).toBe(0);
+    const lato = pixels(text('NDCG@10 front', PLOT_FONT));
+    expect(inkCounts(lato).ink).toBeGreaterThan(100);
+    expect(inkCounts(pixels(text('', PLOT_FONT))).ink).toBe(0);
+    // system fonts are not loaded: generic and unknown families fall back to the same Lato glyphs
+    expect(pixels(text('NDCG@10 front', 'sans-serif')).equals(lato)).toBe(true);
+    expect(pixels(text('NDCG@10 front', 'no such family')).equals(lato)).toBe(true);
+    expect(plotFontFiles().every((f) => fs.existsSync(f) && f.endsWith('.ttf'))).toBe(true);
+  });
+
+  it('asks Vega for the plot font', async () => {
+    const svg = await renderSvg(frontPlotSpec(table2));
+    expect(svg).toContain(`font-family="${PLOT_FONT}"`);
+    expect(svg).not.toMatch(/font-family="sans-serif"/);
   });
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildReport, describeIdcgZero, formatHypervolume, sweepCsv, writeReport, type ReportInput } from '../../src/eval/report';
+import { buildHtmlReport, buildReport, describeIdcgZero, formatHypervolume, reportDocument, sweepCsv, writeReport, type ReportInput } from '../../src/eval/report';
 import type { SweepTable } from '../../src/eval/sweep';
 
 /** Points 0–2 are mutually non-dominated on (fresh, clicks); point 3 (0.4, 0.4) is dominated by point 1. */
@@ -146,7 +146,7 @@ describe('writeReport', () => {
     const { report, files } = await writeReport(out, full, { trainingLog: log, png: { scale: 1 } });
     expect(report).toBe(path.join(out, 'report.md'));
     expect(files.map((f) => path.basename(f)).sort()).toEqual(
-      ['front.png', 'front.svg', 'report.md', 'summary.json', 'sweep.csv', 'training.png', 'training.svg'].sort(),
+      ['front.png', 'front.svg', 'report.html', 'report.md', 'summary.json', 'sweep.csv', 'training.png', 'training.svg'].sort(),
     );
     for (const f of files) expect(fs.statSync(f).size).toBeGreaterThan(0);
     const md = fs.readFileSync(report, 'utf8');
@@ -160,5 +160,42 @@ describe('writeReport', () => {
     expect(summary.mainNdcg.mean).toBeCloseTo(MAIN_MEAN, 12);
     expect(summary.mainNdcg.std).toBeCloseTo(MAIN_STD, 12);
     expect(summary.training).toEqual({ seconds: 4043.25, parameters: 50432 });
+  });
+
+  it('writes report.html: the same sections, the plots inline as SVG, the font embedded, nothing linked', async () => {
+    const out = path.join(dir, 'html');
+    const base = { name: 's0', ndcg: [0.52, 0.45, 0.3] };
+    const logs = [
+      { stage: 'base s0', log: [{ step: 0, loss: 2 }, { step: 5, loss: 1 }] },
+      { stage: 'COS', log: [{ step: 0, loss: 1 }, { step: 10, loss: 0.5, validation: { hypervolume: 0.2 } }] },
+    ];
+    const { html } = await writeReport(out, { ...full, base }, { trainingLogs: logs, png: { scale: 1 } });
+    expect(html).toBe(path.join(out, 'report.html'));
+    const page = fs.readFileSync(html, 'utf8');
+    const headings = [...page.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
+    expect(headings).toEqual(reportDocument({ ...full, plots: [{ title: '', file: '' }] }).sections.map((s) => s.heading.replace(/&/g, '&amp;')));
+    // both plots inline: the front (with the base ranker's label) and the training curves (both stages)
+    expect(page.match(/<svg[\s>]/g)).toHaveLength(2);
+    expect(page).toContain('>s0</text>');
+    expect(page).toContain('base s0');
+    expect(page).toMatch(/@font-face\{font-family:Lato;font-weight:400;[^}]*base64,/);
+    // self-contained: no reference to another file or the network
+    expect(page).not.toMatch(/(src|href)="(?!data:)/);
+    expect(page).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+  });
+});
+
+describe('buildHtmlReport', () => {
+  it('escapes text and renders tables and lists', () => {
+    const page = buildHtmlReport({ title: 'a <b> & "c"', dataset: { file: 'x<y>.arrow' }, notes: ['1 < 2'] });
+    expect(page).toContain('<h1>a &lt;b&gt; &amp; &quot;c&quot;</h1>');
+    expect(page).toContain('<td>x&lt;y&gt;.arrow</td>');
+    expect(page).toContain('<li>1 &lt; 2</li>');
+    expect(page).not.toContain('<b>');
+  });
+
+  it('links a plot without SVG to its file', () => {
+    const page = buildHtmlReport({ plots: [{ title: 'Front', file: 'my front.png' }] });
+    expect(page).toContain('<img src="my%20front.png" alt="Front">');
   });
 });
