@@ -86,8 +86,11 @@ export function checkTrainOptions(options: TrainSessionOptions): void {
   const issues: ConfigIssue[] = [];
   if (target === 'cos' && !spec.cos) issues.push({ path: 'target', value: target, expected: "'base' (the spec has no cos network)" });
   if (target === 'base' && loss.kind === 'lipo') issues.push({ path: 'loss.kind', value: loss.kind, expected: "'listnet' or 'listmle' for target 'base'" });
+  // a conditioned net's w has one entry per objective; an unconditioned one (DPO-LS, MO-DPO) reads w in the loss only
   const m = tradeOffLength(spec);
-  if (loss.kind === 'lipo' && loss.targets.length !== m) issues.push({ path: 'loss.targets', value: loss.targets, expected: `${m} entries (one per auxiliary objective)` });
+  if (loss.kind === 'lipo' && (m > 0 ? loss.targets.length !== m : loss.targets.length < 1)) {
+    issues.push({ path: 'loss.targets', value: loss.targets, expected: m > 0 ? `${m} entries (one per auxiliary objective)` : 'at least one entry' });
+  }
   if (issues.length > 0) throw new ConfigError(issues, 'train session');
 }
 
@@ -98,6 +101,8 @@ export interface BatchNeeds {
   beta: boolean;
   /** Trade-off length m of the rows of `weights` and `beta`. */
   m: number;
+  /** Whether `margin` `[B, N]` is read (LiPO with the margin option). */
+  margin: boolean;
 }
 
 /** The batch inputs a session with these options reads. */
@@ -109,7 +114,8 @@ export function batchNeeds(options: TrainSessionOptions): BatchNeeds {
     labels: lipo ? loss.targets.length : 1,
     weights: lipo || (cos !== undefined && cos.net.conditioning.weights > 0),
     beta: lipo || (cos !== undefined && (cos.temperature || cos.net.conditioning.beta)),
-    m: tradeOffLength(spec),
+    m: lipo ? loss.targets.length : tradeOffLength(spec),
+    margin: lipo && loss.margin === true,
   };
 }
 
@@ -126,6 +132,9 @@ export function checkListBatch(batch: ListBatch, inputSize: number, needs: Batch
   const m = needs.m;
   if (needs.weights && (batch.weights === undefined || batch.weights.length !== B * m)) issues.push({ path: 'batch.weights', value: batch.weights?.length, expected: `${B} × ${m} values` });
   if (needs.beta && batch.beta !== undefined && batch.beta.length !== B * m) issues.push({ path: 'batch.beta', value: batch.beta.length, expected: `${B} × ${m} values` });
+  if (needs.margin && (batch.margin === undefined || batch.margin.length !== B * N || !batch.margin.every(Number.isFinite))) {
+    issues.push({ path: 'batch.margin', value: batch.margin?.length, expected: `${B} × ${N} finite values` });
+  }
   if (issues.length > 0) throw new ConfigError(issues, 'list batch');
 }
 

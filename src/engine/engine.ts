@@ -34,6 +34,11 @@ export interface ListBatch {
   weights?: Float32Array;
   /** `[B, m]` temperatures per list (COS training; for W-COS every row is the fixed β vector). */
   beta?: Float32Array;
+  /**
+   * `[B, N]` per-document offset subtracted from Δ = s − s0 inside every LiPO softmax (loss option
+   * `margin`; MO-DPO's Σ_{i′≠i} w_{i′}(s_{e_i′} − s0), with its 1/w_i carried by the list's β).
+   */
+  margin?: Float32Array;
 }
 
 /**
@@ -46,7 +51,7 @@ export interface ListBatch {
 export type LossSpec =
   | { kind: 'listnet' }
   | { kind: 'listmle' }
-  | { kind: 'lipo'; targets: ('sparse' | 'dense')[]; lambda: number };
+  | { kind: 'lipo'; targets: ('sparse' | 'dense')[]; lambda: number; margin?: boolean };
 
 /** Adam with decoupled weight decay (AdamW) and optional global-norm gradient clipping. */
 export interface OptimizerConfig {
@@ -112,6 +117,15 @@ export interface Engine {
   /** Scores every document (inference mode: no dropout). Returns `[nDocs]`. */
   score(spec: RankerSpec, params: RankerParameters, input: ScoreInput): Promise<Float32Array>;
   createTrainSession(options: TrainSessionOptions): Promise<TrainSession>;
+  /** Cumulative wall time of this engine's training steps by part, for profiling (engines that measure it). */
+  trainProfile?(): TrainProfile;
+}
+
+/** Seconds spent in training steps: building feeds and copies into tensors, running the graphs, the optimiser. */
+export interface TrainProfile {
+  transfer: number;
+  engine: number;
+  optimiser: number;
 }
 
 /** One input or output of an exported graph: its name, shape (symbols for dynamic sizes) and meaning. */

@@ -17,7 +17,7 @@ export function listSizeBucket(n: number): number {
   return Math.ceil(n / step) * step;
 }
 
-/** The batch with every list padded (zeros, mask 0) to `listSize` slots; the same batch if already that size. */
+/** The batch with every list (and its margin, if any) padded (zeros, mask 0) to `listSize` slots; the same batch if already that size. */
 export function padBatch(batch: ListBatch, listSize: number): ListBatch {
   const { batchSize: B, listSize: N, inputSize: f } = batch;
   if (listSize === N) return batch;
@@ -25,10 +25,12 @@ export function padBatch(batch: ListBatch, listSize: number): ListBatch {
   const features = new Float32Array(B * listSize * f);
   const mask = new Uint8Array(B * listSize);
   const labels = batch.labels.map(() => new Float32Array(B * listSize));
+  const margin = batch.margin ? new Float32Array(B * listSize) : undefined;
   for (let b = 0; b < B; b++) {
     features.set(batch.features.subarray(b * N * f, (b + 1) * N * f), b * listSize * f);
     mask.set(batch.mask.subarray(b * N, (b + 1) * N), b * listSize);
     batch.labels.forEach((l, j) => labels[j].set(l.subarray(b * N, (b + 1) * N), b * listSize));
+    if (margin && batch.margin) margin.set(batch.margin.subarray(b * N, (b + 1) * N), b * listSize);
   }
-  return { ...batch, listSize, features, mask, labels };
+  return { ...batch, listSize, features, mask, labels, ...(margin ? { margin } : {}) };
 }

@@ -7,7 +7,7 @@
  * - ListMLE:  with π the order of labels₀ descending (ties by position, padding last — computed in JS by
  *   `listmlePermutation` and fed as int64 input `perm`), loss = Σ_{i real} [log Σ_{k ≥ i} exp(s_{π_k}) − s_{π_i}]
  *   (reverse cumulative sum; the list max is subtracted first as a constant shift).
- * - LiPO on s = Δ (the caller passes Δ = s − s0):  p = log softmax(β_j·Δ masked); target z̄_j = z/‖z‖₁
+ * - LiPO on s = Δ (the caller passes Δ = s − s0; with the `margin` option Δ − margin):  p = log softmax(β_j·Δ masked); target z̄_j = z/‖z‖₁
  *   (sparse; an all-zero list gives target 0 hence L_j = 0) or softmax(z masked)·mask (dense);
  *   L_j = −Σ_i z̄_i·p_i;  loss = Σ_j w_j·L_j − λ·cos(w, L)  with cos(w, L) = w·L / (‖w‖·‖L‖) and each
  *   norm taken as √(Σx² + 1e-12) (finite value and gradient when L = 0), as `src/engine/tfjs/losses.ts`.
@@ -28,6 +28,8 @@ export interface LossInputs {
   beta: Value | null;
   /** `[B, N]` int64 ListMLE order. */
   perm: Value | null;
+  /** `[B, N]` offset subtracted from Δ inside every LiPO softmax (the loss's margin option), else null. */
+  margin?: Value | null;
 }
 
 function required(v: Value | null, what: string): Value {
@@ -58,6 +60,7 @@ export function perListLoss(g: Graph, spec: LossSpec, inp: LossInputs): Value {
   }
   const w = required(inp.w, 'w');
   const beta = required(inp.beta, 'beta');
+  const delta = inp.margin ? g.sub(scores, inp.margin) : scores;
   const perObjective = spec.targets.map((kind, j) => {
     const z = inp.labels[j];
     let target: Value;
@@ -67,7 +70,7 @@ export function perListLoss(g: Graph, spec: LossSpec, inp: LossInputs): Value {
       const total = g.reduceSum(g.unary('Abs', zm), [1], true);
       target = g.div(zm, g.add(total, g.cast(g.equal(total, g.scalar(0)), 'float')));
     }
-    return crossEntropy(target, g.mul(scores, g.gather(beta, [j], 1)));
+    return crossEntropy(target, g.mul(delta, g.gather(beta, [j], 1)));
   });
   const L = perObjective.length === 1 ? perObjective[0] : g.concat(perObjective, 1); // [B, m]
   const weighted = g.reduceSum(g.mul(w, L), [1], false);

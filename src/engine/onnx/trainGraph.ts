@@ -48,6 +48,8 @@ export interface TrainGraphLayout {
   needsW: boolean;
   needsBeta: boolean;
   needsPerm: boolean;
+  /** LiPO with the margin option: input `margin` [B,N] is subtracted from Δ. */
+  needsMargin: boolean;
   labelCount: number;
   /** Shapes of the drop.<k> inputs, in order. */
   dropoutShapes: number[][];
@@ -79,6 +81,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   const w = needsW ? g.input('w', [B, m]) : null;
   const beta = needsBeta ? g.input('beta', [B, m]) : null;
   const perm = o.loss.kind === 'listmle' ? g.input('perm', [B, N], 'int64') : null;
+  const margin = o.loss.kind === 'lipo' && o.loss.margin === true ? g.input('margin', [B, N]) : null;
 
   const shapes = parameterShapes(scorer);
   const params: ParamValues = {};
@@ -106,7 +109,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
     const { s0, score } = rankerForward(g, spec, frozen, params, { x, mask, w, beta, c: null }, dropout);
     scores = g.sub(score, s0);
   }
-  const loss = meanOverLists(g, perListLoss(g, o.loss, { scores, mask, labels, w, beta, perm }));
+  const loss = meanOverLists(g, perListLoss(g, o.loss, { scores, mask, labels, w, beta, perm, margin }));
   g.output(loss, 'loss');
 
   const trainableNames = shapes.map(([n]) => n).filter(isTrainable);
@@ -141,6 +144,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
     needsW,
     needsBeta,
     needsPerm: perm !== null,
+    needsMargin: margin !== null,
     labelCount,
     dropoutShapes,
     paramNames: shapes.map(([n]) => n),

@@ -13,8 +13,8 @@
 import { isTrainable, type Parameters, type ScorerSpec } from '../../model/spec';
 import { ConfigError } from '../../util/errors';
 import { Rng } from '../../util/rng';
-import { batchNeeds, checkListBatch, checkRestore, checkTrainOptions, tradeOffLength, type BatchNeeds } from '../checks';
-import type { ListBatch, OptimizerState, TrainSession, TrainSessionOptions } from '../engine';
+import { batchNeeds, checkListBatch, checkRestore, checkTrainOptions, type BatchNeeds } from '../checks';
+import type { ListBatch, OptimizerState, TrainProfile, TrainSession, TrainSessionOptions } from '../engine';
 import { listSizeBucket, padBatch } from '../padding';
 import { buildAdamGraph } from './adam';
 import { DataParallelRunner, splitLists, toOrt, type DataParallel } from './dataParallel';
@@ -69,11 +69,13 @@ export class OnnxTrainSession implements TrainSession {
     parallel: DataParallel | null,
     /** Prefix of this session's graph keys on the (shared) worker threads. */
     private readonly id: string,
+    /** Where step time is accumulated by part (shared by the engine's sessions). */
+    private readonly profile: TrainProfile = { transfer: 0, engine: 0, optimiser: 0 },
   ) {
     checkTrainOptions(options);
     const { spec, params, target } = options;
-    this.cm = tradeOffLength(spec);
     this.needs = batchNeeds(options);
+    this.cm = this.needs.m;
     this.scorer = trainedScorer(spec, target);
     this.params = copyParams((target === 'base' ? params.base : params.cos) as Parameters);
     for (const [name, t] of Object.entries(this.params)) {
@@ -133,6 +135,15 @@ export class OnnxTrainSession implements TrainSession {
    * for transfer to a worker). Parameters are views of the session's arrays unless `copy`.
    */
   private partFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean): WireFeeds {
+    const t0 = performance.now();
+    try {
+      return this.buildPartFeeds(batch, layout, lo, hi, copy);
+    } finally {
+      this.profile.transfer += (performance.now() - t0) / 1000;
+    }
+  }
+
+  private buildPartFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean): WireFeeds {
     const N = batch.listSize;
     const f = batch.inputSize;
     const m = this.cm;
@@ -143,6 +154,7 @@ export class OnnxTrainSession implements TrainSession {
     for (let j = 0; j < layout.labelCount; j++) feeds[`label.${j}`] = wire(cut(batch.labels[j], N), [b, N]);
     if (layout.needsW) feeds.w = wire(cut(batch.weights as Float32Array, m), [b, m]);
     if (layout.needsBeta) feeds.beta = wire(batch.beta !== undefined ? cut(batch.beta, m) : new Float32Array(b * m).fill(1), [b, m]);
+    if (layout.needsMargin) feeds.margin = wire(cut(batch.margin as Float32Array, N), [b, N]);
     if (layout.needsPerm) {
       feeds.perm = { type: 'int64', data: listmlePermutation(batch.labels[0].subarray(lo * N, hi * N), batch.mask.subarray(lo * N, hi * N), b, N), dims: [b, N] };
     }
@@ -204,7 +216,10 @@ export class OnnxTrainSession implements TrainSession {
       },
     }));
     const [lo0, hi0] = ranges[0];
+    const t0 = performance.now();
+    const transferBefore = this.profile.transfer;
     const outs = await runner.run(jobs, () => built(hi0 - lo0).session());
+    this.profile.engine += (performance.now() - t0) / 1000 - (this.profile.transfer - transferBefore);
     return { outs, weights: ranges.map(([lo, hi]) => (hi - lo) / B), layout: built(hi0 - lo0).layout };
   }
 
@@ -222,9 +237,13 @@ export class OnnxTrainSession implements TrainSession {
       }
       return f32(flat, [size]);
     };
+    const t0 = performance.now();
     const feeds: Feeds = { p: flatten(this.params), m: flatten(this.m), v: flatten(this.v), step: f32(Float32Array.of(this.stepCount + 1), []) };
     outs.forEach((o, k) => (feeds[`grad.${k}`] = f32(o.grad.data as Float32Array, [size])));
-    const out = await (await this.adamSession(size, weights)).run(feeds);
+    const adam = await this.adamSession(size, weights);
+    const t1 = performance.now();
+    const out = await adam.run(feeds);
+    const t2 = performance.now();
     this.stepCount += 1;
     const unflatten = (flat: Float32Array, p: Parameters) => {
       let at = 0;
@@ -236,6 +255,8 @@ export class OnnxTrainSession implements TrainSession {
     unflatten(out['new.p'].data as Float32Array, this.params);
     unflatten(out['new.m'].data as Float32Array, this.m);
     unflatten(out['new.v'].data as Float32Array, this.v);
+    this.profile.optimiser += (t2 - t1) / 1000;
+    this.profile.transfer += (t1 - t0 + performance.now() - t2) / 1000;
     return outs.reduce((sum, o, k) => sum + weights[k] * (o.loss.data as Float32Array)[0], 0);
   }
 
@@ -255,8 +276,11 @@ export class OnnxTrainSession implements TrainSession {
 
   /** The batch checked (before padding, so a bad batch fails here and not inside padding) and padded. */
   private prepared(raw: ListBatch): ListBatch {
+    const t0 = performance.now();
     checkListBatch(raw, this.options.spec.base.inputSize, this.needs);
-    return padBatch(raw, listSizeBucket(raw.listSize));
+    const padded = padBatch(raw, listSizeBucket(raw.listSize));
+    this.profile.transfer += (performance.now() - t0) / 1000;
+    return padded;
   }
 
   async step(raw: ListBatch): Promise<number> {
@@ -275,7 +299,10 @@ export class OnnxTrainSession implements TrainSession {
       feeds[`v.${name}`] = f32(this.v[name].data, this.v[name].shape);
     }
     feeds.step = f32(Float32Array.of(this.stepCount + 1), []);
+    // one graph: forward, backward and AdamW run together (counted as engine time)
+    const t0 = performance.now();
     const out = await session.run(feeds);
+    this.profile.engine += (performance.now() - t0) / 1000;
     this.stepCount += 1;
     for (const name of layout.trainableNames) {
       this.params[name].data = out[`new.p.${name}`].data as Float32Array;

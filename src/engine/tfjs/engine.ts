@@ -151,8 +151,8 @@ class TfjsTrainSession implements TrainSession {
   ) {
     checkTrainOptions(options);
     const { spec, params, target } = options;
-    this.m = tradeOffLength(spec);
     this.needs = batchNeeds(options);
+    this.m = target === 'cos' ? this.needs.m : tradeOffLength(spec);
     const trainedSpec = target === 'base' ? spec.base : (spec.cos as NonNullable<RankerSpec['cos']>).net;
     const trainedParams = (target === 'base' ? params.base : params.cos) as Parameters;
     for (const [name] of parameterShapes(trainedSpec)) {
@@ -220,7 +220,8 @@ class TfjsTrainSession implements TrainSession {
       const { delta } = rankerForward(spec, { base: this.frozen, cos: trained }, inputs, { train: training ? 'cos' : undefined, rng });
       if (loss.kind === 'lipo') {
         const beta = inputs.beta as tf.Tensor;
-        perList = cosDpoLoss(labels.map(() => delta), labels, inputs.mask, inputs.weights as tf.Tensor, beta, loss.targets, loss.lambda);
+        const d = batch.margin && loss.margin ? tf.sub(delta, tf.tensor2d(batch.margin, [batch.batchSize, batch.listSize])) : delta;
+        perList = cosDpoLoss(labels.map(() => d), labels, inputs.mask, inputs.weights as tf.Tensor, beta, loss.targets, loss.lambda);
       } else {
         perList = (loss.kind === 'listmle' ? listMleLoss : listNetLoss)(delta, labels[0], inputs.mask);
       }
