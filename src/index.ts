@@ -48,8 +48,9 @@ export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from '
 export { trainCos, trainDpoLs, type BaseModel, type CosTrainResult, type DpoLsResult } from './train/cosTraining';
 export { sweepRanker, evaluateCos, type RankerSweepOptions } from './train/sweepScoring';
 export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
-export { datasetHash, packageVersions } from './train/manifest';
-export { readDatasets, prepareDatasets } from './train/data';
+export { datasetHash } from './util/hash';
+export { packageVersions } from './pipeline/manifest';
+export { readDatasets, prepareDatasets } from './pipeline/datasets';
 export { concatDatasets } from './data/concat';
 export { saveModel, loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from './model/modelFile';
 export {

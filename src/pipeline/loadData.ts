@@ -21,7 +21,7 @@ import type { LetorReadOptions } from '../data/letor';
 import { DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { fileSha256, readStageRecord, resetStageDir, stageDir, stageKey, writeStageRecord, type StageRecord } from './cache';
-import { readDatasets } from '../train/data';
+import { readDatasets } from './datasets';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export type SplitName = 'train' | 'validation' | 'test';

@@ -15,7 +15,7 @@ import type { ProgressCallback } from '../util/progress';
 import { Rng } from '../util/rng';
 import { BatchStream } from './batching';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
-import { datasetHash } from './manifest';
+import { datasetHash } from '../util/hash';
 import { runTrainingLoop, type CheckpointOptions, type LoopResult, type Validation } from './trainer';
 
 export interface TrainOptions {

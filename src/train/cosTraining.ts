@@ -26,7 +26,7 @@ import { Rng } from '../util/rng';
 import { BatchStream, type BatchStreamState } from './batching';
 import { loopCheckpoint, loopReport, type TrainOptions, type TrainResult } from './baseTraining';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
-import { datasetHash, parametersHash } from './manifest';
+import { datasetHash, parametersHash } from '../util/hash';
 import { evaluateCos } from './sweepScoring';
 import { runTrainingLoop, type BatchSource, type Validation } from './trainer';
 

@@ -80,3 +80,21 @@ export function canonicalJson(v: unknown): string {
 export function sha256Json(v: unknown): string {
   return sha256(canonicalJson(v));
 }
+
+/**
+ * sha256 over a dataset's numbers, in this order: nFeatures (uint32 LE), queryOffsets (int32 LE),
+ * features (float32 LE), then each label column (float32 LE). Names and ids are not hashed: two
+ * datasets with equal hashes train identically. (Typed structurally: util sits below src/data.)
+ */
+export function datasetHash(ds: { nFeatures: number; queryOffsets: Int32Array; features: Float32Array; labels: readonly Float32Array[] }): string {
+  const h = new Sha256().update(Uint32Array.of(ds.nFeatures)).update(ds.queryOffsets).update(ds.features);
+  for (const column of ds.labels) h.update(column);
+  return h.hex();
+}
+
+/** sha256 over named tensors (sorted by name: `name[shape]`, then float32 LE data), e.g. to tie a COS run to its base. */
+export function parametersHash(params: Record<string, { shape: readonly number[]; data: Float32Array }>): string {
+  const h = new Sha256();
+  for (const name of Object.keys(params).sort()) h.update(`${name}[${params[name].shape.join(',')}]`).update(params[name].data);
+  return h.hex();
+}

@@ -166,8 +166,10 @@ describe('cosrank run', () => {
     const r = await cosrank('run', ckptConfig, '--out', ckptOut);
     expect(r.err).not.toMatch(/belongs to another run/);
     expect(r.code).toBe(0);
-    const folders = fs.readdirSync(path.join(dir, 'checkpoints')).sort();
-    expect(folders.map((f) => f.replace(/-[0-9a-f]{16}$/, ''))).toEqual(['base', 'cos']);
+    // each stage checkpointed in its own <stage>-<key> folder, removed (and said so) once the stage finished
+    const removed = [...r.out.matchAll(/checkpoints removed \((.*?)\)/g)].map((m) => path.relative(dir, m[1]).replace(/-[0-9a-f]{16}$/, ''));
+    expect(removed).toEqual([path.join('checkpoints', 'base'), path.join('checkpoints', 'cos')]);
+    expect(fs.existsSync(path.join(dir, 'checkpoints')) ? fs.readdirSync(path.join(dir, 'checkpoints')) : []).toEqual([]);
     const again = await cosrank('run', ckptConfig, '--out', ckptOut, '--set', 'cos.maxSteps=80');
     expect(again.err).not.toMatch(/belongs to another run/);
     expect(again.code).toBe(0);

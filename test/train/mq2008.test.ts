@@ -12,7 +12,7 @@ import { trainBase } from '../../src/train/baseTraining';
 import { trainCos } from '../../src/train/cosTraining';
 import { parseTrainConfig } from '../../src/train/config';
 import { objectiveDefsOf } from '../../src/data/presets';
-import { prepareDatasets, readDatasets } from '../../src/train/data';
+import { prepareDatasets, readDatasets } from '../../src/pipeline/datasets';
 import { spearman } from './spearman';
 
 const dir = path.resolve(__dirname, '../../../shared/data/MQ2008');

@@ -4,33 +4,14 @@
  * weight point, the Pareto front of the auxiliary objectives, its hypervolume and the main NDCG mean ± std.
  * Optional outputs: per-query metrics (CSV/JSON/Arrow by extension) and a report folder.
  */
-import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { UsageError, type CliCommand, type CliIO } from '../io';
-import { readDataset } from '../../data/read';
-import { documentCount, queryCount, type RankingDataset } from '../../data/dataset';
-import {
-  describePolicy,
-  meanOverQueries,
-  metricFromOrder,
-  METRIC_NAMES,
-  rankingOrder,
-  resolveMetricOptions,
-  type GainKind,
-  type IdcgZeroPolicy,
-  type MetricName,
-  type ObjectiveMetric,
-  type ResolvedMetricOptions,
-  type TiePolicy,
-} from '../../eval/metrics';
-import { readScores, type ScoreRun } from '../../eval/scoresFile';
-import type { SweepTable } from '../../eval/sweep';
-import { frontSummary, type FrontSummary } from '../../eval/hypervolume';
+import { describePolicy, METRIC_NAMES, resolveMetricOptions, type GainKind, type IdcgZeroPolicy, type MetricName, type ResolvedMetricOptions, type TiePolicy } from '../../eval/metrics';
+import { PER_QUERY_FORMATS } from '../../eval/perQuery';
 import { atK, formatWeights } from '../../eval/plots';
-import { describeIdcgZero, formatHypervolume, writeReport, type ReportPolicy } from '../../eval/report';
-import { DataError } from '../../util/errors';
+import { describeIdcgZero, formatHypervolume } from '../../eval/report';
+import { evaluateScores, type EvaluateOutcome } from '../../pipeline/evaluate';
 
 const HELP = `Usage: cosrank eval --data FILE --scores FILE [options]
 
@@ -50,8 +31,6 @@ Options:
   --per-query FILE       write per-query metrics; .csv, .json or .arrow by extension
   --out DIR              write report.md (+ for a sweep: sweep.csv, summary.json, front.svg/.png)
   --json                 print machine-readable JSON on stdout instead of tables`;
-
-const PER_QUERY_FORMATS = ['.csv', '.json', '.arrow'];
 
 interface EvalArgs {
   data: string;
@@ -128,49 +107,6 @@ function parseEvalArgs(argv: string[]): EvalArgs {
   };
 }
 
-/** Per-query values of one (objective, metric) pair of one run. */
-interface PerQueryColumn {
-  objective: string;
-  metric: MetricName;
-  values: Float64Array;
-}
-
-/** Every metric of every objective per query; with stable ties the ranking is shared by all objectives. */
-function perQueryMetrics(scores: Float64Array, ds: RankingDataset, o: ResolvedMetricOptions, metrics: MetricName[]): PerQueryColumn[] {
-  const shared = o.ties === 'stable' ? rankingOrder(scores, ds.queryOffsets, 'stable') : null;
-  const out: PerQueryColumn[] = [];
-  ds.labels.forEach((labels, j) => {
-    const order = shared ?? rankingOrder(scores, ds.queryOffsets, o.ties, labels);
-    for (const metric of metrics) {
-      out.push({ objective: ds.labelNames[j], metric, values: metricFromOrder(metric, order, labels, ds.queryOffsets, o) });
-    }
-  });
-  return out;
-}
-
-function means(columns: PerQueryColumn[], o: ResolvedMetricOptions): ObjectiveMetric[] {
-  const policy = describePolicy(o);
-  return columns.map((c) => {
-    const m = meanOverQueries(c.values);
-    return { objective: c.objective, metric: c.metric, k: o.k, mean: m.mean, queries: m.count, skippedQueries: m.skipped, policy };
-  });
-}
-
-/** Objective → number of queries with no label > 0 (IDCG = 0), where the `idcgZero` policy applies. */
-function idcgZeroCounts(ds: RankingDataset): Record<string, number> {
-  const counts: Record<string, number> = {};
-  ds.labels.forEach((labels, j) => {
-    let n = 0;
-    for (let q = 0; q < queryCount(ds); q++) {
-      let any = false;
-      for (let d = ds.queryOffsets[q]; d < ds.queryOffsets[q + 1] && !any; d++) any = labels[d] > 0;
-      if (!any) n++;
-    }
-    counts[ds.labelNames[j]] = n;
-  });
-  return counts;
-}
-
 function fmt(v: number): string {
   return Number.isFinite(v) ? v.toFixed(4) : 'n/a';
 }
@@ -182,154 +118,56 @@ function textTable(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** Writes per-query metrics: one row per query, `qid` then one column per (run, objective, metric). */
-async function writePerQuery(path: string, ds: RankingDataset, columns: { name: string; values: Float64Array }[]): Promise<void> {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.arrow') {
-    // Skipped queries stay NaN (a float, not a null), as in the Float64Array the metrics return.
-    const arrays: Record<string, string[] | Float64Array> = { qid: ds.queryIds };
-    for (const c of columns) arrays[c.name] = c.values;
-    await writeFile(path, tableToIPC(tableFromArrays(arrays), 'file'));
-    return;
-  }
-  if (ext === '.json') {
-    // JSON has no NaN: a skipped query is null.
-    const rows = ds.queryIds.map((qid, q) => {
-      const row: Record<string, string | number | null> = { qid };
-      for (const c of columns) row[c.name] = Number.isNaN(c.values[q]) ? null : c.values[q];
-      return row;
-    });
-    await writeFile(path, JSON.stringify(rows, null, 1) + '\n');
-    return;
-  }
-  const quote = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  const lines = [['qid', ...columns.map((c) => c.name)].map(quote).join(',')];
-  ds.queryIds.forEach((qid, q) => {
-    lines.push([quote(qid), ...columns.map((c) => (Number.isNaN(c.values[q]) ? '' : String(c.values[q])))].join(','));
-  });
-  await writeFile(path, lines.join('\n') + '\n');
-}
-
-interface RunResult {
-  run: ScoreRun;
-  columns: PerQueryColumn[];
-  results: ObjectiveMetric[];
-}
-
-/** The sweep table of NDCG@k means per weight point (objectives: the dataset's label columns, main first). */
-function sweepTable(runs: RunResult[], ds: RankingDataset, o: ResolvedMetricOptions): SweepTable {
-  const ndcg = (r: RunResult): ObjectiveMetric[] => r.results.filter((x) => x.metric === 'ndcg');
-  return {
-    objectives: [...ds.labelNames],
-    k: o.k,
-    policy: describePolicy(o),
-    counts: ndcg(runs[0]).map((x) => ({ queries: x.queries, skipped: x.skippedQueries })),
-    rows: runs.map((r) => ({ weights: r.run.weights as number[], ndcg: ndcg(r).map((x) => x.mean) })),
+/** The outcome as JSON (no Infinity/NaN in JSON: k = 'all' and empty means become null). */
+function jsonOf(args: EvalArgs, r: EvaluateOutcome): string {
+  const body = {
+    data: args.data,
+    scores: args.scores,
+    kind: r.kind,
+    policy: { ...r.policy, description: describePolicy(args.metricOptions) },
+    ...(r.sweep
+      ? {
+          points: r.runs.map((x) => ({ name: x.run.name, weights: x.run.weights, results: x.results })),
+          sweep: r.sweep.table,
+          front: r.sweep.summary.front,
+          hypervolume: { value: r.sweep.summary.hypervolume, reference: r.reference },
+          mainNdcg: { mean: r.sweep.summary.mainMean, std: r.sweep.summary.mainStd },
+        }
+      : { results: r.runs[0].results }),
+    files: r.files,
   };
+  return JSON.stringify(body, null, 2) + '\n';
+}
+
+/** The tables as text: the sweep with its front, hypervolume and main NDCG, or the mean metrics of one run. */
+function textOf(args: EvalArgs, r: EvaluateOutcome): string {
+  const o = args.metricOptions;
+  const lines: string[] = [];
+  if (r.sweep) {
+    const { table, summary } = r.sweep;
+    const onFront = new Set(summary.front);
+    lines.push(`NDCG${atK(o.k)} over ${table.rows.length} weight points (weights of ${r.dataset.labelNames.slice(1).join(', ')}):\n`);
+    lines.push(
+      textTable(
+        ['point', 'weights', ...table.objectives.map((n, j) => (j === 0 ? `${n} (main)` : n)), 'front'],
+        table.rows.map((row, i) => [String(i), formatWeights(row.weights), ...row.ndcg.map(fmt), onFront.has(i) ? '*' : '']),
+      ),
+    );
+    lines.push(`hypervolume (reference ${formatWeights(r.reference)}): ${formatHypervolume(summary.hypervolume)}\n`);
+    lines.push(`main NDCG${atK(o.k)}: ${fmt(summary.mainMean)} ± ${fmt(summary.mainStd)} over ${table.rows.length} points\n`);
+  } else {
+    const rows = r.runs[0].results;
+    lines.push(textTable(['objective', 'metric', 'mean', 'queries', 'skipped'], rows.map((x) => [x.objective, `${x.metric}${atK(x.k)}`, fmt(x.mean), String(x.queries), String(x.skippedQueries)])));
+  }
+  lines.push(`IDCG=0 policy: ${describeIdcgZero(r.policy)}\n${describePolicy(o)}\n`);
+  for (const f of r.files) lines.push(`wrote ${f}\n`);
+  return lines.join('');
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const args = parseEvalArgs(argv);
-  const o = args.metricOptions;
-  const ds = await readDataset(args.data);
-  const scoresFile = await readScores(args.scores, ds);
-  const sweep = scoresFile.kind === 'sweep';
-  const nAux = ds.labelNames.length - 1;
-  if (sweep) {
-    const m = (scoresFile.runs[0].weights as number[]).length;
-    if (m !== nAux) {
-      throw new DataError(args.scores, 1, `weight columns have ${m} weights but the dataset has ${nAux} auxiliary objectives (${ds.labelNames.slice(1).join(', ')})`);
-    }
-  }
-  if (args.reference && args.reference.length !== nAux) {
-    throw new UsageError(`--reference has ${args.reference.length} values, the dataset has ${nAux} auxiliary objectives`);
-  }
-  // A sweep's table and front are NDCG@k: compute it even when --metrics leaves it out.
-  const metrics = sweep && !args.metrics.includes('ndcg') ? ['ndcg' as MetricName, ...args.metrics] : args.metrics;
-  const runs: RunResult[] = scoresFile.runs.map((r) => {
-    const columns = perQueryMetrics(r.scores, ds, o, metrics);
-    return { run: r, columns, results: means(columns, o) };
-  });
-  const policy: ReportPolicy = { gain: o.gain, k: o.k, idcgZero: o.idcgZero, ties: o.ties, idcgZeroQueries: idcgZeroCounts(ds) };
-  const policyLine = `IDCG=0 policy: ${describeIdcgZero(policy)}`;
-
-  const reference = args.reference ?? new Array<number>(nAux).fill(0);
-  let sweepSummary: { table: SweepTable; summary: FrontSummary } | null = null;
-  if (sweep) {
-    const table = sweepTable(runs, ds, o);
-    sweepSummary = { table, summary: frontSummary(table, reference) };
-  }
-
-  const files: string[] = [];
-  if (args.perQuery) {
-    const columns = runs.flatMap((r) =>
-      r.columns.map((c) => ({ name: `${sweep ? `${r.run.name}:` : ''}${c.objective}.${`${c.metric}${atK(o.k)}`}`, values: c.values })),
-    );
-    await writePerQuery(args.perQuery, ds, columns);
-    files.push(args.perQuery);
-  }
-  if (args.out) {
-    const written = await writeReport(args.out, {
-      dataset: {
-        file: args.data,
-        scores: args.scores,
-        queries: queryCount(ds),
-        documents: documentCount(ds),
-        features: ds.nFeatures,
-        objectives: ds.labelNames.join(', '),
-      },
-      policy,
-      metricTables: sweep ? [] : [{ title: 'Metrics', rows: runs[0].results }],
-      ...(sweepSummary ? { sweep: sweepSummary.table, summary: sweepSummary.summary, reference } : {}),
-    });
-    files.push(...written.files);
-  }
-
-  if (args.json) {
-    const body = {
-      data: args.data,
-      scores: args.scores,
-      kind: scoresFile.kind,
-      policy: { ...policy, description: describePolicy(o) },
-      ...(sweepSummary
-        ? {
-            points: runs.map((r) => ({ name: r.run.name, weights: r.run.weights, results: r.results })),
-            sweep: sweepSummary.table,
-            front: sweepSummary.summary.front,
-            hypervolume: { value: sweepSummary.summary.hypervolume, reference },
-            mainNdcg: { mean: sweepSummary.summary.mainMean, std: sweepSummary.summary.mainStd },
-          }
-        : { results: runs[0].results }),
-      files,
-    };
-    // JSON has no Infinity/NaN: k = 'all' and empty means become null.
-    io.stdout(JSON.stringify(body, null, 2) + '\n');
-    return 0;
-  }
-
-  if (sweepSummary) {
-    const { table, summary } = sweepSummary;
-    const onFront = new Set(summary.front);
-    io.stdout(`NDCG${atK(o.k)} over ${table.rows.length} weight points (weights of ${ds.labelNames.slice(1).join(', ')}):\n`);
-    io.stdout(
-      textTable(
-        ['point', 'weights', ...table.objectives.map((n, j) => (j === 0 ? `${n} (main)` : n)), 'front'],
-        table.rows.map((r, i) => [String(i), formatWeights(r.weights), ...r.ndcg.map(fmt), onFront.has(i) ? '*' : '']),
-      ),
-    );
-    io.stdout(`hypervolume (reference ${formatWeights(reference)}): ${formatHypervolume(summary.hypervolume)}\n`);
-    io.stdout(`main NDCG${atK(o.k)}: ${fmt(summary.mainMean)} ± ${fmt(summary.mainStd)} over ${table.rows.length} points\n`);
-  } else {
-    const rows = runs[0].results;
-    io.stdout(
-      textTable(
-        ['objective', 'metric', 'mean', 'queries', 'skipped'],
-        rows.map((r) => [r.objective, `${r.metric}${atK(r.k)}`, fmt(r.mean), String(r.queries), String(r.skippedQueries)]),
-      ),
-    );
-  }
-  io.stdout(`${policyLine}\n${describePolicy(o)}\n`);
-  for (const f of files) io.stdout(`wrote ${f}\n`);
+  const outcome = await evaluateScores(args);
+  io.stdout(args.json ? jsonOf(args, outcome) : textOf(args, outcome));
   return 0;
 }
 

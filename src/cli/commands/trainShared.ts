@@ -1,19 +1,11 @@
 /**
  * What `cosrank train-base` and `cosrank train` share: option parsing, config loading with overrides,
- * engine creation, and writing the model directory, run manifest and training log.
+ * and printing the figures. The work itself is src/pipeline/trainStages.ts.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { RankingDataset } from '../../data/dataset';
-import type { ResolvedObjective } from '../../data/objectives';
-import { objectiveInputMapping } from '../../data/objectives';
-import type { Engine } from '../../engine/engine';
-import { createEngine } from '../../engine/select';
-import type { TrainingLogEntry } from '../../eval/trainingLog';
-import { saveModel, type SavedModel } from '../../model/modelFile';
+import type { StageRequest } from '../../pipeline/trainStages';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../../train/config';
-import { datasetSummary, packageVersions, writeManifest } from '../../train/manifest';
 import { ConfigError } from '../../util/errors';
 import { UsageError } from '../io';
 
@@ -106,57 +98,12 @@ export async function parseTrainArgs(argv: string[], stage: 'base' | 'cos'): Pro
   };
 }
 
-export async function engineFor(config: TrainConfig): Promise<Engine> {
-  return createEngine(config.engine, { tfjs: { backend: config.backend } });
-}
-
-/** The checkpoint folder of a run (null when checkpoints are off). */
-export function checkpointDirOf(args: TrainArgs): string | undefined {
-  if (args.config.checkpoint.every <= 0 && !args.resume) return undefined;
-  return args.config.checkpoint.dir ?? `${path.resolve(args.out)}.checkpoints`;
-}
-
-/** Model fields that come from the data and its objectives. */
-export function modelInputs(rawTrain: RankingDataset, train: RankingDataset, objectives: ResolvedObjective[]): Pick<SavedModel, 'objectives' | 'rawFeatureCount' | 'inputFeatures' | 'inputFeatureNames'> {
-  return {
-    objectives,
-    rawFeatureCount: rawTrain.nFeatures,
-    inputFeatures: Array.from(objectiveInputMapping(objectives, rawTrain.nFeatures)),
-    inputFeatureNames: [...train.featureNames],
-  };
-}
-
-/** Writes the model directory, then `run.json` and `training-log.jsonl` into it. */
-export async function writeRun(
-  args: TrainArgs,
-  model: SavedModel,
-  run: {
-    stage: string;
-    engine: Engine;
-    train: RankingDataset;
-    validation: RankingDataset;
-    history: TrainingLogEntry[];
-    timings: Record<string, number | string | null>;
-    results: Record<string, unknown>;
-  },
-): Promise<void> {
-  await saveModel(args.out, model);
-  await writeFile(path.join(args.out, 'training-log.jsonl'), run.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  await writeManifest(args.out, {
-    stage: run.stage,
-    seed: args.config.seed,
-    config: args.config,
-    configFile: args.configPath,
-    data: { train: datasetSummary(run.train, args.train.join(',')), validation: datasetSummary(run.validation, args.validation.join(',')) },
-    base: args.base,
-    engine: { name: run.engine.name, description: run.engine.description },
-    packages: packageVersions(),
-    timings: run.timings,
-    results: run.results,
-  });
-}
-
 /** `name value` lines, numbers with 4 decimals. */
+/** The pipeline request of parsed stage-command options. */
+export function stageRequest(args: TrainArgs, onProgress: StageRequest['onProgress']): StageRequest {
+  return { config: args.config, configFile: args.configPath, train: args.train, validation: args.validation, out: args.out, resume: args.resume, onProgress };
+}
+
 export function figureLines(figures: Record<string, number | string>): string {
   return Object.entries(figures)
     .map(([k, v]) => `${k.padEnd(34)} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}`)

@@ -1,7 +1,7 @@
 /**
- * Training data as the trainer needs it: files read and concatenated (e.g. MQ2008 S1–S3, see
- * `concatDatasets`), objectives (from the config's declaration, see `objectiveDefsOf`) applied with cut
- * points fitted on the training split and frozen for validation.
+ * The read and objectives stages for given files: data files read and concatenated (e.g. MQ2008 S1–S3,
+ * see `concatDatasets`), then the objectives (the config's declaration, see `objectiveDefsOf`) applied
+ * with cut points fitted on the training split and frozen for validation.
  */
 import { concatDatasets } from '../data/concat';
 import type { RankingDataset } from '../data/dataset';
@@ -18,17 +18,23 @@ export async function readDatasets(paths: string[], options: ReadOptions = {}): 
   return concatDatasets(parts, paths);
 }
 
+/** Training and validation data with the objectives applied, as the trainers take them. */
+export interface TrainingData {
+  train: RankingDataset;
+  validation: RankingDataset;
+  /** The resolved objectives (main first; quantile cut points fitted on train). */
+  objectives: ResolvedObjective[];
+  /** Feature count and names of the raw training data, before objectives dropped any. */
+  rawFeatureCount: number;
+  rawFeatureNames: string[];
+}
+
 /**
  * Applies objectives to the training and validation data: cut points fitted on the raw training data
  * (or taken frozen from `resolved`, e.g. a base model's), the same input features dropped from both.
  */
-export function prepareDatasets(
-  trainRaw: RankingDataset,
-  validationRaw: RankingDataset,
-  defs: ObjectiveDef[],
-  resolved?: ResolvedObjective[],
-): { train: RankingDataset; validation: RankingDataset; objectives: ResolvedObjective[] } {
+export function prepareDatasets(trainRaw: RankingDataset, validationRaw: RankingDataset, defs: ObjectiveDef[], resolved?: ResolvedObjective[]): TrainingData {
   const t = applyObjectives(trainRaw, defs, resolved ? { resolved } : {});
   const v = applyObjectives(validationRaw, defs, { fitOn: trainRaw, resolved: t.objectives });
-  return { train: t.dataset, validation: v.dataset, objectives: t.objectives };
+  return { train: t.dataset, validation: v.dataset, objectives: t.objectives, rawFeatureCount: trainRaw.nFeatures, rawFeatureNames: [...trainRaw.featureNames] };
 }

@@ -1,0 +1,162 @@
+/**
+ * The stage commands as library functions: `cosrank train-base` (read → objectives → base) and
+ * `cosrank train` (read → objectives checked against the base model → COS or DPO-LS), each writing a
+ * model folder with `run.json` (the one manifest shape) and `training-log.jsonl`. They run the same
+ * stage functions as `cosrank run` (datasets.ts, training.ts); the CLI only parses and prints.
+ */
+import * as path from 'node:path';
+import { objectiveDefsOf } from '../data/presets';
+import type { Engine } from '../engine/engine';
+import { createEngine } from '../engine/select';
+import type { SweepTable } from '../eval/sweep';
+import type { TrainingLogEntry } from '../eval/trainingLog';
+import { loadModel, saveModel, type SavedModel } from '../model/modelFile';
+import type { TrainResult } from '../train/baseTraining';
+import type { TrainConfig } from '../train/config';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { ConfigError } from '../util/errors';
+import { noProgress, type ProgressCallback } from '../util/progress';
+import { checkWritableFolder, removeCheckpoints } from './cache';
+import { prepareDatasets, readDatasets, type TrainingData } from './datasets';
+import { datasetSummary, packageVersions, writeManifest } from './manifest';
+import { trainBaseModel, trainCosModel, trainDpoLsModels } from './training';
+
+/** What a stage command is asked to do. */
+export interface StageRequest {
+  config: TrainConfig;
+  /** The config file it came from (recorded in the manifest), or null. */
+  configFile: string | null;
+  /** Data files, each split concatenated in order. */
+  train: string[];
+  validation: string[];
+  /** Model folder to write (`cosrank train` with DPO-LS: one `point-<i>` subfolder per weight point). */
+  out: string;
+  /** Continue from the checkpoint in the checkpoint folder. */
+  resume?: boolean;
+  onProgress?: ProgressCallback;
+}
+
+/** What a stage command did. */
+export interface StageResult {
+  /** The figures of the trained model (validation metrics, best step …). */
+  result: TrainResult;
+  /** The saved model(s) and their folders. */
+  models: { dir: string; model: SavedModel }[];
+  /** The validation sweep (COS stages). */
+  sweep: SweepTable | null;
+  engine: { name: string; description: string };
+  /** The checkpoint folder removed after the finished run, or null (checkpoints off). */
+  checkpointsRemoved: string | null;
+  seconds: number;
+}
+
+/** The checkpoint folder of a stage command (undefined when checkpoints are off). */
+export function checkpointDirOf(config: TrainConfig, out: string, resume: boolean): string | undefined {
+  if (config.checkpoint.every <= 0 && !resume) return undefined;
+  return config.checkpoint.dir ?? `${path.resolve(out)}.checkpoints`;
+}
+
+/** Read → objectives: the training and validation files with the declared objectives applied. */
+async function readStage(request: StageRequest, onProgress: ProgressCallback, base?: SavedModel): Promise<TrainingData> {
+  const trainRaw = await readDatasets(request.train, { onProgress });
+  const validationRaw = await readDatasets(request.validation, { onProgress });
+  if (!base) return prepareDatasets(trainRaw, validationRaw, objectiveDefsOf(request.config.objectives, trainRaw.labelNames));
+  checkBaseObjectives(request, trainRaw.labelNames, base);
+  return prepareDatasets(trainRaw, validationRaw, base.objectives, base.objectives);
+}
+
+/** A COS stage trains the base model's objectives (declared again in the config, they must match). */
+function checkBaseObjectives(request: StageRequest, labelNames: string[], base: SavedModel): void {
+  const used = base.objectives.map((o) => o.name);
+  if (request.config.objectives !== null) {
+    const declared = objectiveDefsOf(request.config.objectives, labelNames).map((d) => d.name);
+    if (declared.join(',') !== used.join(',')) {
+      throw new ConfigError([{ path: 'objectives', value: declared, expected: `the base model's objectives (${used.join(', ')}) or null` }], request.configFile ?? 'config');
+    }
+  }
+  if (used.length < 2) {
+    throw new ConfigError([{ path: 'objectives', value: used, expected: 'auxiliary objectives after the main one, declared when the base model was trained' }], 'the base model');
+  }
+}
+
+async function engineOf(config: TrainConfig, onProgress: ProgressCallback, stage: string): Promise<Engine> {
+  const engine = await createEngine(config.engine, { tfjs: { backend: config.backend } });
+  onProgress({ stage, done: 0, message: `engine ${engine.description}` });
+  return engine;
+}
+
+/** Writes the model folder, then `training-log.jsonl` and `run.json` into it. */
+async function writeStageOutput(
+  request: StageRequest,
+  dir: string,
+  model: SavedModel,
+  run: { command: string; engine: Engine; data: TrainingData; history: TrainingLogEntry[]; result: TrainResult; base: string | null; started: number; extra?: Record<string, unknown> },
+): Promise<void> {
+  await saveModel(dir, model);
+  await writeFileAtomic(path.join(dir, 'training-log.jsonl'), run.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const r = run.result;
+  await writeManifest(dir, {
+    command: run.command,
+    createdAt: new Date().toISOString(),
+    seed: request.config.seed,
+    config: request.config,
+    configFile: request.configFile,
+    engine: { name: run.engine.name, description: run.engine.description },
+    packages: packageVersions(),
+    data: { train: datasetSummary(run.data.train, request.train.join(',')), validation: datasetSummary(run.data.validation, request.validation.join(',')) },
+    base: run.base,
+    stages: [{ stage: run.base === null ? 'base' : 'cos', reused: false, seconds: r.seconds, createdAt: new Date().toISOString() }],
+    results: { ...model.metrics, bestStep: r.bestStep, steps: r.steps, stoppedEarly: r.stoppedEarly, resumedFrom: r.resumedFrom, ...run.extra },
+    timings: { startedAt: new Date(run.started).toISOString(), trainSeconds: r.seconds, totalSeconds: (Date.now() - run.started) / 1000 },
+  });
+}
+
+/** Removes the finished run's checkpoints; returns the folder (null when there were none). */
+async function finishCheckpoints(dir: string | undefined): Promise<string | null> {
+  if (!dir) return null;
+  await removeCheckpoints(dir);
+  return dir;
+}
+
+/** `cosrank train-base`: read → objectives → base ranker s0 → model folder. */
+export async function trainBaseStage(request: StageRequest): Promise<StageResult> {
+  const started = Date.now();
+  const onProgress = request.onProgress ?? noProgress;
+  await checkWritableFolder(request.out);
+  const data = await readStage(request, onProgress);
+  const engine = await engineOf(request.config, onProgress, 'train-base');
+  const checkpointDir = checkpointDirOf(request.config, request.out, request.resume ?? false);
+  const { model, result } = await trainBaseModel(engine, data, request.config, { onProgress, checkpointDir, resume: request.resume });
+  await writeStageOutput(request, request.out, model, { command: 'cosrank train-base', engine, data, history: result.history, result, base: null, started });
+  const checkpointsRemoved = await finishCheckpoints(checkpointDir);
+  return { result, models: [{ dir: request.out, model }], sweep: null, engine: { name: engine.name, description: engine.description }, checkpointsRemoved, seconds: (Date.now() - started) / 1000 };
+}
+
+/** `cosrank train`: read → objectives (the base model's) → COS ranker (or one DPO-LS model per weight point) → model folder(s). */
+export async function trainCosStage(request: StageRequest & { base: string }): Promise<StageResult> {
+  const started = Date.now();
+  const onProgress = request.onProgress ?? noProgress;
+  await checkWritableFolder(request.out);
+  const base = await loadModel(request.base);
+  const data = await readStage(request, onProgress, base);
+  const engine = await engineOf(request.config, onProgress, 'train-cos');
+  const checkpointDir = checkpointDirOf(request.config, request.out, request.resume ?? false);
+  const options = { onProgress, checkpointDir, resume: request.resume };
+  const command = `cosrank train (${request.config.cos.mode})`;
+  const engineInfo = { name: engine.name, description: engine.description };
+  if (request.config.cos.mode === 'dpo-ls' && request.config.cos.fixedWeights === null) {
+    const d = await trainDpoLsModels(engine, base, data, request.config, options);
+    const models = d.models.map((model, i) => ({ dir: path.join(request.out, `point-${i}`), model }));
+    for (let i = 0; i < models.length; i++) {
+      const r = d.result.models[i];
+      await writeStageOutput(request, models[i].dir, models[i].model, { command, engine, data, history: r.history, result: r, base: request.base, started, extra: { sweep: r.sweep } });
+    }
+    const summary: TrainResult = { ...d.result.models[0], metrics: { hypervolume: d.result.hypervolume, [`mean ${data.objectives[0].name} NDCG@${d.result.sweep.k}`]: d.result.meanMain }, seconds: d.result.seconds };
+    const checkpointsRemoved = await finishCheckpoints(checkpointDir);
+    return { result: summary, models, sweep: d.result.sweep, engine: engineInfo, checkpointsRemoved, seconds: (Date.now() - started) / 1000 };
+  }
+  const { model, result } = await trainCosModel(engine, base, data, request.config, options);
+  await writeStageOutput(request, request.out, model, { command, engine, data, history: result.history, result, base: request.base, started, extra: { hypervolume: result.hypervolume, sweep: result.sweep } });
+  const checkpointsRemoved = await finishCheckpoints(checkpointDir);
+  return { result, models: [{ dir: request.out, model }], sweep: result.sweep, engine: engineInfo, checkpointsRemoved, seconds: (Date.now() - started) / 1000 };
+}
