@@ -22,7 +22,8 @@ import { constraintMargin, parseConstraints, satisfies, type Constraint } from '
 import { describePolicy, evaluateObjectives, resolveMetricOptions, type MetricOptions, type ResolvedMetricOptions } from '../eval/metrics';
 import { searchOperatingPoint, UnsatisfiableError, type SearchOptions, type SearchResult, type TradeOffPoint } from '../eval/operatingSearch';
 import { loadModel, saveModel, type SavedModel } from '../model/modelFile';
-import { DEFAULT_POINT, POINT_NAME, type OperatingPoint } from '../model/operatingPoints';
+import { DEFAULT_POINT, POINT_NAME, routeIssues, type OperatingPoint, type Route } from '../model/operatingPoints';
+import { readRoutesFile } from '../serve/operatingPoints';
 import { datasetHash } from '../util/hash';
 import { sweepRanker } from '../train/sweepScoring';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
@@ -43,6 +44,8 @@ export interface PickOptions {
   test?: string;
   /** Replace an operating point of the same name. */
   force?: boolean;
+  /** A routes file to store in the model with the new point (checked against its points before the search). */
+  routes?: string;
   /** Metric conventions (default NDCG@10, linear gain, IDCG=0 skipped, stable ties). */
   metric?: MetricOptions;
   search?: Partial<SearchOptions>;
@@ -180,6 +183,7 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
   const model = await loadModel(options.model);
   const names = model.objectives.map((o) => o.name);
   const constraints = checkOptions(options, model, names);
+  const routes = options.routes ? await checkedRoutes(options.routes, [...(model.operatingPoints ?? []).map((p) => p.name), options.name]) : undefined;
   const metric = resolveMetricOptions(options.metric ?? {}, 'metric');
   const data = await readGraded(options.data, model, onProgress);
   const test = options.test ? await readGraded(options.test, model, onProgress) : null;
@@ -232,7 +236,7 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
   };
   const existing = model.operatingPoints ?? [];
   const replaced = existing.some((p) => p.name === options.name);
-  await saveModel(options.model, { ...model, operatingPoints: [...existing.filter((p) => p.name !== options.name), point] });
+  await saveModel(options.model, { ...model, operatingPoints: [...existing.filter((p) => p.name !== options.name), point], ...(routes ? { routes } : {}) });
 
   const out: PickResult = {
     name: options.name,
@@ -255,6 +259,26 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
   };
   out.files.summary = await writePickSummary(options.model, options.name, pickSummaryMarkdown(out, createdAt));
   return out;
+}
+
+/** A routes file checked against operating point names (ConfigError naming the file and the rule). */
+async function checkedRoutes(file: string, names: string[]): Promise<Route[]> {
+  const { routes, source } = await readRoutesFile(file);
+  const issues = routeIssues(routes, names);
+  if (issues.length > 0) throw new ConfigError(issues, source);
+  return routes as Route[];
+}
+
+/**
+ * Stores the routes of a routes file in a model (replacing any it has), checked against the model's
+ * operating points; `serve` then routes by them unless `serve --routes` gives others.
+ */
+export async function storeRoutes(modelDir: string, routesFile: string): Promise<{ routes: Route[]; points: string[] }> {
+  const model = await loadModel(modelDir);
+  const points = (model.operatingPoints ?? []).map((p) => p.name);
+  const routes = await checkedRoutes(routesFile, points);
+  await saveModel(modelDir, { ...model, routes });
+  return { routes, points };
 }
 
 /** The weights scaled to sum exactly 1 as stored (refinement steps accumulate rounding). */

@@ -11,7 +11,7 @@ import { parseConstraints, constraintMargin, satisfies } from '../../src/eval/co
 import { evaluateObjectives } from '../../src/eval/metrics';
 import { UnsatisfiableError } from '../../src/eval/operatingSearch';
 import { loadModel, saveModel } from '../../src/model/modelFile';
-import { pickOperatingPoint, type PickOptions } from '../../src/pipeline/pick';
+import { pickOperatingPoint, storeRoutes, type PickOptions } from '../../src/pipeline/pick';
 import { ConfigError, DataError } from '../../src/util/errors';
 import { smallModel, type SmallModel } from './smallModel';
 
@@ -153,4 +153,42 @@ describe('bad input', () => {
     const atDefault = await ndcgAt([0.5, 0.5]);
     expect(best.lhs).toBeGreaterThanOrEqual(atDefault[0]);
   }, 120_000);
+});
+
+describe('routes stored in the model', () => {
+  it('are checked against the points, stored, and checked again when the model loads', async () => {
+    await pickOperatingPoint(opts({ name: 'fresh' }));
+    const file = path.join(root, 'routes.json');
+    fs.writeFileSync(file, JSON.stringify([{ when: { vertical: 'news' }, use: 'fresh' }, { use: 'default' }]));
+    const { routes } = await storeRoutes(small.dir, file);
+    expect((await loadModel(small.dir)).routes).toEqual(routes);
+
+    fs.writeFileSync(file, JSON.stringify([{ use: 'stale' }]));
+    await expect(storeRoutes(small.dir, file)).rejects.toThrow(`${file}: 1 problem\n  routes[0].use: got "stale", expected an operating point of the model (`);
+    fs.writeFileSync(file, JSON.stringify([{ use: 'default' }, { when: { vertical: 'news' }, use: 'fresh' }]));
+    await expect(storeRoutes(small.dir, file)).rejects.toThrow('no rule after the catch-all routes[0]');
+    fs.writeFileSync(file, '[{"use": ');
+    await expect(storeRoutes(small.dir, file)).rejects.toThrow(/expected JSON/);
+
+    // a routes file given with a new point may name it; the check runs before the search
+    fs.writeFileSync(file, JSON.stringify([{ when: { vertical: 'news' }, use: 'newest' }]));
+    await pickOperatingPoint(opts({ name: 'newest', routes: file }));
+    expect((await loadModel(small.dir)).routes).toEqual([{ when: { vertical: 'news' }, use: 'newest' }]);
+
+    // model.json edited by hand to route to a point it lacks: the model no longer loads
+    const jsonFile = path.join(small.dir, 'model.json');
+    const json = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(jsonFile, JSON.stringify({ ...json, routes: [{ use: 'gone' }] }));
+    await expect(loadModel(small.dir)).rejects.toThrow(/model\.json: routes\[0\]\.use: got "gone"/);
+    fs.writeFileSync(jsonFile, JSON.stringify(json));
+  }, 120_000);
+
+  it('a model file without operating points or routes loads unchanged', async () => {
+    const dir = path.join(root, 'plain');
+    await saveModel(dir, small.model);
+    const loaded = await loadModel(dir);
+    expect(loaded.operatingPoints).toBeUndefined();
+    expect(loaded.routes).toBeUndefined();
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'))).not.toHaveProperty('operatingPoints');
+  });
 });

@@ -5,11 +5,12 @@
 import { parseArgs } from 'node:util';
 import type { EngineRequest } from '../../engine/select';
 import { describePoint } from '../../eval/operatingSearch';
-import { pickOperatingPoint, type PickFigures, type PickResult } from '../../pipeline/pick';
+import { pickOperatingPoint, storeRoutes, type PickFigures, type PickResult } from '../../pipeline/pick';
 import { cliProgress } from '../progress';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 
 const HELP = `Usage: cosrank pick MODEL --data FILE --maximize OBJ [--maximize OBJ …] [--constraint EXPR …] --name NAME [options]
+       cosrank pick MODEL --routes FILE
 
 Chooses an operating point — the weights w, the factor c (and β for T-COS models) — of a trained COS
 model on FILE, and stores it in MODEL's model.json under NAME with its provenance (data hash,
@@ -32,6 +33,11 @@ worse than the best feasible sweep point.
   --name NAME          name of the operating point (letters, digits, _ - .; not 'default')   (required)
   --test FILE          also report the chosen point on held-out data (never used for the choice)
   --force              replace an existing operating point of the same name
+  --routes FILE        store request routes in the model (with the new point, or alone): a JSON array
+                       [{"when": {"vertical": "news"}, "use": "fresh"}, {"use": "default"}]; the first rule
+                       whose attributes all equal the request's "context" wins; "default" = the model's
+                       default trade-off; checked against the model's points (unknown point, a rule that
+                       can never match). 'cosrank serve --routes FILE' overrides the stored routes.
   --k N                NDCG cut-off                                                          (default 10)
   --divisions H        lattice divisions of the weights                                     (default 10)
   --max-evaluations N  evaluation budget, lattice included                                  (default 3000)
@@ -40,6 +46,7 @@ worse than the best feasible sweep point.
 
 interface PickArgs {
   model: string;
+  routes?: string;
   data: string;
   maximize: string[];
   constraints: string[];
@@ -60,7 +67,7 @@ function intOption(flag: string, value: string | undefined, fallback: number, mi
   return n;
 }
 
-function parsePickArgs(argv: string[]): PickArgs {
+function parsePickArgs(argv: string[]): PickArgs | { routesOnly: string; model: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -72,6 +79,7 @@ function parsePickArgs(argv: string[]): PickArgs {
       name: { type: 'string' },
       test: { type: 'string' },
       force: { type: 'boolean', default: false },
+      routes: { type: 'string' },
       k: { type: 'string' },
       divisions: { type: 'string' },
       'max-evaluations': { type: 'string' },
@@ -80,12 +88,14 @@ function parsePickArgs(argv: string[]): PickArgs {
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one model directory, got ${positionals.length} arguments`);
+  if (values.routes && !values.data && !values.name && !values.maximize && !values.constraint) return { routesOnly: values.routes, model: positionals[0] };
   if (!values.data) throw new UsageError('--data is required');
   if (!values.name) throw new UsageError('--name is required');
   if (!values.maximize || values.maximize.length === 0) throw new UsageError('--maximize is required (at least one objective)');
   if (!['auto', 'onnx', 'tfjs'].includes(values.engine)) throw new UsageError(`--engine must be one of auto, onnx, tfjs, got '${values.engine}'`);
   return {
     model: positionals[0],
+    ...(values.routes ? { routes: values.routes } : {}),
     data: values.data,
     maximize: values.maximize,
     constraints: values.constraint ?? [],
@@ -128,7 +138,13 @@ function formatResult(r: PickResult): string {
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const args = parsePickArgs(argv);
+  const parsed = parsePickArgs(argv);
+  if ('routesOnly' in parsed) {
+    const { routes, points } = await storeRoutes(parsed.model, parsed.routesOnly);
+    io.stdout(`stored ${routes.length} route${routes.length === 1 ? '' : 's'} in ${parsed.model}/model.json (operating points: ${points.join(', ') || 'none'}, and default)\n`);
+    return 0;
+  }
+  const args = parsed;
   const progress = cliProgress(io);
   try {
     const result = await pickOperatingPoint({
@@ -139,6 +155,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       name: args.name,
       ...(args.test ? { test: args.test } : {}),
       force: args.force,
+      ...(args.routes ? { routes: args.routes } : {}),
       metric: { k: args.k },
       search: { divisions: args.divisions, maxEvaluations: args.maxEvaluations },
       engine: args.engine,
