@@ -192,3 +192,15 @@ describe('routes stored in the model', () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'))).not.toHaveProperty('operatingPoints');
   });
 });
+
+it('a T-COS model: β is searched and stored with the point', async () => {
+  const dir = path.join(root, 'tcos');
+  fs.mkdirSync(dir);
+  const t = await smallModel(engine, dir, 8, 'tcos');
+  const r = await pickOperatingPoint({ ...opts(), model: t.dir, data: t.pickData, search: { maxEvaluations: 700 } });
+  expect(Object.keys(r.point.beta!)).toEqual(['freshness', 'clicks']);
+  expect(r.latticeSize).toBe(11 * 6 * 9);
+  const stored = (await loadModel(t.dir)).operatingPoints![0];
+  expect(stored.beta).toEqual([r.point.beta!.freshness, r.point.beta!.clicks]);
+  for (const b of stored.beta!) expect(b >= 0.67 && b <= 1.5).toBe(true);
+}, 180_000);

@@ -1,7 +1,7 @@
 /**
  * A small trained COS model for the pick tests: generated data (16 features; relevance, freshness —
  * conflicting with relevance — and clicks, graded as they are), s0 and a W-COS network trained for a few
- * steps, saved as a model directory; plus the held-out queries written as Arrow files to pick on.
+ * steps (W-COS, or T-COS with `mode`), saved as a model directory; plus the held-out queries written as Arrow files to pick on.
  */
 import * as path from 'node:path';
 import { selectQueries, type RankingDataset } from '../../src/data/dataset';
@@ -28,7 +28,7 @@ export interface SmallModel {
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
 /** Trains the model in `root` (seeded: the same seed gives the same model). */
-export async function smallModel(engine: Engine, root: string, seed = 7): Promise<SmallModel> {
+export async function smallModel(engine: Engine, root: string, seed = 7, mode: 'wcos' | 'tcos' = 'wcos'): Promise<SmallModel> {
   const raw = generateSynthetic({ queries: 100, seed, nFeatures: 16, meanListLength: 16, maxListLength: 40 });
   const three = { ...raw, labelNames: raw.labelNames.slice(0, 3), labels: raw.labels.slice(0, 3) };
   const { dataset, objectives } = applyObjectives(three, OBJECTIVES);
@@ -39,7 +39,7 @@ export async function smallModel(engine: Engine, root: string, seed = 7): Promis
       seed: 11,
       model: { hidden: [16] },
       base: { maxSteps: 60, listsPerBatch: 8, validateEvery: 20, patience: 0, optimizer: { learningRate: 0.01 } },
-      cos: { maxSteps: 60, listsPerBatch: 8, validateEvery: 20, patience: 0, net: { hidden: [16] }, optimizer: { learningRate: 0.01 }, sweepDivisions: 2 },
+      cos: { maxSteps: 60, listsPerBatch: 8, validateEvery: 20, patience: 0, net: { hidden: [16] }, optimizer: { learningRate: 0.01 }, sweepDivisions: 2, mode },
     },
     'pick test config',
   );
