@@ -233,12 +233,21 @@ const isNumeric = (t: DataType) => DataType.isFloat(t) || DataType.isInt(t);
 const isNumericList = (t: DataType) =>
   (DataType.isFixedSizeList(t) || DataType.isList(t)) && isNumeric((t as FixedSizeList).children[0].type);
 
+/** Which columns of a table hold what (see `resolveColumns`). */
+interface ColumnRoles {
+  qidName: string;
+  docidName: string | null;
+  labelNames: string[];
+  /** Scalar feature columns, or the one list column when `listColumn`. */
+  featureNames: string[];
+  listColumn: boolean;
+}
+
 /**
- * Converts an apache-arrow table (from an IPC file/stream or Parquet) into a dataset: resolves the
- * columns (see `ArrowReadOptions`), checks query grouping, nulls and list lengths.
+ * Resolves the qid, docid, label and feature columns from the options, the canonical metadata and the
+ * conventions (a `features` list column, `relevance`/`label`), checking each one's type.
  */
-export function datasetFromTable(table: Table, file: string, options: ArrowReadOptions = {}): RankingDataset {
-  const meta = canonicalMetadata(table, file);
+function resolveColumns(table: Table, file: string, options: ArrowReadOptions, meta: ArrowDatasetMetadata | null): ColumnRoles {
   const fields = table.schema.fields;
   const byName = new Map(fields.map((f) => [f.name, f]));
   const listing = () => fields.map((f) => `${f.name} (${String(f.type)})`).join(', ');
@@ -284,6 +293,16 @@ export function datasetFromTable(table: Table, file: string, options: ArrowReadO
     }
   }
   if (featureNames.length === 0) throw new DataError(file, null, `no feature columns; the columns are: ${listing()}`);
+  return { qidName, docidName, labelNames, featureNames, listColumn };
+}
+
+/**
+ * Converts an apache-arrow table (from an IPC file/stream or Parquet) into a dataset: resolves the
+ * columns (see `ArrowReadOptions`), checks query grouping, nulls and list lengths.
+ */
+export function datasetFromTable(table: Table, file: string, options: ArrowReadOptions = {}): RankingDataset {
+  const meta = canonicalMetadata(table, file);
+  const { qidName, docidName, labelNames, featureNames, listColumn } = resolveColumns(table, file, options, meta);
 
   const nDocs = table.numRows;
   const locate: RowLocator = (row) => ({ location: `row ${row}`, text: `row ${row}` });

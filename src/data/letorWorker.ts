@@ -4,7 +4,7 @@
  * copied) or `{error}`; the main thread then re-reads a failed range itself to report the error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseLetorPart, type LetorPartJob } from './letor';
+import { parseLetorPart, type LetorPartJob } from './letorThreads';
 
 const port = parentPort;
 if (port) {

@@ -68,11 +68,47 @@ export function groupQueries(
   const queryOffsets = new Int32Array(queryIds.length + 1);
   for (let q = 0; q < queryIds.length; q++) queryOffsets[q + 1] = queryOffsets[q] + counts[q];
   if (!regroup) return { queryIds, queryOffsets, order: null };
-  // Counting sort by query index keeps file order within each query.
-  const next = queryOffsets.slice(0, queryIds.length);
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[next[rowQuery[i]]++] = i;
-  return { queryIds, queryOffsets, order };
+  return { queryIds, ...stableOrder(rowQuery, queryIds.length) };
+}
+
+/**
+ * Stable grouping of rows by query index (`rowQuery[r]` in `0 .. nQueries−1`, numbered by first
+ * appearance): `order[k]` is the source row of output row k, queries in order, rows of one query in
+ * file order (a counting sort).
+ */
+export function stableOrder(rowQuery: Int32Array, nQueries: number): { queryOffsets: Int32Array; order: Int32Array } {
+  const queryOffsets = new Int32Array(nQueries + 1);
+  for (let r = 0; r < rowQuery.length; r++) queryOffsets[rowQuery[r] + 1]++;
+  for (let q = 0; q < nQueries; q++) queryOffsets[q + 1] += queryOffsets[q];
+  const next = queryOffsets.slice(0, nQueries);
+  const order = new Int32Array(rowQuery.length);
+  for (let r = 0; r < rowQuery.length; r++) order[next[rowQuery[r]]++] = r;
+  return { queryOffsets, order };
+}
+
+/**
+ * Reorders the rows of a row-major matrix in place so that new row k is old row `order[k]`,
+ * following the permutation's cycles with one row of scratch space (no second matrix).
+ */
+export function permuteRowsInPlace(m: Float32Array, width: number, order: Int32Array): void {
+  const n = order.length;
+  const done = new Uint8Array(n);
+  const tmp = new Float32Array(width);
+  for (let s = 0; s < n; s++) {
+    if (done[s] || order[s] === s) continue;
+    tmp.set(m.subarray(s * width, s * width + width));
+    let j = s;
+    for (;;) {
+      done[j] = 1;
+      const k = order[j];
+      if (k === s) {
+        m.set(tmp, j * width);
+        break;
+      }
+      m.copyWithin(j * width, k * width, k * width + width);
+      j = k;
+    }
+  }
 }
 
 /** Rows of a row-major `[nRows × width]` matrix in the given order (a copy). */
