@@ -1,36 +1,31 @@
 /**
- * cosrank — multi-objective learning to rank with COS-DPO. Public API.
+ * cosrank — multi-objective learning to rank with COS-DPO. Public API (the package's main entry).
  *
  * Stages: data (readers, objectives, generator, splits) → model (specs, parameters, model files)
- * → engine (tfjs, ONNX) → train (losses, COS-DPO trainer) → eval (metrics, sweeps, Pareto, reports)
- * → serve (runtime, HTTP).
+ * → engine (ONNX; tfjs optional) → train (losses, COS-DPO trainer) → eval (metrics, sweeps, Pareto,
+ * reports) → serve (runtime, HTTP). The subpath entries `cosrank/data`, `cosrank/eval` and
+ * `cosrank/serve` hold the data, evaluation and serving parts alone; this entry has them all plus
+ * training and the pipeline. Heavy libraries (onnxruntime, Arrow, Parquet, fastify, Vega, mathjs) load
+ * on first use, not at import. The tfjs engine (`createEngine('tfjs')`) needs the optional
+ * `@tensorflow/tfjs` package; none of this API's types come from it.
  */
-export * from './data/dataset';
-export { readDataset, writeDataset, formatFromPath, DATA_FORMATS, type DataFormat, type ReadOptions } from './data/read';
-export { readLetor, writeLetor, type LetorReadOptions } from './data/letor';
-export { readArrow, writeArrow, type ArrowReadOptions } from './data/arrow';
-export { readCsv, type CsvReadOptions } from './data/csv';
-export { readParquet, writeParquet } from './data/parquet';
-export { inspectDataset, formatSummary, type DatasetSummary } from './data/inspect';
+import type * as OnnxEngine from './engine/onnx/engine';
+import type * as OnnxExport from './engine/onnx/export';
+import type * as ExportRanker from './serve/exportRanker';
+import type * as Pipeline from './pipeline/run';
+import type * as RunConfigModule from './pipeline/runConfig';
+import { lazy } from './entries/lazy';
+
+export * from './entries/data';
+export * from './entries/eval';
+export * from './entries/serve';
 export * from './model/spec';
 export * from './engine/engine';
 export type { RankerParameters } from './model/rankerParameters';
-export * from './eval/metrics';
-export * from './eval/sweep';
-export * from './eval/pareto';
-export * from './eval/hypervolume';
 export { Rng } from './util/rng';
 export { DataError, ConfigError, type ConfigIssue } from './util/errors';
 export type { ProgressCallback, ProgressEvent } from './util/progress';
-export { frontPlotSpec, scatterMatrixSpec, trainingCurvesSpec } from './eval/plots';
-export { renderSvg, renderPng, svgToPng } from './eval/render';
-export { buildReport, writeReport, type ReportInput } from './eval/report';
-export { readScores, formatScores } from './eval/scoresFile';
-export { readTrainingLog, type TrainingLogEntry } from './eval/trainingLog';
-export { createEngine, exportOnnxRanker, type OnnxExportOptions } from './engine/select';
-export { createTfjsEngine, type TfjsEngineOptions } from './engine/tfjs/engine';
-export { selectBackend, type BackendRequest } from './engine/tfjs/backend';
-export { listNetLoss, listMleLoss, lipoLoss, cosinePenalty, cosDpoLoss } from './engine/tfjs/losses';
+export { createEngine, exportOnnxRanker, MissingPackageError, type EngineOptions, type OnnxExportOptions } from './engine/select';
 export { makeBatch, makeBatches, BatchStream, type BatchingOptions } from './train/batching';
 export {
   DEFAULTS as TRAIN_DEFAULTS,
@@ -45,39 +40,38 @@ export {
   type CosConfig,
 } from './train/config';
 export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from './train/baseTraining';
-export { trainCos, trainDpoLs, type BaseModel, type CosTrainResult, type DpoLsResult } from './train/cosTraining';
+export { trainCos, type BaseModel, type CosTrainResult } from './train/cosTraining';
+export { trainDpoLs, type DpoLsResult } from './train/baselines/dpoLs';
 export { sweepRanker, evaluateCos, type RankerSweepOptions } from './train/sweepScoring';
 export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
 export { datasetHash } from './util/hash';
 export { packageVersions } from './pipeline/manifest';
 export { readDatasets, prepareDatasets } from './pipeline/datasets';
-export { concatDatasets } from './data/concat';
 export { saveModel, loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from './model/modelFile';
-export {
-  parseObjectives,
-  applyObjectives,
-  objectiveInputMapping,
-  gradeValue,
-  type ObjectiveDef,
-  type ResolvedObjective,
-} from './data/objectives';
-export { presetObjectives, objectiveDefsOf, PRESET_NAMES, type PresetName } from './data/presets';
-export { splitByQuery } from './data/split';
-export { generateSynthetic, generateToArrow, type GeneratorOptions } from './data/generate';
-export {
-  Ranker,
-  type ServingModel,
-  type CandidateDocument,
-  type TradeOff,
-  type RerankOptions,
-  type RankedDocument,
-  type RankerLoadOptions,
-} from './serve/ranker';
-export { RequestError, resolveWeights, resolveBeta, resolveFactor, type WeightsInput } from './serve/tradeoff';
-export { loadServingModel, servingModelOf } from './serve/loadServingModel';
-export { createServer, type ServerOptions } from './serve/http';
-export { exportRanker, exportInterface, type ExportReport, type ExportOptions, type GraphValue } from './serve/exportRanker';
-export { runPipeline, planRun, formatPlan } from './pipeline/run';
-export { parseRunConfig, type RunConfig } from './pipeline/runConfig';
-export { createOnnxEngine } from './engine/onnx/engine';
-export { exportOnnx } from './engine/onnx/export';
+export type { RunOptions, RunResult } from './pipeline/run';
+export type { RunConfig } from './pipeline/runConfig';
+
+export type { ExportReport, ExportOptions } from './serve/exportRanker';
+
+const onnxEngine = lazy(() => require('./engine/onnx/engine') as typeof OnnxEngine);
+const onnxExport = lazy(() => require('./engine/onnx/export') as typeof OnnxExport);
+const exportRankerModule = lazy(() => require('./serve/exportRanker') as typeof ExportRanker);
+const pipeline = lazy(() => require('./pipeline/run') as typeof Pipeline);
+const runConfig = lazy(() => require('./pipeline/runConfig') as typeof RunConfigModule);
+
+/** The ONNX engine (onnxruntime-node), loaded on first call; `createEngine()` picks it by default. */
+export const createOnnxEngine: typeof OnnxEngine.createOnnxEngine = (...args) => onnxEngine().createOnnxEngine(...args);
+/** Writes a ranker as one ONNX inference graph (no verification; see `exportOnnxRanker`). */
+export const exportOnnx: typeof OnnxExport.exportOnnx = (...args) => onnxExport().exportOnnx(...args);
+/** Exports a saved model folder to ONNX and verifies it (`cosrank export`). */
+export const exportRanker: typeof ExportRanker.exportRanker = (...args) => exportRankerModule().exportRanker(...args);
+/** The inputs and outputs of the exported graph of a ranker. */
+export const exportInterface: typeof ExportRanker.exportInterface = (...args) => exportRankerModule().exportInterface(...args);
+/** Runs the whole pipeline of a run config (`cosrank run`): data, base ranker, COS model, sweep, report. */
+export const runPipeline: typeof Pipeline.runPipeline = (...args) => pipeline().runPipeline(...args);
+/** The stages `runPipeline` would run for a config, and what each costs. */
+export const planRun: typeof Pipeline.planRun = (...args) => pipeline().planRun(...args);
+/** A run plan as text. */
+export const formatPlan: typeof Pipeline.formatPlan = (...args) => pipeline().formatPlan(...args);
+/** Validates a run config (JSON value), reporting every problem at once as a `ConfigError`. */
+export const parseRunConfig: typeof RunConfigModule.parseRunConfig = (...args) => runConfig().parseRunConfig(...args);
