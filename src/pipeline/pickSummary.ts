@@ -3,8 +3,8 @@
  * model directory's parent): the chosen trade-off, NDCG@k per objective beside the base ranker's, each
  * constraint's margin, the search effort, and the held-out figures when `--test` was given.
  */
-import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomicWrite';
 import type { PickFigures, PickResult } from './pick';
 
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
@@ -49,6 +49,6 @@ export function pickSummaryMarkdown(r: PickResult, createdAt: string): string {
 /** Writes the summary beside the model directory; returns its path. */
 export async function writePickSummary(modelDir: string, name: string, text: string): Promise<string> {
   const file = path.join(path.dirname(path.resolve(modelDir)), `pick-${name}.md`);
-  await writeFile(file, text);
+  await writeFileAtomic(file, text);
   return file;
 }
