@@ -5,32 +5,28 @@
 import { processIO, UsageError, type CliCommand, type CliIO } from './io';
 import { DataError, ConfigError } from '../util/errors';
 
-/** Subcommands, loaded on demand so `cosrank inspect` does not pay for tfjs start-up. */
-const COMMANDS: Record<string, () => CliCommand> = {
-  convert: () => require('./commands/convert').command,
-  inspect: () => require('./commands/inspect').command,
-  generate: () => require('./commands/generate').command,
-  eval: () => require('./commands/eval').command,
-  'train-base': () => require('./commands/trainBase').command,
-  train: () => require('./commands/train').command,
-  run: () => require('./commands/run').command,
-  serve: () => require('./commands/serve').command,
-  export: () => require('./commands/export').command,
-  datasets: () => require('./commands/datasets').command,
-  pick: () => require('./commands/pick').command,
+/**
+ * Subcommands: the one-line summary shown by `cosrank --help` and the module, loaded on demand so that
+ * `--help` and light commands (`inspect`) never load the heavy ones' libraries (tfjs, onnxruntime,
+ * fastify). Each summary equals the command's own `summary` (test/package/cliStartup.test.ts).
+ */
+export const COMMANDS: Record<string, { summary: string; load: () => CliCommand }> = {
+  convert: { summary: 'convert a dataset between LETOR, CSV, Arrow and Parquet (optionally applying objectives)', load: () => require('./commands/convert').command },
+  inspect: { summary: 'summarise a dataset: sizes, label histograms, degenerate queries, feature ranges', load: () => require('./commands/inspect').command },
+  generate: { summary: 'write a synthetic MSLR-shaped dataset (Arrow) with correlated auxiliary objectives', load: () => require('./commands/generate').command },
+  eval: { summary: 'evaluate a scores file against a dataset (NDCG, ERR, MRR, precision; sweeps: front, hypervolume, report)', load: () => require('./commands/eval').command },
+  'train-base': { summary: 'train the base ranker s0 on the main objective', load: () => require('./commands/trainBase').command },
+  train: { summary: 'COS-DPO fine-tuning on top of a base model', load: () => require('./commands/train').command },
+  run: { summary: 'run the whole pipeline from one config (data → base → COS-DPO → sweep → report), cached by stage', load: () => require('./commands/run').command },
+  serve: { summary: 'serve a model over HTTP: re-rank with the trade-off chosen per request', load: () => require('./commands/serve').command },
+  export: { summary: 'export a model as ONNX with the trade-off as inputs (verified)', load: () => require('./commands/export').command },
+  datasets: { summary: 'list the public LTR datasets, or fetch one as Arrow folds with its objective preset', load: () => require('./commands/datasets').command },
+  pick: { summary: 'choose an operating point under constraints and store it in the model', load: () => require('./commands/pick').command },
 };
 
 function usage(): string {
   const lines = ['Usage: cosrank <command> [options]', '', 'Commands:'];
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    let summary = '';
-    try {
-      summary = load().summary;
-    } catch {
-      summary = '(not available in this build)';
-    }
-    lines.push(`  ${name.padEnd(12)} ${summary}`);
-  }
+  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${summary}`);
   lines.push('', "Run 'cosrank <command> --help' for a command's options.");
   return lines.join('\n') + '\n';
 }
@@ -41,7 +37,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     io.stdout(usage());
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
+  const load = COMMANDS[name]?.load;
   if (!load) {
     io.stderr(`cosrank: unknown command '${name}'\n\n${usage()}`);
     return 2;
