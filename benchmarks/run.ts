@@ -9,6 +9,7 @@ const BENCHMARKS: Record<string, string> = {
   infer: './infer',
   serve: './serve',
   trainTfjs: './trainTfjs',
+  loop: './loop',
   quality: './quality',
 };
 

@@ -7,7 +7,8 @@ import { objectiveInputMapping } from '../data/objectives';
 import type { Engine } from '../engine/engine';
 import type { SavedModel } from '../model/modelFile';
 import { trainBase, type TrainOptions, type TrainResult } from '../train/baseTraining';
-import { trainCos, trainDpoLs, type BaseModel, type CosTrainResult, type DpoLsResult } from '../train/cosTraining';
+import { trainCos, type BaseModel, type CosTrainResult } from '../train/cosTraining';
+import { trainDpoLs, type DpoLsResult } from '../train/baselines/dpoLs';
 import type { TrainConfig } from '../train/config';
 import type { TrainingData } from './datasets';
 

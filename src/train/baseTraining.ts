@@ -16,7 +16,7 @@ import { Rng } from '../util/rng';
 import { BatchStream } from './batching';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash } from '../util/hash';
-import { runTrainingLoop, type CheckpointOptions, type LoopResult, type Validation } from './trainer';
+import { runTrainingLoop, type CheckpointOptions, type LoopPhases, type LoopResult, type Validation } from './trainer';
 
 export interface TrainOptions {
   onProgress?: ProgressCallback;
@@ -41,6 +41,8 @@ export interface TrainResult {
   seconds: number;
   /** The part of `seconds` spent validating (the rest is optimiser steps). */
   validationSeconds: number;
+  /** Where the training loop's wall time went (batch assembly, engine steps, validation, …). */
+  phases: LoopPhases;
   resumedFrom: number | null;
   /** Hash of config + training data (checkpoints are tied to it). */
   configHash: string;
@@ -61,6 +63,7 @@ export function loopReport(result: LoopResult, configHash: string): Omit<TrainRe
     history: result.history,
     seconds: result.seconds,
     validationSeconds: result.validationSeconds,
+    phases: result.phases,
     resumedFrom: result.resumedFrom,
     configHash,
   };

@@ -5,8 +5,8 @@
  *           `weightSampling: 'query'`) and minimises Σ_j w_j·L_j(β_j) − λ·cos(w, L); β is the fixed vector.
  * - `tcos`  (Temperature-COS): as wcos, and each β_j ~ U[betaRange] is drawn with w; β̄ = β/‖β‖₁ is a
  *           network input and the output is mixed with s0 by 1/‖β‖₁ (the engine applies the spec).
- * - `dpo-ls`: one fixed w for the whole run (`cos.fixedWeights`); `trainDpoLs` trains one model per
- *           point of the weight grid, the baseline COS-DPO is compared with.
+ * - `dpo-ls`: one fixed w for the whole run (`cos.fixedWeights`): one job of the DPO-LS baseline
+ *           (`baselines/dpoLs.ts` trains one per point of the weight grid).
  *
  * Auxiliary objectives are `labels[1..m]` of the datasets (`labels[0]`, the main objective, is only
  * reported). With the default augmentation parametrisation the network's output layer starts at 0, so
@@ -17,7 +17,6 @@
 import type { RankingDataset } from '../data/dataset';
 import type { Engine, ListBatch } from '../engine/engine';
 import type { RankerParameters } from '../model/rankerParameters';
-import { hypervolume } from '../eval/hypervolume';
 import { weightGrid, type SweepTable } from '../eval/sweep';
 import type { ResolvedObjective } from '../data/objectives';
 import { initParameters, type Parameters, type RankerSpec } from '../model/spec';
@@ -58,7 +57,7 @@ export function meanMainKey(ds: RankingDataset, k: number): string {
 }
 
 /** Number of auxiliary objectives of a dataset (label columns after the main one). */
-function auxiliaryCount(ds: RankingDataset): number {
+export function auxiliaryCount(ds: RankingDataset): number {
   return ds.labels.length - 1;
 }
 
@@ -119,6 +118,53 @@ class CosBatchSource implements BatchSource {
   }
 }
 
+/** Checks the data against each other and s0; returns m, the number of auxiliary objectives. */
+function checkCosData(base: BaseModel, train: RankingDataset, validation: RankingDataset): number {
+  const m = auxiliaryCount(train);
+  if (m < 1) throw new Error(`COS training needs at least one auxiliary objective; the training data has only '${train.labelNames[0]}'`);
+  if (auxiliaryCount(validation) !== m || validation.nFeatures !== train.nFeatures) {
+    throw new Error(`validation must have the training data's objectives and features (${train.labelNames.join(', ')}; ${train.nFeatures} features)`);
+  }
+  if (base.spec.base.inputSize !== train.nFeatures) {
+    throw new Error(`the base ranker takes ${base.spec.base.inputSize} features, the training data has ${train.nFeatures}`);
+  }
+  return m;
+}
+
+/** The COS ranker's spec and its network's initial parameters (drawn from `initRng`). */
+function initialCosRanker(base: BaseModel, config: TrainConfig, nFeatures: number, m: number, initRng: Rng): { spec: RankerSpec; net: Parameters } {
+  const c = config.cos;
+  const temperature = c.mode === 'tcos';
+  // DPO-LS nets take w too (constant within a run): the engine's LiPO loss reads the batch's w per list.
+  const netSpec = scorerSpecOf(c.net, nFeatures, { weights: m, beta: temperature });
+  const spec: RankerSpec = { base: base.spec.base, cos: { net: netSpec, parametrisation: c.parametrisation, temperature } };
+  const net = initParameters(netSpec, initRng, c.parametrisation === 'augment' ? 0 : 1);
+  // The network sees the same standardised features as s0.
+  net['input.mean'] = { shape: [...base.params.base['input.mean'].shape], data: base.params.base['input.mean'].data.slice() };
+  net['input.scale'] = { shape: [...base.params.base['input.scale'].shape], data: base.params.base['input.scale'].data.slice() };
+  return { spec, net };
+}
+
+/**
+ * Validation of a COS run: the sweep over the weight grid (DPO-LS: its one point), its early-stopping
+ * figure (hypervolume; DPO-LS: the w-weighted auxiliary NDCG, the objective the run optimises) and the
+ * mean main NDCG beside it.
+ */
+function cosValidation(engine: Engine, spec: RankerSpec, base: BaseModel, validation: RankingDataset, config: TrainConfig, m: number, beta: number[]) {
+  const c = config.cos;
+  const fixed = c.mode === 'dpo-ls' ? (c.fixedWeights as number[]) : null;
+  const points = fixed ? [Float64Array.from(fixed)] : weightGrid(m, { divisions: c.sweepDivisions });
+  const mainKey = meanMainKey(validation, c.metricK);
+  const evaluate = (p: Parameters) => evaluateCos(engine, spec, { base: base.params.base, cos: p }, validation, points, { k: c.metricK, beta });
+  const validate = async (p: Parameters): Promise<Validation> => {
+    const e = await evaluate(p);
+    const figure = fixed ? fixed.reduce((a, w, j) => a + w * e.table.rows[0].ndcg[j + 1], 0) : e.hypervolume;
+    const metrics: Record<string, number> = { [fixed ? 'weighted auxiliary NDCG' : HYPERVOLUME_KEY]: figure, [mainKey]: e.meanMain };
+    return { figure, metrics };
+  };
+  return { evaluate, validate };
+}
+
 /**
  * Fine-tunes a COS network on top of `base` (see the module comment). `train` and `validation` hold the
  * main objective first and the m auxiliary objectives after it.
@@ -131,14 +177,7 @@ export async function trainCos(
   config: TrainConfig,
   options: CosTrainOptions = {},
 ): Promise<CosTrainResult> {
-  const m = auxiliaryCount(train);
-  if (m < 1) throw new Error(`COS training needs at least one auxiliary objective; the training data has only '${train.labelNames[0]}'`);
-  if (auxiliaryCount(validation) !== m || validation.nFeatures !== train.nFeatures) {
-    throw new Error(`validation must have the training data's objectives and features (${train.labelNames.join(', ')}; ${train.nFeatures} features)`);
-  }
-  if (base.spec.base.inputSize !== train.nFeatures) {
-    throw new Error(`the base ranker takes ${base.spec.base.inputSize} features, the training data has ${train.nFeatures}`);
-  }
+  const m = checkCosData(base, train, validation);
   const c = config.cos;
   const { alpha, beta } = vectorsFor(config, m);
   const temperature = c.mode === 'tcos';
@@ -150,13 +189,7 @@ export async function trainCos(
   const sampleRng = master.fork();
   const sessionSeed = master.nextUint32();
 
-  // DPO-LS nets take w too (constant within a run): the engine's LiPO loss reads the batch's w per list.
-  const netSpec = scorerSpecOf(c.net, train.nFeatures, { weights: m, beta: temperature });
-  const spec: RankerSpec = { base: base.spec.base, cos: { net: netSpec, parametrisation: c.parametrisation, temperature } };
-  const net = initParameters(netSpec, initRng, c.parametrisation === 'augment' ? 0 : 1);
-  // The network sees the same standardised features as s0.
-  net['input.mean'] = { shape: [...base.params.base['input.mean'].shape], data: base.params.base['input.mean'].data.slice() };
-  net['input.scale'] = { shape: [...base.params.base['input.scale'].shape], data: base.params.base['input.scale'].data.slice() };
+  const { spec, net } = initialCosRanker(base, config, train.nFeatures, m, initRng);
 
   const draw = (rng: Rng): { w: ArrayLike<number>; beta: ArrayLike<number> } => ({
     w: fixed ?? rng.dirichlet(alpha),
@@ -175,16 +208,7 @@ export async function trainCos(
     ['objectives'],
   );
 
-  const points = fixed ? [Float64Array.from(fixed)] : weightGrid(m, { divisions: c.sweepDivisions });
-  const mainKey = meanMainKey(validation, c.metricK);
-  const evaluate = (p: Parameters) => evaluateCos(engine, spec, { base: base.params.base, cos: p }, validation, points, { k: c.metricK, beta });
-  const validate = async (p: Parameters): Promise<Validation> => {
-    const e = await evaluate(p);
-    // DPO-LS has one point: its figure is the w-weighted auxiliary NDCG, the objective the run optimises.
-    const figure = fixed ? fixed.reduce((a, w, j) => a + w * e.table.rows[0].ndcg[j + 1], 0) : e.hypervolume;
-    const metrics: Record<string, number> = { [fixed ? 'weighted auxiliary NDCG' : HYPERVOLUME_KEY]: figure, [mainKey]: e.meanMain };
-    return { figure, metrics };
-  };
+  const { evaluate, validate } = cosValidation(engine, spec, base, validation, config, m, beta);
 
   const session = await engine.createTrainSession({
     spec,
@@ -219,50 +243,4 @@ export async function trainCos(
   } finally {
     session.dispose();
   }
-}
-
-/** DPO-LS baseline: one model per weight point, each evaluated at its own point. */
-export interface DpoLsResult {
-  models: CosTrainResult[];
-  /** One row per model: its w and its validation NDCG (main first). */
-  sweep: SweepTable;
-  hypervolume: number;
-  meanMain: number;
-  seconds: number;
-}
-
-/**
- * Trains one DPO-LS model per point of the weight grid (`cos.sweepDivisions`), with the same seed,
- * and assembles the sweep the W-COS model is compared with. Checkpoints go to `<dir>/point-<i>`.
- */
-export async function trainDpoLs(
-  engine: Engine,
-  base: BaseModel,
-  train: RankingDataset,
-  validation: RankingDataset,
-  config: TrainConfig,
-  options: CosTrainOptions = {},
-): Promise<DpoLsResult> {
-  const points = weightGrid(auxiliaryCount(train), { divisions: config.cos.sweepDivisions });
-  const models: CosTrainResult[] = [];
-  for (let i = 0; i < points.length; i++) {
-    const cfg: TrainConfig = { ...config, cos: { ...config.cos, mode: 'dpo-ls', fixedWeights: Array.from(points[i]) } };
-    const onProgress = options.onProgress;
-    models.push(
-      await trainCos(engine, base, train, validation, cfg, {
-        ...options,
-        checkpointDir: options.checkpointDir ? `${options.checkpointDir}/point-${i}` : undefined,
-        onProgress: onProgress && ((e) => onProgress({ ...e, stage: `train-cos dpo-ls ${i + 1}/${points.length}` })),
-      }),
-    );
-  }
-  const rows = models.map((r) => r.sweep.rows[0]);
-  const sweepTable: SweepTable = { ...models[0].sweep, rows };
-  return {
-    models,
-    sweep: sweepTable,
-    hypervolume: hypervolume(rows.map((r) => r.ndcg.slice(1))),
-    meanMain: rows.reduce((a, r) => a + r.ndcg[0], 0) / rows.length,
-    seconds: models.reduce((a, r) => a + r.seconds, 0),
-  };
 }

@@ -98,6 +98,8 @@ export interface LoopResult {
   seconds: number;
   /** The part of `seconds` spent in `validate` (so seconds − validationSeconds is the optimiser's share). */
   validationSeconds: number;
+  /** Where the wall time went (seconds per part of the loop). */
+  phases: LoopPhases;
   resumedFrom: number | null;
 }
 
@@ -130,117 +132,171 @@ function allFinite(params: Parameters): string | null {
   return null;
 }
 
+/** Wall time of a loop's parts, in seconds (the loop's own profile; the engine's step is one part). */
+export interface LoopPhases {
+  /** `batches.next()`: batch assembly. */
+  batch: number;
+  /** `session.step()`: transfer, engine and optimiser. */
+  step: number;
+  validation: number;
+  checkpoint: number;
+  /** Everything else: loss checks, progress events, the loop itself. */
+  bookkeeping: number;
+}
+
 /** Runs the loop; see the module comment for the order of events and the resume guarantee. */
 export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
-  const onProgress = o.onProgress ?? noProgress;
-  const started = Date.now();
-  let step = 0;
-  let best: Best | null = null;
-  let sinceBest = 0;
-  let history: TrainingLogEntry[] = [];
-  let lossSum = 0;
-  let lossCount = 0;
-  let lastCheckpoint: number | null = null;
-  let resumedFrom: number | null = null;
-  let lastFigure = NaN;
-  let validationMs = 0;
-  const validate = async (params: Parameters): Promise<Validation> => {
-    const t0 = Date.now();
-    try {
-      return await o.validate(params);
-    } finally {
-      validationMs += Date.now() - t0;
-    }
-  };
+  const run = new LoopRun(o);
+  await run.start();
+  while (run.step < o.totalSteps && !run.stoppedEarly) await run.next();
+  return run.result();
+}
 
-  const ck = o.checkpoint;
-  const saved = ck?.resume ? await readCheckpoint(ck.dir) : null;
-  if (saved && ck) {
-    if (saved.stage !== o.stage || saved.configHash !== ck.configHash) {
-      throw new Error(
-        `${checkpointPath(ck.dir)} belongs to another run (stage ${saved.stage}, config hash ${saved.configHash.slice(0, 12)}…; ` +
-          `this run: ${o.stage}, ${ck.configHash.slice(0, 12)}…). Delete it or use another checkpoint folder.`,
-      );
-    }
-    const s = saved.state as unknown as LoopState;
-    o.session.restore(saved.tensors.params, { step: saved.step, m: saved.tensors.m, v: saved.tensors.v, ...optimizerStateOf(saved.state) });
-    o.batches.setState(s.batches);
-    best = s.best ? { ...s.best, params: saved.tensors.best } : null;
-    sinceBest = s.sinceBest;
-    history = s.history;
-    lossSum = s.lossSum;
-    lossCount = s.lossCount;
-    step = saved.step;
-    resumedFrom = lastCheckpoint = saved.step;
-    lastFigure = best?.figure ?? NaN;
-    onProgress({ stage: o.stage, done: step, total: o.totalSteps, message: `resuming from the checkpoint at step ${step}` });
-  } else {
-    const v = await validate(o.session.parameters());
-    best = { step: 0, figure: v.figure, metrics: v.metrics, params: o.session.parameters() };
-    history.push({ step: 0, validation: v.metrics });
-    lastFigure = v.figure;
+/** The state of one run of the training loop, advanced one step at a time by `runTrainingLoop`. */
+class LoopRun {
+  step = 0;
+  stoppedEarly = false;
+  private best: Best | null = null;
+  private sinceBest = 0;
+  private history: TrainingLogEntry[] = [];
+  private lossSum = 0;
+  private lossCount = 0;
+  private lastCheckpoint: number | null = null;
+  private resumedFrom: number | null = null;
+  private lastFigure = NaN;
+  private stepsThisRun = 0;
+  private readonly started = Date.now();
+  private readonly startedAt = performance.now();
+  private readonly phases: LoopPhases = { batch: 0, step: 0, validation: 0, checkpoint: 0, bookkeeping: 0 };
+  private readonly onProgress: ProgressCallback;
+
+  constructor(private readonly o: LoopOptions) {
+    this.onProgress = o.onProgress ?? noProgress;
   }
 
-  const validationDue = (t: number) => t % o.validateEvery === 0 || t === o.totalSteps;
-  let stoppedEarly = sinceBest >= o.patience && o.patience > 0;
-  let stepsThisRun = 0;
-  while (step < o.totalSteps && !stoppedEarly) {
-    if (o.signal?.aborted) throw new TrainingAbortedError(o.stage, step);
-    const batch = o.batches.next();
-    const loss = await o.session.step(batch);
-    step++;
-    stepsThisRun++;
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(o.stage, step, loss, lastCheckpoint);
-    lossSum += loss;
-    lossCount++;
-
-    if (validationDue(step)) {
-      const params = o.session.parameters();
-      const v = await validate(params);
-      history.push({ step, loss: lossSum / lossCount, validation: v.metrics });
-      lossSum = 0;
-      lossCount = 0;
-      lastFigure = v.figure;
-      if (improves(v.figure, best)) {
-        best = { step, figure: v.figure, metrics: v.metrics, params };
-        sinceBest = 0;
-      } else sinceBest++;
-      if (o.patience > 0 && sinceBest >= o.patience) stoppedEarly = true;
+  /** Times `fn` into `phase`. */
+  private async timed<T>(phase: keyof LoopPhases, fn: () => Promise<T> | T): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.phases[phase] += (performance.now() - t0) / 1000;
     }
+  }
 
-    if (ck && ck.every > 0 && step % ck.every === 0) {
-      const params = o.session.parameters();
-      const bad = allFinite(params);
-      if (bad !== null) throw new NonFiniteLossError(o.stage, step, NaN, lastCheckpoint);
-      const opt = o.session.optimizerState();
-      const state: LoopState = {
-        batches: o.batches.getState(),
-        best: best && { step: best.step, figure: best.figure, metrics: best.metrics },
-        sinceBest,
-        history,
-        lossSum,
-        lossCount,
-      };
-      await writeCheckpoint(ck.dir, {
-        stage: o.stage,
-        configHash: ck.configHash,
-        step,
-        state: { ...state, optimizerStep: opt.step, dropoutRng: opt.dropoutRng ?? null },
-        tensors: { params, m: opt.m, v: opt.v, ...(best ? { best: best.params } : {}) },
-      });
-      lastCheckpoint = step;
+  private validate(params: Parameters): Promise<Validation> {
+    return this.timed('validation', () => this.o.validate(params));
+  }
+
+  /** Resumes from the checkpoint when asked and present; otherwise validates the starting parameters. */
+  async start(): Promise<void> {
+    const { o } = this;
+    const ck = o.checkpoint;
+    const saved = ck?.resume ? await readCheckpoint(ck.dir) : null;
+    if (saved && ck) {
+      if (saved.stage !== o.stage || saved.configHash !== ck.configHash) {
+        throw new Error(
+          `${checkpointPath(ck.dir)} belongs to another run (stage ${saved.stage}, config hash ${saved.configHash.slice(0, 12)}…; ` +
+            `this run: ${o.stage}, ${ck.configHash.slice(0, 12)}…). Delete it or use another checkpoint folder.`,
+        );
+      }
+      const s = saved.state as unknown as LoopState;
+      o.session.restore(saved.tensors.params, { step: saved.step, m: saved.tensors.m, v: saved.tensors.v, ...optimizerStateOf(saved.state) });
+      o.batches.setState(s.batches);
+      this.best = s.best ? { ...s.best, params: saved.tensors.best } : null;
+      this.sinceBest = s.sinceBest;
+      this.history = s.history;
+      this.lossSum = s.lossSum;
+      this.lossCount = s.lossCount;
+      this.step = saved.step;
+      this.resumedFrom = this.lastCheckpoint = saved.step;
+      this.lastFigure = this.best?.figure ?? NaN;
+      this.onProgress({ stage: o.stage, done: this.step, total: o.totalSteps, message: `resuming from the checkpoint at step ${this.step}` });
+    } else {
+      const v = await this.validate(o.session.parameters());
+      this.best = { step: 0, figure: v.figure, metrics: v.metrics, params: o.session.parameters() };
+      this.history.push({ step: 0, validation: v.metrics });
+      this.lastFigure = v.figure;
     }
+    this.stoppedEarly = this.sinceBest >= o.patience && o.patience > 0;
+  }
 
-    const seconds = (Date.now() - started) / 1000;
-    onProgress({
+  /** One step t: batch → optimizer step → loss check → validation if due → checkpoint if due → progress. */
+  async next(): Promise<void> {
+    const { o } = this;
+    if (o.signal?.aborted) throw new TrainingAbortedError(o.stage, this.step);
+    const batch = await this.timed('batch', () => o.batches.next());
+    const loss = await this.timed('step', () => o.session.step(batch));
+    this.step++;
+    this.stepsThisRun++;
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(o.stage, this.step, loss, this.lastCheckpoint);
+    this.lossSum += loss;
+    this.lossCount++;
+    if (this.step % o.validateEvery === 0 || this.step === o.totalSteps) await this.validateStep();
+    if (o.checkpoint && o.checkpoint.every > 0 && this.step % o.checkpoint.every === 0) await this.timed('checkpoint', () => this.writeCheckpoint(o.checkpoint as CheckpointOptions));
+    const seconds = (Date.now() - this.started) / 1000;
+    this.onProgress({
       stage: o.stage,
-      done: step,
+      done: this.step,
       total: o.totalSteps,
-      info: { loss, 'steps/s': seconds > 0 ? stepsThisRun / seconds : 0, [o.figureName]: lastFigure },
+      info: { loss, 'steps/s': seconds > 0 ? this.stepsThisRun / seconds : 0, [o.figureName]: this.lastFigure },
     });
   }
-  if (best === null) throw new Error(`${o.stage}: no validation was run`);
-  return { best, steps: step, stoppedEarly, history, seconds: (Date.now() - started) / 1000, validationSeconds: validationMs / 1000, resumedFrom };
+
+  /** Validates the current parameters, records the figures and updates the best and early stopping. */
+  private async validateStep(): Promise<void> {
+    const { o } = this;
+    const params = o.session.parameters();
+    const v = await this.validate(params);
+    this.history.push({ step: this.step, loss: this.lossSum / this.lossCount, validation: v.metrics });
+    this.lossSum = 0;
+    this.lossCount = 0;
+    this.lastFigure = v.figure;
+    if (improves(v.figure, this.best)) {
+      this.best = { step: this.step, figure: v.figure, metrics: v.metrics, params };
+      this.sinceBest = 0;
+    } else this.sinceBest++;
+    if (o.patience > 0 && this.sinceBest >= o.patience) this.stoppedEarly = true;
+  }
+
+  /** Writes the checkpoint of the current step (refusing non-finite parameters). */
+  private async writeCheckpoint(ck: CheckpointOptions): Promise<void> {
+    const { o, best } = this;
+    const params = o.session.parameters();
+    if (allFinite(params) !== null) throw new NonFiniteLossError(o.stage, this.step, NaN, this.lastCheckpoint);
+    const opt = o.session.optimizerState();
+    const state: LoopState = {
+      batches: o.batches.getState(),
+      best: best && { step: best.step, figure: best.figure, metrics: best.metrics },
+      sinceBest: this.sinceBest,
+      history: this.history,
+      lossSum: this.lossSum,
+      lossCount: this.lossCount,
+    };
+    await writeCheckpoint(ck.dir, {
+      stage: o.stage,
+      configHash: ck.configHash,
+      step: this.step,
+      state: { ...state, optimizerStep: opt.step, dropoutRng: opt.dropoutRng ?? null },
+      tensors: { params, m: opt.m, v: opt.v, ...(best ? { best: best.params } : {}) },
+    });
+    this.lastCheckpoint = this.step;
+  }
+
+  result(): LoopResult {
+    if (this.best === null) throw new Error(`${this.o.stage}: no validation was run`);
+    const p = this.phases;
+    return {
+      best: this.best,
+      steps: this.step,
+      stoppedEarly: this.stoppedEarly,
+      history: this.history,
+      seconds: (Date.now() - this.started) / 1000,
+      validationSeconds: this.phases.validation,
+      phases: { ...p, bookkeeping: Math.max(0, (performance.now() - this.startedAt) / 1000 - p.batch - p.step - p.validation - p.checkpoint) },
+      resumedFrom: this.resumedFrom,
+    };
+  }
 }
 
 /**

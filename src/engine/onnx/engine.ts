@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-node';
 import type { RankerParameters } from '../../model/rankerParameters';
 import type { RankerSpec } from '../../model/spec';
 import { checkRanker, checkScoreInput } from '../checks';
-import type { Engine } from '../engine';
+import type { Engine, TrainProfile } from '../engine';
 import { dataParallelPool, type DataParallel } from './dataParallel';
 import { InferenceCache } from './inferenceCache';
 import { scoreOnSession } from './score';
@@ -82,6 +82,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
   const parallel: DataParallel | null =
     threads > 1 && !wantCuda && options.dataParallel !== false ? dataParallelPool(threads, { ...base, intraOpNumThreads: 1, executionProviders: ['cpu'] }) : null;
   let sessionCount = 0;
+  const profile: TrainProfile = { transfer: 0, engine: 0, optimiser: 0 };
   const provider = wantCuda ? (cudaListed ? 'CUDA requested (CPU fallback if it fails to load)' : 'CUDA requested but not available: CPU') : 'CPU';
   const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters) => open(buildInferenceGraph(spec, params).toModel(), threads));
   return {
@@ -93,7 +94,8 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
       return inference.with(spec, params, (session) => scoreOnSession(spec, input, nDocs, session, maxSlots));
     },
     async createTrainSession(sessionOptions) {
-      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`);
+      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`, profile);
     },
+    trainProfile: () => ({ ...profile }),
   };
 }
