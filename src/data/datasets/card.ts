@@ -2,9 +2,8 @@
  * The dataset card `data/NAME/README.md`: where the archive came from and how it was checked, the
  * counts and grade histograms of every converted split, and the objectives with their frozen cut points.
  */
-import type { DatasetEntry } from './catalogue';
+import { SPLITS, type DatasetEntry } from './catalogue';
 import type { FoldSummary } from './convert';
-import { SPLITS } from './convert';
 
 /** The folder of `data/NAME/` that holds the Arrow folds. */
 export const FOLDS_DIR = 'folds';

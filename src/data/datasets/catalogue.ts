@@ -9,6 +9,10 @@ import type { PresetName } from '../presets';
 /** Archive container formats `extractArchive` reads (detected from the file's first bytes, not its name). */
 export type ArchiveFormat = 'zip' | 'rar' | 'tar.gz' | 'tar.bz2' | 'tar';
 
+/** The splits of every fold, in the order they are converted (train first: it fits the cut points). */
+export const SPLITS = ['train', 'vali', 'test'] as const;
+export type SplitName = (typeof SPLITS)[number];
+
 /** One train/validation/test split of a dataset, as paths inside the archive's data folder. */
 export interface FoldLayout {
   name: string;

@@ -12,10 +12,7 @@ import { presetObjectives } from '../presets';
 import { inspectDataset, type DatasetSummary } from '../inspect';
 import { DataError } from '../../util/errors';
 import type { ProgressCallback } from '../../util/progress';
-import type { DatasetEntry, FoldLayout } from './catalogue';
-
-export const SPLITS = ['train', 'vali', 'test'] as const;
-export type SplitName = (typeof SPLITS)[number];
+import { SPLITS, type DatasetEntry, type FoldLayout, type SplitName } from './catalogue';
 
 export interface SplitSummary {
   /** The LETOR file inside the archive's data folder. */

@@ -7,7 +7,7 @@
  */
 import { createWriteStream, promises as fsp } from 'node:fs';
 import { once } from 'node:events';
-import { EnvHttpProxyAgent, fetch, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { sha256File } from '../../util/hash';
 import type { ProgressCallback } from '../../util/progress';
 import { DatasetError } from './catalogue';
@@ -67,6 +67,8 @@ async function attempt(url: string, part: string, options: DownloadOptions, disp
     have = 0;
   }
   if (options.expectedBytes !== undefined && have === options.expectedBytes && have > 0) return true;
+  // undici loads on the first download, not when the package is imported.
+  const { fetch } = await import('undici');
   let res;
   try {
     res = await fetch(url, { dispatcher, headers: have > 0 ? { range: `bytes=${have}-` } : {} });
@@ -122,7 +124,7 @@ async function attempt(url: string, part: string, options: DownloadOptions, disp
  */
 export async function downloadFile(url: string, target: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const part = partPath(target);
-  const dispatcher = options.dispatcher ?? new EnvHttpProxyAgent();
+  const dispatcher = options.dispatcher ?? new (await import('undici')).EnvHttpProxyAgent();
   const retries = options.retries ?? 3;
   let resumed = false;
   try {

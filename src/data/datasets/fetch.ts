@@ -17,8 +17,7 @@ import { DataError } from '../../util/errors';
 import type { ProgressCallback } from '../../util/progress';
 import { datasetEntry, DatasetError, type DatasetEntry } from './catalogue';
 import { checkSha256, checkSize, downloadFile } from './download';
-import { extractArchive } from './archive';
-import { convertFolds, findDataRoot, type FoldSummary } from './convert';
+import type { FoldSummary } from './convert';
 import { FOLDS_DIR, renderCard, type ArchiveRecord } from './card';
 
 export interface FetchDatasetOptions {
@@ -115,6 +114,8 @@ export async function fetchDataset(dataset: string | DatasetEntry, options: Fetc
   await fsp.mkdir(dir, { recursive: true });
   await removeStaleExtractions(dir);
   const got = await obtainArchive(entry, target, options);
+  // Readers, Arrow and the archive libraries load here, not when the package is imported.
+  const [{ extractArchive }, { convertFolds, findDataRoot }] = await Promise.all([import('./archive'), import('./convert')]);
   const extractDir = await fsp.mkdtemp(path.join(dir, '.extract-'));
   try {
     const format = await extractArchive(got.path, extractDir, options.onProgress).catch(async (err) => {
