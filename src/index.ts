@@ -24,6 +24,8 @@ export * from './engine/engine';
 export type { RankerParameters } from './model/rankerParameters';
 export { Rng } from './util/rng';
 export { DataError, ConfigError, type ConfigIssue } from './util/errors';
+export { CATALOGUE as DATASET_CATALOGUE, datasetEntry, DatasetError, type DatasetEntry } from './data/datasets/catalogue';
+export { fetchDataset, type FetchDatasetOptions, type FetchResult } from './data/datasets/fetch';
 export type { ProgressCallback, ProgressEvent } from './util/progress';
 export { createEngine, exportOnnxRanker, MissingPackageError, type EngineOptions, type OnnxExportOptions } from './engine/select';
 export { makeBatch, makeBatches, BatchStream, type BatchingOptions } from './train/batching';
