@@ -6,7 +6,7 @@
  */
 import type { RankerParameters } from '../model/rankerParameters';
 import type { RankerSpec } from '../model/spec';
-import type { Engine, OnnxExport } from './engine';
+import type { Engine, ExportedGraph, OnnxExport } from './engine';
 import type { TfjsEngineOptions } from './tfjs/engine';
 
 export type EngineRequest = 'auto' | 'tfjs' | 'onnx';
@@ -84,6 +84,13 @@ export interface OnnxExportOptions {
   cases?: number;
   /** Backend of the tfjs reference engine (default auto). */
   tfjs?: TfjsEngineOptions;
+}
+
+/** The inputs and outputs of the ONNX graph `exportOnnxRanker` writes for a ranker with spec `spec`. */
+export function onnxExportInterface(spec: RankerSpec): ExportedGraph {
+  const exporter = requireOnnx<typeof import('./onnx/export')>('export');
+  if (!exporter.exportInterface) throw new Error('the ONNX export is not available in this build');
+  return exporter.exportInterface(spec);
 }
 
 /**

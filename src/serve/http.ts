@@ -2,172 +2,192 @@
  * The HTTP service (fastify): re-rank with the trade-off chosen per request.
  *
  *   POST /rerank   {documents: [{id, features}], weights?, beta?, c?, topK?} → {results: [{id, score, rank}], engine}
- *                  features: dense array, sparse {"index": value} (LETOR numbering) or base64 float32 LE
+ *                  features: dense array, sparse {"index": value} (LETOR numbering) or base64 float32 LE;
+ *                  or an Arrow IPC stream body (arrowBody.ts) with the options in the x-cosrank-options header
  *   POST /score    {documents, weights?, beta?, c?} → {scores: number[]} in the given order
  *   GET  /healthz  → {status: "ok"}
  *   GET  /model    → objectives, feature count, defaults, version
- *   POST /reload   → reloads the model from its directory and swaps it atomically
+ *   POST /reload   → reloads the model from its directory and swaps it atomically (application/json only;
+ *                    with a reload token, `Authorization: Bearer TOKEN`)
  *
- * Every bad request gets a 400 whose `message` names the field; the service never answers 500 to bad input.
+ * Every bad request gets a 4xx whose body is `{error, field, message}` with `message` naming the field;
+ * the service never answers 500 to bad input. Bodies are read as bytes and handed to the scoring backend
+ * (backend.ts: this thread, or worker threads), which parses, scores and serialises them.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchemaValidationError } from 'fastify';
-import { Ranker, type CandidateDocument, type RerankOptions } from './ranker';
-import { RequestError } from './tradeoff';
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LocalBackend, type ScoringBackend } from './backend';
+import { drainOnClose, type Drain } from './drain';
+import { ARROW_STREAM, OPTIONS_HEADER, type ScoringRoute } from './handler';
+import type { Ranker } from './ranker';
 
 export interface ServerOptions {
   /** Longest candidate list accepted (default 10,000). */
   maxDocuments?: number;
   /** Largest request body in bytes (default 64 MiB). */
   bodyLimit?: number;
-  /** Reloads the model (for POST /reload and SIGHUP); absent = reload unsupported. */
+  /** Reloads the model (for POST /reload and SIGHUP) when serving a `Ranker`; absent = reload unsupported. */
   loadRanker?: () => Promise<Ranker>;
+  /** When set, POST /reload needs `Authorization: Bearer <token>`. */
+  reloadToken?: string;
+  /** A request whose body has not fully arrived after this many ms is answered 408 and closed (default 30,000). */
+  requestTimeout?: number;
+  /** Longest wait for requests in flight when closing, in ms (default 30,000). */
+  drainTimeout?: number;
+  /** fastify logger: false (default) or a level (`info` writes one access-log line per request, as JSON). */
+  logLevel?: false | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Where log lines go (default stdout, fastify's default). */
+  logStream?: NodeJS.WritableStream;
 }
 
-const numberMap = { type: 'object', additionalProperties: { type: 'number' } } as const;
-const weightsSchema = { anyOf: [{ type: 'array', items: { type: 'number' } }, numberMap] } as const;
+export const DEFAULT_MAX_DOCUMENTS = 10_000;
 
-function requestSchema(maxDocuments: number, withTopK: boolean) {
-  return {
-    type: 'object',
-    required: ['documents'],
-    additionalProperties: false,
-    properties: {
-      documents: {
-        type: 'array',
-        minItems: 1,
-        maxItems: maxDocuments,
-        items: {
-          type: 'object',
-          required: ['id', 'features'],
-          additionalProperties: false,
-          properties: {
-            id: { anyOf: [{ type: 'string' }, { type: 'number' }] },
-            features: { anyOf: [{ type: 'array', items: { type: 'number' } }, numberMap, { type: 'string' }] },
-          },
-        },
-      },
-      weights: weightsSchema,
-      beta: weightsSchema,
-      c: { type: 'number', exclusiveMinimum: 0 },
-      ...(withTopK ? { topK: { type: 'integer', minimum: 1 } } : {}),
-    },
-  };
+/** The app, a reload that reaches all of the backend, and (for a `Ranker`) the ranker now served. */
+export interface Server {
+  app: FastifyInstance;
+  reload(): Promise<void>;
+  ranker(): Ranker;
+  backend: ScoringBackend;
+  /** Stop accepting, let every request already received finish, close; then release the backend. */
+  close(): Promise<void>;
+  /** Resolves once the HTTP server has closed (by `close()` or `app.close()`). */
+  closed: Promise<void>;
 }
 
-interface RankBody extends RerankOptions {
-  documents: CandidateDocument[];
-}
-
-/** A fastify app serving `initial`; `reload()` swaps the model without dropping requests. */
-export function createServer(initial: Ranker, options: ServerOptions = {}): { app: FastifyInstance; reload(): Promise<void>; ranker(): Ranker } {
-  const maxDocuments = options.maxDocuments ?? 10_000;
-  let current = initial;
+/** A fastify app serving `initial` (in this thread) or a scoring backend (e.g. a `WorkerPool`). */
+export function createServer(initial: Ranker | ScoringBackend, options: ServerOptions = {}): Server {
+  const maxDocuments = options.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
+  const backend = 'handle' in initial ? initial : new LocalBackend(initial, { maxDocuments }, options.loadRanker);
+  const requestTimeout = options.requestTimeout ?? 30_000;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
-    // Keep numbers as numbers (no coercion of "1" into 1) and reject unknown fields instead of silently
-    // dropping them, so a wrong type or a misspelt `wieghts` is reported, not guessed.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    requestTimeout,
+    // the server checks request deadlines this often (Node's default, 30 s, would let a stalled upload sit that long)
+    http: { connectionsCheckingInterval: Math.max(50, Math.min(1000, requestTimeout >> 2)) },
+    // requests that arrive while draining are served, not refused (see drain.ts)
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    logger: options.logLevel ? { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) } : false,
   });
-
-  const badRequest = (reply: FastifyReply, field: string, detail: string) =>
-    reply.code(400).send({ error: 'Bad Request', field, message: `${field}: ${detail}` });
-
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
-    if (err instanceof RequestError) return badRequest(reply, err.field, err.detail);
-    if (err.validation && err.validation.length > 0) {
-      const { field, detail } = describeValidation(err.validation[0]);
-      return badRequest(reply, field, detail);
-    }
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return badRequest(reply, 'body', `larger than the limit of ${app.initialConfig.bodyLimit} bytes`);
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return badRequest(reply, 'body', err.message);
-    app.log.error(err);
-    return reply.code(500).send({ error: 'Internal Server Error', message: err.message });
-  });
-
-  // Graceful close: `app.close()` stops accepting connections, closes idle keep-alive ones and waits for
-  // requests in flight. Their connections would then idle until the keep-alive timeout (~72 s) before
-  // close completes, so a response sent while closing tells the client to close its connection.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
-    return payload;
-  });
+  const drain = drainOnClose(app, options.drainTimeout ?? 30_000);
+  const closed = new Promise<void>((resolve) => app.addHook('onClose', async () => resolve()));
+  setErrors(app);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', ARROW_STREAM], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/model', async () => {
-    const m = current.model;
-    return {
-      mainObjective: m.mainObjective,
-      objectives: m.objectives,
-      featureCount: m.rawFeatureCount,
-      inputFeatures: Array.from(m.inputFeatures, (i) => i + 1),
-      defaultWeights: Array.from(m.defaultWeights),
-      conditioned: Boolean(m.spec.cos),
-      temperature: Boolean(m.spec.cos?.temperature),
-      engine: current.engineName,
-      maxDocuments,
-      ...m.info,
-    };
-  });
-
-  app.post<{ Body: RankBody }>('/rerank', { schema: { body: requestSchema(maxDocuments, true) } }, async (req) => {
-    const ranker = current; // one model for the whole request, even if a reload lands meanwhile
-    const { documents, ...tradeOff } = req.body;
-    return { results: await ranker.rerank(documents, tradeOff), engine: ranker.engineName };
-  });
-
-  app.post<{ Body: RankBody }>('/score', { schema: { body: requestSchema(maxDocuments, false) } }, async (req) => {
-    const ranker = current;
-    const { documents, ...tradeOff } = req.body;
-    return { scores: Array.from(await ranker.scoreDocuments(documents, tradeOff)) };
-  });
-
-  // The new model is loaded (and warmed up) completely before one assignment swaps it in; a request
-  // holds the ranker it started with, so requests in flight finish on the old model. A failed load
-  // leaves the old model serving. Of overlapping reloads the last started wins: an earlier one finishing
-  // later (it may have read the directory before it changed) does not swap its older model back in.
-  let started = 0;
-  let swapped = 0;
-  const reload = async () => {
-    if (!options.loadRanker) throw new Error('this server was started without a model directory to reload from');
-    const id = ++started;
-    const loaded = await options.loadRanker();
-    if (id > swapped) {
-      swapped = id;
-      current = loaded;
-    }
+  app.get('/model', async () => modelInfo(backend, maxDocuments));
+  for (const route of ['rerank', 'score'] as const) {
+    app.post(`/${route}`, async (req, reply) => {
+      const out = await backend.handle(wireRequest(route, req));
+      return reply.code(out.status).type(out.contentType).send(out.body);
+    });
+  }
+  app.post('/reload', async (req, reply) => reloadRoute(req, reply, backend, options.reloadToken));
+  setNotFound(app);
+  const local = backend instanceof LocalBackend ? backend : null;
+  return {
+    app,
+    backend,
+    reload: () => backend.reload(),
+    ranker: () => {
+      if (local === null) throw new Error('this server scores in worker threads; it has no ranker in this thread');
+      return local.ranker();
+    },
+    close: () => closeServer(drain, backend),
+    closed,
   };
+}
 
-  app.post('/reload', async (_req, reply) => {
-    if (!options.loadRanker) return badRequest(reply, 'reload', 'not available: the server was started without a model directory');
-    try {
-      await reload();
-    } catch (err) {
-      return reply.code(500).send({ error: 'Reload Failed', message: `still serving the previous model: ${err instanceof Error ? err.message : String(err)}` });
+async function closeServer(drain: Drain, backend: ScoringBackend): Promise<void> {
+  await drain.close();
+  await backend.close();
+}
+
+function wireRequest(route: ScoringRoute, req: FastifyRequest) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const header = req.headers[OPTIONS_HEADER];
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return { route, contentType: type, options: Array.isArray(header) ? header.join(',') : header, body };
+}
+
+function modelInfo(backend: ScoringBackend, maxDocuments: number) {
+  const m = backend.model();
+  return {
+    mainObjective: m.mainObjective,
+    objectives: m.objectives,
+    featureCount: m.rawFeatureCount,
+    inputFeatures: Array.from(m.inputFeatures, (i) => i + 1),
+    defaultWeights: Array.from(m.defaultWeights),
+    conditioned: Boolean(m.spec.cos),
+    temperature: Boolean(m.spec.cos?.temperature),
+    engine: backend.engineName(),
+    maxDocuments,
+    ...m.info,
+  };
+}
+
+const sendBad = (reply: FastifyReply, field: string, detail: string, status = 400) =>
+  reply.code(status).send({ error: status === 400 ? 'Bad Request' : statusText(status), field, message: `${field}: ${detail}` });
+
+function statusText(status: number): string {
+  return { 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 415: 'Unsupported Media Type' }[status] ?? 'Error';
+}
+
+function setErrors(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendBad(reply, 'body', `larger than the limit of ${app.initialConfig.bodyLimit} bytes`);
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendBad(reply, 'content-type', `expected application/json or ${ARROW_STREAM}, got ${JSON.stringify(req.headers['content-type'] ?? '')}`, 415);
     }
-    const m = current.model;
-    return { status: 'reloaded', objectives: m.objectives, featureCount: m.rawFeatureCount, engine: current.engineName };
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return sendBad(reply, 'body', err.message);
+    req.log.error(err);
+    return reply.code(500).send({ error: 'Internal Server Error', message: 'the server failed on this request (see its log)' });
   });
+}
 
-  return { app, reload, ranker: () => current };
+/** A known path with the wrong method is 405 (with `Allow`); an unknown path 404; both in the usual shape. */
+function setNotFound(app: FastifyInstance): void {
+  const methods: Record<string, string> = { '/rerank': 'POST', '/score': 'POST', '/reload': 'POST', '/healthz': 'GET, HEAD', '/model': 'GET, HEAD' };
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allow = methods[path];
+    if (allow !== undefined) return sendBad(reply.header('allow', allow), 'method', `${path} takes ${allow}, got ${req.method}`, 405);
+    return sendBad(reply, 'url', `no route ${req.method} ${path}; routes: POST /rerank, POST /score, GET /healthz, GET /model, POST /reload`, 404);
+  });
 }
 
 /**
- * A schema violation as `{field, detail}`, the field in the request's own terms: JSON pointer
- * `/documents/0/features/5` → `documents[0].features[5]`; a missing or unknown property is named itself.
+ * POST /reload: only `application/json` (a browser's cross-site "simple" POST cannot send it), and the
+ * reload token when one is set. A failed reload keeps the old model and tells the client why without
+ * the server's absolute paths (the full message goes to the log).
  */
-function describeValidation(v: FastifySchemaValidationError): { field: string; detail: string } {
-  const parts = v.instancePath.split('/').slice(1);
-  const base = parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
-  const join = (name: string) => (base ? `${base}.${name}` : name);
-  const params = v.params as Record<string, unknown>;
-  if (v.keyword === 'required' && typeof params.missingProperty === 'string') return { field: join(params.missingProperty), detail: 'is required' };
-  if (v.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
-    return { field: join(params.additionalProperty), detail: 'unknown field' };
+async function reloadRoute(req: FastifyRequest, reply: FastifyReply, backend: ScoringBackend, token: string | undefined) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return sendBad(reply, 'content-type', `POST /reload takes application/json, got ${JSON.stringify(type)}`, 415);
+  if (token !== undefined && !tokenMatches(req.headers.authorization, token)) return sendBad(reply, 'authorization', 'expected "Bearer <reload token>"', 401);
+  if (!backend.canReload) return sendBad(reply, 'reload', 'not available: the server was started without a model directory');
+  try {
+    await backend.reload();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    req.log.error({ err }, `reload failed: ${message}`);
+    return reply.code(500).send({ error: 'Reload Failed', message: `still serving the previous model: ${redactPaths(message)}` });
   }
-  return { field: base || 'body', detail: v.message ?? 'is invalid' };
+  const m = backend.model();
+  return { status: 'reloaded', objectives: m.objectives, featureCount: m.rawFeatureCount, engine: backend.engineName() };
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** `/srv/models/a/model.json: …` → `…/model.json: …`: the client learns which file, not where it lives. */
+export function redactPaths(message: string): string {
+  return message.replace(/(?<=^|[\s'"(=])(?:[A-Za-z]:)?(?:[\\/][^\s\\/:'"`,;()]+)+[\\/]?/g, (p) => {
+    const parts = p.split(/[\\/]/).filter((s) => s.length > 0);
+    return `…/${parts[parts.length - 1] ?? ''}`;
+  });
 }

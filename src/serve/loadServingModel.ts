@@ -13,7 +13,26 @@
 import * as path from 'node:path';
 import { objectiveInputMapping } from '../data/objectives';
 import { loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from '../model/modelFile';
-import type { ServingModel } from './ranker';
+import type { RankerParameters } from '../model/rankerParameters';
+import type { RankerSpec } from '../model/spec';
+
+/** What the runtime needs of a trained model. */
+export interface ServingModel {
+  spec: RankerSpec;
+  params: RankerParameters;
+  /** Main objective name (first) — informational. */
+  mainObjective: string;
+  /** Auxiliary objective names, in the order of the weight vector. */
+  objectives: string[];
+  /** Number of raw features a client sends (LETOR numbering 1..rawFeatureCount). */
+  rawFeatureCount: number;
+  /** For each model-input column, the 0-based raw feature it reads (objectives' dropFromInput applied). */
+  inputFeatures: Int32Array;
+  /** Trade-off used when a request gives none (on the simplex). */
+  defaultWeights: Float32Array;
+  /** Free-form description for `GET /model` (format version, training figures…). */
+  info?: Record<string, unknown>;
+}
 
 /** Reads `dir` (written by `saveModel`) and returns the model in the runtime's shape. */
 export async function loadServingModel(dir: string): Promise<ServingModel> {

@@ -17,6 +17,47 @@ export class RequestError extends Error {
 /** Weights as an array in the model's auxiliary-objective order, or by objective name. */
 export type WeightsInput = number[] | Record<string, number>;
 
+/** The trade-off of one call: weights w, temperatures β, factor c (each optional). */
+export interface TradeOff {
+  weights?: WeightsInput;
+  beta?: WeightsInput;
+  c?: number;
+}
+
+/**
+ * The request fields that choose the trade-off, as HTTP bodies (and the Arrow options header) name them.
+ * A new trade-off field is added here and to `TradeOff`; request parsing and validation follow this list.
+ */
+export const TRADE_OFF_FIELDS: readonly (keyof TradeOff)[] = ['weights', 'beta', 'c'];
+
+/** What a re-ranking call takes besides the documents. */
+export interface RerankOptions extends TradeOff {
+  /** Return only the best k documents (default: all). */
+  topK?: number;
+}
+
+/**
+ * The options of a request body (every field but `documents`), checked for unknown names; `topK` only
+ * where the route takes it. Values are checked where they are used (resolveWeights…, checkTopK).
+ */
+export function readOptions(body: Record<string, unknown>, withTopK: boolean): RerankOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(body)) {
+    if (key === 'documents') continue;
+    if (!((TRADE_OFF_FIELDS as readonly string[]).includes(key) || (withTopK && key === 'topK'))) throw new RequestError(key, 'unknown field');
+    out[key] = body[key];
+  }
+  if (withTopK) checkTopK(out.topK);
+  return out as RerankOptions;
+}
+
+/** topK: absent, or a positive integer. */
+export function checkTopK(topK: unknown): void {
+  if (topK !== undefined && !(typeof topK === 'number' && Number.isInteger(topK) && topK > 0)) {
+    throw new RequestError('topK', `expected a positive integer, got ${JSON.stringify(topK)}`);
+  }
+}
+
 /**
  * The weight vector on the simplex for `objectives` (auxiliary names, model order).
  * Given values v (by position, or by name with names not given counting 0), `w_j = v_j / Σ_k v_k`.
@@ -68,10 +109,14 @@ function checkWeight(v: unknown, field: string): number {
   return v;
 }
 
-/** Per-objective temperatures β (each finite and > 0 in float32), by position or name; default all ones. */
-export function resolveBeta(input: WeightsInput | undefined, objectives: string[], field = 'beta'): Float32Array {
+/**
+ * Per-objective temperatures β (each finite and > 0 in float32), by position or name; default all ones.
+ * A model trained without temperatures (W-COS, `takesBeta` false) refuses any β rather than ignoring it.
+ */
+export function resolveBeta(input: WeightsInput | undefined, objectives: string[], field = 'beta', takesBeta = true): Float32Array {
   const beta = new Float32Array(objectives.length).fill(1);
   if (input === undefined) return beta;
+  if (!takesBeta) throw new RequestError(field, 'this model was trained without temperatures (W-COS), so it takes no beta; send weights (and c) only');
   const set = (j: number, v: unknown, f: string) => {
     if (!isPositiveFloat32(v)) throw new RequestError(f, `expected a finite number > 0 (in float32 range), got ${JSON.stringify(v)}`);
     beta[j] = v;

@@ -94,11 +94,11 @@ describe('valid requests', () => {
 
 const features = docs[0].features;
 /** Each bad request, the field its 400 must name, and how it is sent. */
-const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: string; contentType?: string }[] = [
+const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: string; contentType?: string; status?: number }[] = [
   { what: 'wrong feature count', body: { documents: [docs[0], { id: 'x', features: features.slice(2) }] }, field: 'documents[1].features' },
   { what: 'NaN as a string', body: { documents: [{ id: 'x', features: [...features.slice(0, 3), 'NaN', ...features.slice(4)] }] }, field: 'documents[0].features[3]' },
   { what: 'NaN literal (not JSON)', body: `{"documents": [{"id": 1, "features": [${features.slice(1).join(',')}, NaN]}]}`, raw: true, field: 'body' },
-  { what: 'non-number in a sparse map', body: { documents: [{ id: 'x', features: { '3': null } }] }, field: 'documents[0].features' },
+  { what: 'non-number in a sparse map', body: { documents: [{ id: 'x', features: { '3': null } }] }, field: 'documents[0].features.3' },
   { what: 'base64 features of the wrong length', body: { documents: [{ id: 'x', features: Buffer.from(Float32Array.from(features.slice(1)).buffer).toString('base64') }] }, field: 'documents[0].features' },
   { what: 'sparse index out of range', body: { documents: [{ id: 'x', features: { '13': 1 } }] }, field: 'documents[0].features.13' },
   { what: 'unknown objective', body: { documents: docs, weights: { popularity: 1 } }, field: 'weights.popularity' },
@@ -116,9 +116,8 @@ const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: 
   { what: 'topK fractional', body: { documents: docs, topK: 2.5 }, field: 'topK' },
   { what: 'topK zero', body: { documents: docs, topK: 0 }, field: 'topK' },
   { what: 'c negative', body: { documents: docs, c: -1 }, field: 'c' },
-  { what: 'beta zero', body: { documents: docs, beta: { clicks: 0 } }, field: 'beta.clicks' },
+  { what: 'beta sent to a W-COS model', body: { documents: docs, beta: { clicks: 2 } }, field: 'beta' },
   // below / beyond float32: the engine would see 0 (a 500 from the ONNX engine's own check) or ∞ (NaN scores)
-  { what: 'beta that rounds to 0 in float32', body: { documents: docs, beta: [1e-50, 1] }, field: 'beta[0]' },
   { what: 'c that rounds to 0 in float32', body: { documents: docs, c: 1e-50 }, field: 'c' },
   { what: 'feature beyond float32', body: { documents: [{ id: 1, features: [1e39, ...features.slice(1)] }] }, route: '/score', field: 'documents[0].features[0]' },
   { what: 'sparse feature beyond float32', body: { documents: [{ id: 1, features: { '2': -1e39 } }] }, field: 'documents[0].features.2' },
@@ -127,15 +126,30 @@ const BAD: { what: string; body: unknown; field: string; raw?: boolean; route?: 
   { what: 'document without id', body: { documents: [{ features }] }, field: 'documents[0].id' },
   { what: 'features of the wrong type', body: { documents: [{ id: 1, features: 'dense' }] }, field: 'documents[0].features' },
   { what: 'body not an object', body: [1, 2], field: 'body' },
-  { what: 'not JSON at all', body: 'documents=1', raw: true, contentType: 'text/plain', field: 'body' },
+  { what: 'not JSON at all', body: 'documents=1', raw: true, contentType: 'text/plain', field: 'content-type', status: 415 },
   { what: 'topK on /score', body: { documents: docs, topK: 3 }, route: '/score', field: 'topK' },
   { what: 'NaN on /score', body: { documents: [{ id: 1, features: [...features.slice(1), 'NaN'] }] }, route: '/score', field: 'documents[0].features[11]' },
+  // issue 14 item 9: sparse keys are canonical decimal integers, each once; messages name the real problem
+  ...['0x10', '0b11', '01', '1.0', ' 1', '1e0', '+1', '-1', '__proto__'].map((key) => ({
+    what: `sparse key ${JSON.stringify(key)}`,
+    body: `{"documents": [{"id": 1, "features": {${JSON.stringify(key)}: 0.5}}]}`,
+    raw: true,
+    field: `documents[0].features.${key}`,
+  })),
+  { what: 'the same sparse key twice', body: '{"documents": [{"id": 1, "features": {"2": 0.1, "2": 0.9}}]}', raw: true, field: 'documents[0].features.2' },
+  { what: 'a sparse key twice as "1" and "01"', body: '{"documents": [{"id": 1, "features": {"1": 0.1, "01": 0.9}}]}', raw: true, field: 'documents[0].features.01' },
+  { what: 'more sparse keys than features', body: `{"documents": [{"id": 1, "features": {${Array.from({ length: 13 }, (_, i) => `"${(i % 12) + 1}": 1`).join(',')}}}]}`, raw: true, field: 'documents[0].features' },
+  { what: 'a string value in a sparse map', body: { documents: [{ id: 1, features: { '2': 'x' } }] }, field: 'documents[0].features.2' },
+  { what: 'a JSON number beyond float64 (1e400)', body: `{"documents": [{"id": 1, "features": [1e400${',0'.repeat(RAW_FEATURES - 1)}]}]}`, raw: true, field: 'documents[0].features[0]' },
+  { what: '__proto__ as a top-level field', body: `{"documents": ${JSON.stringify(docs.slice(0, 2))}, "__proto__": {"x": 1}}`, raw: true, field: '__proto__' },
+  { what: 'duplicate document ids', body: { documents: [docs[0], { ...docs[1], id: docs[0].id }] }, field: 'documents[1].id' },
+  { what: 'duplicate numeric document ids', body: { documents: [{ id: 7, features }, { id: 7, features }] }, route: '/score', field: 'documents[1].id' },
 ];
 
 describe('bad requests: 400 with a message naming the field', () => {
-  it.each(BAD)('$what → 400 naming $field', async ({ body, field, raw, route, contentType }) => {
+  it.each(BAD)('$what → 4xx naming $field', async ({ body, field, raw, route, contentType, status }) => {
     const res = await post(route ?? '/rerank', body, raw, contentType);
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(status ?? 400);
     expect(res.body.field).toBe(field);
     expect(String(res.body.message).startsWith(`${field}: `)).toBe(true);
   });
@@ -153,10 +167,56 @@ describe('bad requests: 400 with a message naming the field', () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    expect(Object.fromEntries(statuses)).toEqual({ 200: 100, 400: 900 });
+    const expected = new Map<number, number>();
+    for (let i = 0; i < total; i++) {
+      const status = i % 10 === 0 ? 200 : (BAD[i % BAD.length].status ?? 400);
+      expected.set(status, (expected.get(status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(statuses)).toEqual(Object.fromEntries(expected));
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect((await post('/rerank', { documents: docs })).status).toBe(200);
+  });
+});
+
+describe('methods, media types, reload access (issue 14 items 9, 10)', () => {
+  it('GET on a POST route is 405 with Allow and the usual {field, message}; an unknown path is 404', async () => {
+    for (const route of ['/rerank', '/score', '/reload']) {
+      const res = await fetch(url + route);
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body.field).toBe('method');
+      expect(String(body.message)).toMatch(new RegExp(`^method: ${route} takes POST, got GET`));
+    }
+    const res = await fetch(`${url}/nope`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as Record<string, unknown>).field).toBe('url');
+  });
+
+  it('POST /reload refuses a cross-site simple POST (text/plain, or no content type)', async () => {
+    for (const init of [{ headers: { 'content-type': 'text/plain' }, body: '{}' }, {}]) {
+      const res = await fetch(`${url}/reload`, { method: 'POST', ...init });
+      expect(res.status).toBe(415);
+      expect(((await res.json()) as Record<string, unknown>).field).toBe('content-type');
+    }
+  });
+
+  it('with a reload token, POST /reload needs it', async () => {
+    const s = createServer(server.ranker(), { loadRanker: () => Ranker.load(dir, { engineInstance: engine }), reloadToken: 's3cret' });
+    const u = await listen(s.app);
+    try {
+      const json = { 'content-type': 'application/json' };
+      for (const authorization of [undefined, 'Bearer wrong', 's3cret', 'Bearer s3cret2']) {
+        const res = await fetch(`${u}/reload`, { method: 'POST', headers: authorization ? { ...json, authorization } : json, body: '{}' });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as Record<string, unknown>).field).toBe('authorization');
+      }
+      const ok = await fetch(`${u}/reload`, { method: 'POST', headers: { ...json, authorization: 'Bearer s3cret' }, body: '{}' });
+      expect(ok.status).toBe(200);
+    } finally {
+      await s.close();
+    }
   });
 });
 
@@ -201,9 +261,11 @@ describe('reload and shutdown', () => {
     const s = createServer(server.ranker(), { loadRanker: () => Ranker.load(d, { engineInstance: engine }) });
     const u = await listen(s.app);
     try {
-      const res = await fetch(`${u}/reload`, { method: 'POST' });
+      const res = await fetch(`${u}/reload`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(res.status).toBe(500);
-      expect(((await res.json()) as { message: string }).message).toMatch(/^still serving the previous model: .*model\.json/);
+      const message = ((await res.json()) as { message: string }).message;
+      expect(message).toMatch(/^still serving the previous model: .*model\.json/);
+      expect(message).not.toContain(root); // the client learns which file, not where the server keeps it
       const ok = await fetch(`${u}/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: docs }) });
       expect(ok.status).toBe(200);
     } finally {

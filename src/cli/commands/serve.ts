@@ -1,44 +1,60 @@
 /**
- * `cosrank serve <modelDir>`: the HTTP re-ranking service (src/serve/http.ts) on one model directory.
- * SIGTERM/SIGINT close it gracefully (requests in flight finish); SIGHUP reloads the model directory and
- * swaps the model atomically. `run` resolves when the server has closed.
+ * `cosrank serve <modelDir>`: the HTTP re-ranking service (src/serve/service.ts) on one model directory.
+ * SIGTERM/SIGINT close it gracefully (requests already received finish); SIGHUP reloads the model
+ * directory and swaps the model atomically in every worker. `run` resolves when the server has closed.
  */
 import { parseArgs } from 'node:util';
-import { createEngine, type EngineRequest } from '../../engine/select';
-import { createServer } from '../../serve/http';
-import { Ranker } from '../../serve/ranker';
+import type { EngineRequest } from '../../engine/select';
+import type { ServerOptions } from '../../serve/http';
+import { defaultWorkers, startService } from '../../serve/service';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 
 const HELP = `Usage: cosrank serve <modelDir> [options]
 
-Serves a trained model over HTTP (JSON):
+Serves a trained model over HTTP:
   POST /rerank   {documents: [{id, features}], weights?, beta?, c?, topK?}
                  → {results: [{id, score, rank}], engine}   best first; rank 1 = best
   POST /score    {documents, weights?, beta?, c?} → {scores}   in the given order
   GET  /healthz  → {status: "ok"}
   GET  /model    → objectives, feature count, input features, default weights, format version
-  POST /reload   → reloads <modelDir> and swaps the model atomically (as SIGHUP does)
+  POST /reload   → reloads <modelDir> and swaps the model atomically in every worker (as SIGHUP does);
+                   needs Content-Type: application/json (and Authorization: Bearer TOKEN with --reload-token)
 
 Documents carry the raw features: a dense array of all of them, a sparse map {"index": value}
-with LETOR numbering (1-based, missing = 0), or a base64 string of all of them as little-endian
-float32 (compact: cheaper to send and parse for long lists). Features that objectives drop are
-dropped here, so clients send the raw vectors.
+with LETOR numbering (canonical integers 1..N, each once; missing = 0), or a base64 string of all of
+them as little-endian float32 (compact: cheaper to send and parse for long lists). Features that
+objectives drop are dropped here, so clients send the raw vectors. Document ids must be unique.
+Instead of JSON, a body may be an Arrow IPC stream (Content-Type: application/vnd.apache.arrow.stream)
+with an id column and either a features column (fixed-size list of N float32) or columns "1".."N";
+its options (weights, beta, c, topK) go as a JSON object in the x-cosrank-options header.
 weights: an array in the order of the auxiliary objectives, or by name ({"clicks": 0.7}; missing
 names 0); non-negative, normalised to sum 1; default: the model's stored default. beta: per-objective
-temperatures > 0 (T-COS models). c: post-training temperature factor > 0 (larger = closer to the base ranker).
-Every bad request is answered 400 with {field, message} naming the field.
+temperatures > 0 (T-COS models only; a W-COS model refuses it). c: post-training temperature factor > 0
+(larger = closer to the base ranker). Every bad request is answered 4xx with {field, message}.
+
+The server has no authentication: keep it on loopback or a private network behind a firewall or an
+authenticating proxy (it warns at start-up when the address is not loopback).
 
 Options:
   --port P               TCP port (0 = any free port)                       (default 8080)
   --host H               address to listen on                               (default 127.0.0.1)
+  --workers N            scoring worker threads, each with its own engine;
+                         0 = score in the HTTP thread                       (default: core count, ${defaultWorkers()} here)
+  --threads T            intra-op threads of each worker's ONNX engine      (default 1; 2 with --workers 0)
   --max-documents N      longest candidate list accepted                    (default 10000)
   --body-limit BYTES     largest request body accepted                      (default 67108864)
+  --request-timeout MS   a request not fully received by then is answered 408 (default 30000)
+  --reload-token T       POST /reload needs "Authorization: Bearer T"       (default: no token)
   --engine E             auto | onnx | tfjs  (auto: ONNX on CPU, else tfjs) (default auto)
+  --log-level L          access and error log on stderr (fastify, JSON lines):
+                         silent | fatal | error | warn | info | debug | trace  (default info)
   --json                 print the start-up line as JSON
 
-Signals: SIGTERM or SIGINT shut down gracefully (requests in flight finish); SIGHUP reloads the model.`;
+Signals: SIGTERM or SIGINT shut down gracefully (stop accepting; requests already received finish);
+SIGHUP reloads the model. COSRANK_DEBUG=1 prints stack traces of unexpected errors.`;
 
 const ENGINES: readonly EngineRequest[] = ['auto', 'onnx', 'tfjs'];
+const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
 function intOption(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
@@ -46,17 +62,7 @@ function intOption(flag: string, value: string, min: number, max = Number.MAX_SA
   return n;
 }
 
-interface ServeArgs {
-  dir: string;
-  port: number;
-  host: string;
-  maxDocuments: number;
-  bodyLimit: number;
-  engine: EngineRequest;
-  json: boolean;
-}
-
-function parseServeArgs(argv: string[]): ServeArgs {
+function parseServeArgs(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
@@ -64,43 +70,52 @@ function parseServeArgs(argv: string[]): ServeArgs {
     options: {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
+      workers: { type: 'string', default: String(defaultWorkers()) },
+      threads: { type: 'string' },
       'max-documents': { type: 'string', default: '10000' },
       'body-limit': { type: 'string', default: String(64 * 1024 * 1024) },
+      'request-timeout': { type: 'string', default: '30000' },
+      'reload-token': { type: 'string' },
       engine: { type: 'string', default: 'auto' },
+      'log-level': { type: 'string', default: 'info' },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one model directory, got ${positionals.length} arguments`);
   if (!(ENGINES as readonly string[]).includes(values.engine)) throw new UsageError(`--engine must be one of ${ENGINES.join(', ')}, got '${values.engine}'`);
+  const level = values['log-level'];
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
+  if (values['reload-token'] === '') throw new UsageError('--reload-token must not be empty');
   return {
     dir: positionals[0],
     port: intOption('port', values.port, 0, 65535),
     host: values.host,
+    workers: intOption('workers', values.workers, 0, 256),
+    threads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 256),
     maxDocuments: intOption('max-documents', values['max-documents'], 1),
     bodyLimit: intOption('body-limit', values['body-limit'], 1),
+    requestTimeout: intOption('request-timeout', values['request-timeout'], 1),
+    reloadToken: values['reload-token'],
     engine: values.engine as EngineRequest,
+    logLevel: (level === 'silent' ? false : level) as ServerOptions['logLevel'],
     json: values.json,
   };
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
   const args = parseServeArgs(argv);
-  const engine = await createEngine(args.engine);
-  const load = () => Ranker.load(args.dir, { engineInstance: engine });
-  const { app, reload, ranker } = createServer(await load(), { maxDocuments: args.maxDocuments, bodyLimit: args.bodyLimit, loadRanker: load });
-  const closed = new Promise<void>((resolve) => app.addHook('onClose', async () => resolve()));
-
+  const service = await startService(args);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    io.stderr(`cosrank serve: ${signal}: closing (requests in flight finish)\n`);
-    app.close().catch((err: unknown) => io.stderr(`cosrank serve: close failed: ${err instanceof Error ? err.message : String(err)}\n`));
+    io.stderr(`cosrank serve: ${signal}: closing (no new connections; requests already received finish)\n`);
+    service.close().catch((err: unknown) => io.stderr(`cosrank serve: close failed: ${err instanceof Error ? err.message : String(err)}\n`));
   };
   const onTerm = () => stop('SIGTERM');
   const onInt = () => stop('SIGINT');
   const onHup = () => {
-    reload().then(
+    service.reload().then(
       () => io.stderr(`cosrank serve: SIGHUP: reloaded ${args.dir}\n`),
       (err: unknown) => io.stderr(`cosrank serve: SIGHUP: reload failed, still serving the previous model: ${err instanceof Error ? err.message : String(err)}\n`),
     );
@@ -109,23 +124,18 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('SIGHUP', onHup);
   try {
-    await app.listen({ port: args.port, host: args.host });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : args.port;
-    const url = `http://${args.host.includes(':') ? `[${args.host}]` : args.host}:${port}`;
-    const m = ranker().model;
+    for (const w of service.warnings) io.stderr(`cosrank serve: warning: ${w}\n`);
+    const m = service.server.backend.model();
     if (args.json) {
-      io.stdout(JSON.stringify({ url, model: args.dir, engine: engine.name, objectives: m.objectives, featureCount: m.rawFeatureCount }) + '\n');
+      io.stdout(JSON.stringify({ url: service.url, model: args.dir, engine: service.engine, workers: service.workers, objectives: m.objectives, featureCount: m.rawFeatureCount }) + '\n');
     } else {
-      io.stdout(`cosrank serve: listening on ${url}\n`);
+      io.stdout(`cosrank serve: listening on ${service.url}\n`);
       io.stdout(`  model ${args.dir}: objectives ${m.objectives.join(', ') || '(none)'}, ${m.rawFeatureCount} raw features\n`);
-      io.stdout(`  engine ${engine.name} (${engine.description})\n`);
+      io.stdout(`  engine ${service.engine}, ${service.workers === 0 ? 'scoring in the HTTP thread' : `${service.workers} scoring worker threads`}\n`);
     }
-    await closed;
+    await service.server.closed;
+    await service.close();
     return 0;
-  } catch (err) {
-    await app.close();
-    throw err;
   } finally {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);

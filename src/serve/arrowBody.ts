@@ -1,0 +1,119 @@
+/**
+ * Arrow IPC stream request bodies (`application/vnd.apache.arrow.stream`): one table of candidates,
+ *
+ *   id        Utf8, or an integer / floating-point column                 (required, unique)
+ *   features  FixedSizeList<Float32 | Float64>[rawFeatureCount]           (all features of a row), or
+ *   "1" … "N" Float32 | Float64 columns, LETOR numbering (any subset; a missing column is 0, as in a
+ *             sparse map)
+ *
+ * The feature values are read in place from the body's buffers (apache-arrow views them without a
+ * copy) into the model-input matrix; no JS value per number. No nulls. The trade-off and `topK` travel
+ * as a small JSON object in the `x-cosrank-options` header (same fields and checks as a JSON body).
+ */
+import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
+import { duplicateId, notFinite, tooManyDocuments, type FeatureLayout } from './documents';
+import { RequestError } from './tradeoff';
+
+/** What an Arrow body holds: `n` documents' model input and their ids. */
+export interface ArrowDocuments {
+  n: number;
+  input: Float32Array;
+  ids: (string | number)[];
+}
+
+/** Reads the candidates of an Arrow IPC stream body into the model-input matrix of `layout`. */
+export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number): ArrowDocuments {
+  let table: Table;
+  try {
+    table = tableFromIPC(body);
+  } catch (err) {
+    throw new RequestError('body', `not a readable Arrow IPC stream (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const n = table.numRows;
+  if (n === 0) throw new RequestError('documents', 'expected a non-empty table of documents');
+  if (n > maxDocuments) throw tooManyDocuments('documents', maxDocuments);
+  const input = new Float32Array(n * layout.width);
+  let ids: (string | number)[] | null = null;
+  let features = false;
+  for (const field of table.schema.fields) {
+    const column = table.getChild(field.name) as Vector;
+    if (column.nullCount > 0) throw new RequestError(`columns.${field.name}`, 'has nulls; every value must be given');
+    if (field.name === 'id') ids = readIds(column);
+    else if (field.name === 'features') {
+      readListColumn(column, layout, input);
+      features = true;
+    } else readFeatureColumn(field.name, column, layout, input);
+  }
+  if (ids === null) throw new RequestError('columns.id', 'is required (document ids: strings or numbers)');
+  if (!features && table.schema.fields.length === 1) throw new RequestError('columns.features', 'is required (or feature columns "1".."N")');
+  return { n, input, ids };
+}
+
+function readIds(column: Vector): (string | number)[] {
+  const t = column.type as DataType;
+  if (!(DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isInt(t) || DataType.isFloat(t))) {
+    throw new RequestError('columns.id', `expected strings or numbers, got ${String(t)}`);
+  }
+  const ids: (string | number)[] = new Array(column.length);
+  const seen = new Set<string | number>();
+  for (let d = 0; d < ids.length; d++) {
+    const raw: unknown = column.get(d);
+    const id = typeof raw === 'bigint' ? Number(raw) : (raw as string | number);
+    if (typeof raw === 'bigint' && !Number.isSafeInteger(id)) throw new RequestError(`documents[${d}].id`, `integer ${raw} is beyond 2^53; send ids as strings`);
+    if (typeof id === 'number' && !Number.isFinite(id)) throw new RequestError(`documents[${d}].id`, `expected a finite number, got ${id}`);
+    if (seen.has(id)) throw duplicateId(`documents[${d}].id`, id);
+    seen.add(id);
+    ids[d] = id;
+  }
+  return ids;
+}
+
+/** The float values of a Float32/Float64 data chunk, from its first element. */
+function floatValues(data: Data, where: string): Float32Array | Float64Array {
+  if (!DataType.isFloat(data.type) || data.type.precision === 0) throw new RequestError(where, `expected float32 or float64 values, got ${String(data.type)}`);
+  return (data.values as Float32Array | Float64Array).subarray(data.offset);
+}
+
+function readListColumn(column: Vector, layout: FeatureLayout, out: Float32Array): void {
+  const nF = layout.rawFeatureCount;
+  const t = column.type as DataType;
+  if (!DataType.isFixedSizeList(t) || t.listSize !== nF) {
+    throw new RequestError('columns.features', `expected a fixed-size list of ${nF} float32 values per row, got ${String(t)}`);
+  }
+  const { column: col, width } = layout;
+  let d = 0;
+  for (const chunk of column.data) {
+    const child = chunk.children[0];
+    if (child.nullCount > 0) throw new RequestError('columns.features', 'has null values; every value must be given');
+    const values = floatValues(child, 'columns.features').subarray(chunk.offset * nF);
+    for (let r = 0; r < chunk.length; r++, d++) {
+      const src = r * nF;
+      const row = d * width;
+      for (let i = 0; i < nF; i++) {
+        const v = values[src + i];
+        const c = col[i];
+        if (!Number.isFinite(Math.fround(v))) throw notFinite(`documents[${d}].features[${i}]`, v);
+        if (c >= 0) out[row + c] = v;
+      }
+    }
+  }
+}
+
+function readFeatureColumn(name: string, column: Vector, layout: FeatureLayout, out: Float32Array): void {
+  const nF = layout.rawFeatureCount;
+  const index = /^[1-9][0-9]{0,9}$/.test(name) ? Number(name) : NaN;
+  if (!(index >= 1 && index <= nF)) {
+    throw new RequestError(`columns.${name}`, `unknown column; expected id, features (fixed-size list of ${nF}) or feature columns "1".."${nF}" (LETOR numbering)`);
+  }
+  const c = layout.column[index - 1];
+  const { width } = layout;
+  let d = 0;
+  for (const chunk of column.data) {
+    const values = floatValues(chunk, `columns.${name}`);
+    for (let r = 0; r < chunk.length; r++, d++) {
+      const v = values[r];
+      if (!Number.isFinite(Math.fround(v))) throw notFinite(`documents[${d}].features.${name}`, v);
+      if (c >= 0) out[d * width + c] = v;
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Candidate documents into a feature matrix: the general path, for documents already parsed into JS
+ * values (the runtime API, and HTTP bodies the fast JSON scanner does not take). Every value is
+ * validated; error fields point into the request and are built only for an error (this is the hot path).
+ *
+ * The per-row readers (`readBase64Row`, `sparseIndex`) and the messages are shared with the JSON
+ * scanner (jsonScanner.ts), so both paths refuse the same input with the same words.
+ */
+import { RequestError } from './tradeoff';
+
+/**
+ * A candidate document: an id and its raw features, given as
+ * - a dense array of all `rawFeatureCount` values,
+ * - a sparse map `{"134": 5}` (LETOR numbering, 1-based, canonical decimal integers; missing = 0), or
+ * - a base64 string of the dense values as little-endian float32 (`rawFeatureCount × 4` bytes): the
+ *   compact form for large candidate lists (2.5× smaller than JSON numbers and much cheaper to parse).
+ */
+export interface CandidateDocument {
+  id: string | number;
+  features: number[] | Record<string, number> | string;
+}
+
+/** Where raw features go: raw feature i (0-based) → column `column[i]` of a `width`-wide row, −1 = dropped. */
+export interface FeatureLayout {
+  rawFeatureCount: number;
+  column: Int32Array;
+  width: number;
+}
+
+/** The layout of a model's input: `inputFeatures[col]` = raw feature read by column col. */
+export function inputLayout(rawFeatureCount: number, inputFeatures: Int32Array): FeatureLayout {
+  const column = new Int32Array(rawFeatureCount).fill(-1);
+  inputFeatures.forEach((raw, col) => (column[raw] = col));
+  return { rawFeatureCount, column, width: inputFeatures.length };
+}
+
+/** Every raw feature in its own column (the dense raw matrix). */
+export function identityLayout(rawFeatureCount: number): FeatureLayout {
+  return { rawFeatureCount, column: Int32Array.from({ length: rawFeatureCount }, (_, i) => i), width: rawFeatureCount };
+}
+
+/** Message of a value that is not finite in float32, as the engines read it (1e39 would become ∞). */
+export function notFinite(field: string, v: unknown): RequestError {
+  return new RequestError(field, `expected a finite number (in float32 range), got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+}
+
+/** Message of a sparse map with more keys than the model has features (checked before reading them). */
+export function tooManyKeys(field: string, nF: number): RequestError {
+  return new RequestError(field, `a sparse map holds at most ${nF} features (one per index), got more`);
+}
+
+/** Message of a duplicate document id. */
+export function duplicateId(field: string, id: string | number): RequestError {
+  return new RequestError(field, `duplicate document id ${JSON.stringify(id)} (ids name documents in the response, so each must be unique)`);
+}
+
+/**
+ * The 0-based raw feature of a sparse key: a canonical decimal integer (no sign, leading zero, space,
+ * fraction, exponent or other base) in 1..nF; anything else is refused rather than read as another feature.
+ */
+export function sparseIndex(key: string, nF: number, where: () => string): number {
+  const index = /^[1-9][0-9]{0,9}$/.test(key) ? Number(key) : NaN;
+  if (!(index >= 1 && index <= nF)) {
+    throw new RequestError(`${where()}.${key}`, `feature index must be a decimal integer in 1..${nF} without leading zeros (LETOR numbering)`);
+  }
+  return index - 1;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
+/** Characters of the base64 form of `nF` float32 values. */
+export function base64Length(nF: number): number {
+  return 4 * Math.ceil((nF * 4) / 3);
+}
+
+/**
+ * Decodes a base64 float32 row into `scratch` (length nF) and writes it to row `row` of `out` through
+ * `layout`, validating every value.
+ */
+export function readBase64Row(s: string, scratch: Float32Array, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
+  const nF = layout.rawFeatureCount;
+  const b64 = base64Length(nF);
+  // Node's decoder skips characters outside the alphabet, so a short write also catches a malformed string.
+  const written = s.length === b64 ? (LITTLE_ENDIAN ? Buffer.from(scratch.buffer, scratch.byteOffset, nF * 4).write(s, 0, nF * 4, 'base64') : decodeSwapped(s, scratch)) : -1;
+  if (written !== nF * 4) {
+    throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${b64} characters), got ${s.length} characters`);
+  }
+  const column = layout.column;
+  for (let i = 0; i < nF; i++) {
+    const v = scratch[i];
+    if (!Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
+    const c = column[i];
+    if (c >= 0) out[row + c] = v;
+  }
+}
+
+/** Base64 little-endian float32 into `out` on a big-endian machine; returns the bytes decoded. */
+function decodeSwapped(s: string, out: Float32Array): number {
+  const buf = Buffer.from(s, 'base64');
+  if (buf.length !== out.length * 4) return buf.length;
+  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(4 * i);
+  return buf.length;
+}
+
+function readDenseRow(f: unknown[], out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
+  const nF = layout.rawFeatureCount;
+  if (f.length !== nF) throw new RequestError(where(), `expected ${nF} features, got ${f.length}`);
+  const column = layout.column;
+  for (let i = 0; i < nF; i++) {
+    const v = f[i];
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw notFinite(`${where()}[${i}]`, v);
+    const c = column[i];
+    if (c >= 0) out[row + c] = v;
+  }
+}
+
+function readSparseRow(f: Record<string, unknown>, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
+  const nF = layout.rawFeatureCount;
+  // keys are counted before they are read: work per document stays bounded by the feature count
+  const keys = Object.keys(f);
+  if (keys.length > nF) throw tooManyKeys(where(), nF);
+  for (const key of keys) {
+    const i = sparseIndex(key, nF, where);
+    const v = f[key];
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) throw notFinite(`${where()}.${key}`, v);
+    const c = layout.column[i];
+    if (c >= 0) out[row + c] = v;
+  }
+}
+
+/** Checks a document's id: a string, or a finite number. */
+export function checkId(id: unknown, where: () => string): string | number {
+  if (id === undefined) throw new RequestError(`${where()}.id`, 'is required');
+  if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) return id;
+  throw new RequestError(`${where()}.id`, `expected a string or a finite number, got ${JSON.stringify(id)}`);
+}
+
+/**
+ * Reads every document (id and features, nothing else) into row d of a `[docs × layout.width]` matrix,
+ * validating every value of every form; ids must be unique. Returns the matrix and the ids.
+ */
+export function readDocuments(docs: unknown, layout: FeatureLayout, maxDocuments = Infinity, field = 'documents'): { input: Float32Array; ids: (string | number)[] } {
+  if (!Array.isArray(docs) || docs.length === 0) throw new RequestError(field, 'expected a non-empty array of documents');
+  if (docs.length > maxDocuments) throw tooManyDocuments(field, maxDocuments);
+  const width = layout.width;
+  const out = new Float32Array(docs.length * width);
+  const scratch = new Float32Array(layout.rawFeatureCount);
+  const ids: (string | number)[] = new Array(docs.length);
+  const seen = new Set<string | number>();
+  for (let d = 0; d < docs.length; d++) {
+    const doc: unknown = docs[d];
+    const at = () => `${field}[${d}]`;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RequestError(at(), 'expected an object {id, features}');
+    for (const key of Object.keys(doc)) if (key !== 'id' && key !== 'features') throw new RequestError(`${at()}.${key}`, 'unknown field');
+    const { id, features: f } = doc as { id?: unknown; features?: unknown };
+    ids[d] = checkId(id, at);
+    if (seen.has(ids[d])) throw duplicateId(`${at()}.id`, ids[d]);
+    seen.add(ids[d]);
+    const where = () => `${at()}.features`;
+    if (f === undefined) throw new RequestError(where(), 'is required');
+    if (Array.isArray(f)) readDenseRow(f, out, d * width, layout, where);
+    else if (typeof f === 'string') readBase64Row(f, scratch, out, d * width, layout, where);
+    else if (f !== null && typeof f === 'object') readSparseRow(f as Record<string, unknown>, out, d * width, layout, where);
+    else throw new RequestError(where(), 'expected an array of numbers, an object {index: value} or a base64 string of float32 values');
+  }
+  return { input: out, ids };
+}
+
+/** Message of a list longer than the server accepts (the scanner stops at the first document too many). */
+export function tooManyDocuments(field: string, maxDocuments: number): RequestError {
+  return new RequestError(field, `more than the limit of ${maxDocuments} documents`);
+}

@@ -1,0 +1,116 @@
+/**
+ * One scoring request, from body bytes to response bytes: parse (JSON scanner, general JSON path, or
+ * Arrow), validate, score, serialise. Runs wherever the ranker lives — in the HTTP thread, or in a
+ * scoring worker (pool.ts) — so the HTTP layer only moves bytes.
+ *
+ *   POST /rerank  → {"results": [{"id", "score", "rank"}…], "engine"}   best first, cut to topK
+ *   POST /score   → {"scores": […]}                                     in the given order
+ */
+import { readArrowDocuments } from './arrowBody';
+import { readDocuments } from './documents';
+import { scanRequest } from './jsonScanner';
+import { rankOrder, type Ranker } from './ranker';
+import { readOptions, RequestError, type RerankOptions } from './tradeoff';
+
+export type ScoringRoute = 'rerank' | 'score';
+
+export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+/** Header carrying the options (trade-off, topK) of an Arrow body, as a JSON object. */
+export const OPTIONS_HEADER = 'x-cosrank-options';
+
+/** A request as the HTTP layer hands it over (structured-clone friendly). */
+export interface WireRequest {
+  route: ScoringRoute;
+  /** Media type without parameters, lower case. */
+  contentType: string;
+  /** The options header of an Arrow body. */
+  options?: string;
+  body: Uint8Array;
+}
+
+/** A response: status, media type, body (JSON text). */
+export interface WireReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export interface HandlerLimits {
+  maxDocuments: number;
+}
+
+/** Parsed candidates and options of a request. */
+export interface ParsedRequest {
+  n: number;
+  input: Float32Array;
+  ids: (string | number)[];
+  options: RerankOptions;
+}
+
+/** Parses a body of either media type (see the modules it calls for the rules). */
+export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLimits): ParsedRequest {
+  const withTopK = req.route === 'rerank';
+  if (req.contentType === ARROW_STREAM) {
+    const options = readOptions(optionsHeader(req.options), withTopK);
+    return { ...readArrowDocuments(req.body, ranker.layout, limits.maxDocuments), options };
+  }
+  const scanned = scanRequest(req.body, ranker.layout, limits.maxDocuments);
+  if (scanned !== null) return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new RequestError('body', `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError('body', 'expected a JSON object {documents, …}');
+  const body = value as Record<string, unknown>;
+  const options = readOptions(body, withTopK);
+  if (body.documents === undefined) throw new RequestError('documents', 'is required');
+  const { input, ids } = readDocuments(body.documents, ranker.layout, limits.maxDocuments);
+  return { n: ids.length, input, ids, options };
+}
+
+function optionsHeader(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RequestError(OPTIONS_HEADER, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError(OPTIONS_HEADER, 'expected a JSON object {weights?, beta?, c?, topK?}');
+  if (Object.prototype.hasOwnProperty.call(value, 'documents')) throw new RequestError(`${OPTIONS_HEADER}.documents`, 'the documents are the Arrow body');
+  return value as Record<string, unknown>;
+}
+
+/** Handles one request against `ranker`; bad requests become 400 replies naming the field. */
+export async function handleScoring(ranker: Ranker, req: WireRequest, limits: HandlerLimits): Promise<WireReply> {
+  try {
+    const parsed = parseRequest(req, ranker, limits);
+    const scores = await ranker.scoreInput(parsed.input, parsed.n, parsed.options);
+    const body = req.route === 'rerank' ? rerankJson(parsed.ids, scores, parsed.options.topK, ranker.engineName) : scoresJson(scores);
+    return { status: 200, contentType: 'application/json; charset=utf-8', body };
+  } catch (err) {
+    if (err instanceof RequestError) return badRequest(err.field, err.detail);
+    throw err;
+  }
+}
+
+/** The usual 400 body: `{error, field, message}` with the message starting with the field. */
+export function badRequest(field: string, detail: string): WireReply {
+  return { status: 400, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: 'Bad Request', field, message: `${field}: ${detail}` }) };
+}
+
+// Numbers print as JSON.stringify prints them (String of a finite number); ids are strings or finite numbers.
+const idJson = (id: string | number) => (typeof id === 'string' ? JSON.stringify(id) : String(id));
+
+function rerankJson(ids: (string | number)[], scores: Float32Array, topK: number | undefined, engine: string): string {
+  const order = rankOrder(scores, topK);
+  const parts: string[] = new Array(order.length);
+  for (let r = 0; r < order.length; r++) parts[r] = `{"id":${idJson(ids[order[r]])},"score":${String(scores[order[r]])},"rank":${r + 1}}`;
+  return `{"results":[${parts.join(',')}],"engine":${JSON.stringify(engine)}}`;
+}
+
+function scoresJson(scores: Float32Array): string {
+  return `{"scores":[${Array.prototype.join.call(scores, ',')}]}`;
+}

@@ -1,0 +1,322 @@
+/**
+ * The fast path for JSON request bodies of the documented shape
+ *
+ *     {"documents": [{"id": "a", "features": [0.5, 1, …]}, …], "weights": …, …}
+ *
+ * A byte scanner that writes every feature straight into the model-input Float32Array, without a JS
+ * value per number (`JSON.parse` of a 1,000 × 136 body builds 136,000 numbers in 1,000 arrays and takes
+ * most of a request's time). Fields other than `documents` are small: each is cut out and parsed with
+ * `JSON.parse`.
+ *
+ * Anything outside that shape or not valid — an escape in an id is fine, but a string among the
+ * numbers, a wrong length, an unknown field, a non-canonical sparse key, a number out of float32 range,
+ * invalid JSON — makes the scanner give up (`null`): the caller then parses the body with `JSON.parse`
+ * and the general validation (documents.ts), so every refusal carries the general path's message. The
+ * scanner refuses by itself only what bounds the work before it is done: a list longer than the limit
+ * and a sparse map with more keys than the model has features (same messages as the general path), and
+ * a sparse key given twice, which `JSON.parse` would silently collapse to its last value.
+ */
+import { duplicateId, readBase64Row, tooManyDocuments, tooManyKeys, type FeatureLayout } from './documents';
+import { RequestError } from './tradeoff';
+
+/** A scanned request: `n` documents' model input, their ids, and the other fields, each parsed. */
+export interface ScannedRequest {
+  n: number;
+  input: Float32Array;
+  ids: (string | number)[];
+  /** Every field but `documents` (a prototype-free record: `__proto__` is an ordinary unknown field here). */
+  fields: Record<string, unknown>;
+}
+
+/** Thrown inside the scanner to give up; caught in `scanRequest` (one shared object: no stack to build). */
+const GIVE_UP = { giveUp: true };
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** Scans `body`; `null` when the general path must take it (see the module comment). */
+export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number): ScannedRequest | null {
+  try {
+    return new Scanner(body, layout, maxDocuments).request();
+  } catch (err) {
+    if (err === GIVE_UP) return null;
+    throw err;
+  }
+}
+
+class Scanner {
+  private pos = 0;
+  private rows = 0;
+  private input: Float32Array;
+  /** Per raw feature, the last document (+1) that set it by a sparse key: finds duplicates in O(1). */
+  private readonly stamp: Int32Array;
+  private readonly scratch: Float32Array;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    private readonly layout: FeatureLayout,
+    private readonly maxDocuments: number,
+  ) {
+    this.rows = 64;
+    this.input = new Float32Array(this.rows * layout.width);
+    this.stamp = new Int32Array(layout.rawFeatureCount);
+    this.scratch = new Float32Array(layout.rawFeatureCount);
+  }
+
+  request(): ScannedRequest {
+    const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    let ids: (string | number)[] | null = null;
+    this.expect(0x7b); // {
+    if (this.peek() === 0x7d) throw GIVE_UP;
+    for (;;) {
+      const key = this.string();
+      this.expect(0x3a); // :
+      if (key === 'documents' && ids === null) ids = this.documents();
+      else if (key === 'documents' || key in fields) throw GIVE_UP; // repeated field: JSON.parse semantics, general path
+      else fields[key] = this.value();
+      const c = this.next();
+      if (c === 0x7d) break;
+      if (c !== 0x2c) throw GIVE_UP;
+    }
+    this.skipSpace();
+    if (this.pos !== this.buf.length || ids === null) throw GIVE_UP;
+    return { n: ids.length, input: this.input.subarray(0, ids.length * this.layout.width), ids, fields };
+  }
+
+  private documents(): (string | number)[] {
+    const ids: (string | number)[] = [];
+    const seen = new Set<string | number>();
+    this.expect(0x5b); // [
+    if (this.peek() === 0x5d) throw GIVE_UP;
+    for (;;) {
+      if (ids.length >= this.maxDocuments) throw tooManyDocuments('documents', this.maxDocuments);
+      const d = ids.length;
+      const id = this.document(d);
+      if (seen.has(id)) throw duplicateId(`documents[${d}].id`, id);
+      seen.add(id);
+      ids.push(id);
+      const c = this.next();
+      if (c === 0x5d) return ids;
+      if (c !== 0x2c) throw GIVE_UP;
+    }
+  }
+
+  /** One `{"id": …, "features": …}` into row d; returns the id. */
+  private document(d: number): string | number {
+    if (d === this.rows) this.grow();
+    this.expect(0x7b);
+    let id: string | number | undefined;
+    let features = false;
+    for (;;) {
+      const key = this.string();
+      this.expect(0x3a);
+      if (key === 'id' && id === undefined) id = this.id();
+      else if (key === 'features' && !features) {
+        this.features(d);
+        features = true;
+      } else throw GIVE_UP;
+      const c = this.next();
+      if (c === 0x7d) break;
+      if (c !== 0x2c) throw GIVE_UP;
+    }
+    if (id === undefined || !features) throw GIVE_UP;
+    return id;
+  }
+
+  private grow(): void {
+    const bigger = new Float32Array(this.input.length * 2);
+    bigger.set(this.input);
+    this.input = bigger;
+    this.rows = this.input.length / this.layout.width;
+  }
+
+  private id(): string | number {
+    const c = this.peek();
+    if (c === 0x22) return this.string();
+    const v = this.number();
+    if (!Number.isFinite(v)) throw GIVE_UP;
+    return v;
+  }
+
+  private features(d: number): void {
+    const c = this.peek();
+    const row = d * this.layout.width;
+    if (c === 0x5b) this.dense(row);
+    else if (c === 0x7b) this.sparse(d, row);
+    else if (c === 0x22) {
+      const where = () => `documents[${d}].features`;
+      readBase64Row(this.string(), this.scratch, this.input, row, this.layout, where);
+    } else throw GIVE_UP;
+  }
+
+  private dense(row: number): void {
+    const { rawFeatureCount: nF, column } = this.layout;
+    const out = this.input;
+    this.pos++; // [
+    for (let i = 0; i < nF; i++) {
+      if (i > 0 && this.next() !== 0x2c) throw GIVE_UP;
+      const v = this.number();
+      const c = column[i];
+      if (!Number.isFinite(Math.fround(v))) throw GIVE_UP;
+      if (c >= 0) out[row + c] = v;
+    }
+    if (this.next() !== 0x5d) throw GIVE_UP;
+  }
+
+  private sparse(d: number, row: number): void {
+    const { rawFeatureCount: nF, column } = this.layout;
+    this.pos++; // {
+    if (this.peek() === 0x7d) {
+      this.pos++;
+      return;
+    }
+    for (let count = 1; ; count++) {
+      if (count > nF) throw tooManyKeys(`documents[${d}].features`, nF);
+      const i = this.sparseKey(nF);
+      if (this.stamp[i] === d + 1) throw new RequestError(`documents[${d}].features.${i + 1}`, 'duplicate feature index (each index at most once per document)');
+      this.stamp[i] = d + 1;
+      this.expect(0x3a);
+      const v = this.number();
+      if (!Number.isFinite(Math.fround(v))) throw GIVE_UP;
+      if (column[i] >= 0) this.input[row + column[i]] = v;
+      const c = this.next();
+      if (c === 0x7d) return;
+      if (c !== 0x2c) throw GIVE_UP;
+    }
+  }
+
+  /** A canonical decimal key `"1"`…`"nF"` as a 0-based index; anything else gives up (the general path says why). */
+  private sparseKey(nF: number): number {
+    const b = this.buf;
+    this.expect(0x22);
+    let p = this.pos;
+    if (b[p] < 0x31 || b[p] > 0x39) throw GIVE_UP;
+    let index = 0;
+    while (b[p] >= 0x30 && b[p] <= 0x39 && index <= nF) index = index * 10 + (b[p++] - 0x30);
+    if (b[p] !== 0x22 || index > nF) throw GIVE_UP;
+    this.pos = p + 1;
+    return index - 1;
+  }
+
+  /**
+   * A JSON number. Up to 15 significant digits and a decimal exponent within ±22 it is m · 10^e or
+   * m / 10^−e, both exact operands, so one correctly rounded operation gives exactly what `JSON.parse`
+   * gives (Clinger's fast path); longer forms go through `Number` on the token.
+   */
+  private number(): number {
+    this.skipSpace();
+    const b = this.buf;
+    let p = this.pos;
+    const start = p;
+    const negative = b[p] === 0x2d;
+    if (negative) p++;
+    let m = 0;
+    let digits = 0;
+    let e = 0;
+    let exact = true;
+    let c = b[p];
+    if (c === 0x30) c = b[++p];
+    else if (c >= 0x31 && c <= 0x39) {
+      for (; c >= 0x30 && c <= 0x39; c = b[++p]) {
+        if (digits < 15) (m = m * 10 + (c - 0x30)), digits++;
+        else exact = false;
+      }
+    } else throw GIVE_UP;
+    if (c === 0x2e) {
+      c = b[++p];
+      if (!(c >= 0x30 && c <= 0x39)) throw GIVE_UP;
+      for (; c >= 0x30 && c <= 0x39; c = b[++p]) {
+        if (m === 0 && c === 0x30) e--;
+        else if (digits < 15) (m = m * 10 + (c - 0x30)), digits++, e--;
+        else if (c !== 0x30) exact = false;
+      }
+    }
+    if (c === 0x65 || c === 0x45) {
+      c = b[++p];
+      const sign = c === 0x2d ? -1 : 1;
+      if (c === 0x2d || c === 0x2b) c = b[++p];
+      if (!(c >= 0x30 && c <= 0x39)) throw GIVE_UP;
+      let x = 0;
+      for (; c >= 0x30 && c <= 0x39; c = b[++p]) if (x < 100_000) x = x * 10 + (c - 0x30);
+      e += sign * x;
+    }
+    this.pos = p;
+    if (exact && e >= -22 && e <= 22) {
+      const v = e < 0 ? m / POW10[-e] : m * POW10[e];
+      return negative ? -v : v;
+    }
+    return Number(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, p));
+  }
+
+  /** A string; one without escapes or non-ASCII bytes is read directly, others through `JSON.parse`. */
+  private string(): string {
+    this.expect(0x22);
+    const b = this.buf;
+    const start = this.pos;
+    let p = start;
+    let plain = true;
+    for (;;) {
+      const c = b[p];
+      if (c === 0x22) break;
+      if (c === undefined || c < 0x20) throw GIVE_UP;
+      if (c === 0x5c) {
+        plain = false;
+        p++;
+      } else if (c >= 0x80) plain = false;
+      p++;
+    }
+    this.pos = p + 1;
+    const bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    if (plain) return bytes.toString('latin1', start, p);
+    return this.parse(start - 1, p + 1) as string;
+  }
+
+  /** Any JSON value: its extent found by brackets and strings, then `JSON.parse` of those bytes. */
+  private value(): unknown {
+    this.skipSpace();
+    const b = this.buf;
+    const start = this.pos;
+    let depth = 0;
+    let p = start;
+    for (; p < b.length; p++) {
+      const c = b[p];
+      if (c === 0x22) {
+        for (p++; p < b.length && b[p] !== 0x22; p++) if (b[p] === 0x5c) p++;
+      } else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === 0x2c && depth === 0) break;
+    }
+    this.pos = p;
+    return this.parse(start, p);
+  }
+
+  private parse(start: number, end: number): unknown {
+    try {
+      return JSON.parse(Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).toString('utf8', start, end));
+    } catch {
+      throw GIVE_UP;
+    }
+  }
+
+  private skipSpace(): void {
+    const b = this.buf;
+    let p = this.pos;
+    for (let c = b[p]; c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = b[++p]);
+    this.pos = p;
+  }
+
+  private peek(): number {
+    this.skipSpace();
+    return this.buf[this.pos];
+  }
+
+  private next(): number {
+    this.skipSpace();
+    return this.buf[this.pos++];
+  }
+
+  private expect(c: number): void {
+    if (this.next() !== c) throw GIVE_UP;
+  }
+}

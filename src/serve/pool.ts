@@ -1,0 +1,174 @@
+/**
+ * Scoring on every core: N worker threads (worker.ts), each with its own engine and a copy of the
+ * model; the HTTP thread only receives bodies and sends replies, so it stays responsive (`/healthz`)
+ * however heavy a request is. A request goes to the worker with the fewest requests in flight; its
+ * body is transferred, not copied, when it owns its buffer.
+ *
+ * Reload is two-phase so that it reaches every worker atomically: every worker loads and warms up the
+ * new model beside the old (`load`); only when all succeeded does each get `commit` — posted in one
+ * synchronous loop, so every request dispatched afterwards, on any worker, sees the new model, and every
+ * request dispatched before sees the old one. If any worker fails, all `abort` and the old model stays.
+ * Reloads run one after another (the last one asked for is the one left serving).
+ *
+ * A worker that dies fails its requests in flight (500) and is replaced with the current model.
+ */
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { EngineRequest } from '../engine/select';
+import type { ScoringBackend } from './backend';
+import type { HandlerLimits, WireReply, WireRequest } from './handler';
+import { loadServingModel, type ServingModel } from './loadServingModel';
+import type { FromWorker, ToWorker, WorkerSetup } from './worker';
+
+export interface PoolOptions {
+  /** Model directory, loaded at start and by every reload. */
+  dir: string;
+  /** Worker threads (≥ 1). */
+  workers: number;
+  /** Intra-op threads of each worker's ONNX engine (default 1). */
+  threads?: number;
+  engine?: EngineRequest;
+  limits: HandlerLimits;
+}
+
+interface Pending {
+  resolve: (r: FromWorker) => void;
+  reject: (e: Error) => void;
+}
+
+/** One worker thread and the replies it owes. */
+class ScoringWorker {
+  readonly thread: Worker;
+  readonly pending = new Map<number, Pending>();
+  private seq = 0;
+
+  constructor(setup: WorkerSetup, onExit: (w: ScoringWorker, err: Error) => void) {
+    this.thread = new Worker(workerEntry(), { eval: true, workerData: setup });
+    this.thread.on('message', (m: FromWorker) => {
+      const p = this.pending.get(m.seq);
+      this.pending.delete(m.seq);
+      p?.resolve(m);
+    });
+    const fail = (err: Error) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      onExit(this, err);
+    };
+    this.thread.on('error', (err) => fail(new Error(`scoring worker failed: ${err.message}`)));
+    this.thread.on('exit', (code) => fail(new Error(`scoring worker exited (code ${code})`)));
+  }
+
+  get load(): number {
+    return this.pending.size;
+  }
+
+  call(msg: ToWorker & { seq: number }, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(msg.seq, { resolve, reject });
+      this.thread.postMessage(msg, transfer);
+    });
+  }
+
+  nextSeq(): number {
+    return this.seq++;
+  }
+
+  post(msg: ToWorker): void {
+    this.thread.postMessage(msg);
+  }
+}
+
+/** The worker's script: TypeScript sources go through tsx's require hook (tests, `tsx`), built output runs as is. */
+function workerEntry(): string {
+  const file = join(__dirname, `worker${extname(__filename)}`);
+  const hook = extname(__filename) === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();` : '';
+  return `${hook} require(${JSON.stringify(file)});`;
+}
+
+export class WorkerPool implements ScoringBackend {
+  readonly canReload = true;
+  private workers: ScoringWorker[] = [];
+  private current!: ServingModel;
+  private engine = '';
+  private reloads: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(private readonly options: PoolOptions) {}
+
+  /** Starts the workers and loads the model in all of them. */
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    if (!(Number.isInteger(options.workers) && options.workers >= 1)) throw new Error(`workers must be a positive integer, got ${options.workers}`);
+    const pool = new WorkerPool(options);
+    for (let i = 0; i < options.workers; i++) pool.workers.push(pool.spawn());
+    try {
+      await pool.reload();
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  private spawn(): ScoringWorker {
+    const setup: WorkerSetup = { engine: this.options.engine ?? 'auto', threads: this.options.threads ?? 1, limits: this.options.limits };
+    return new ScoringWorker(setup, (dead, err) => this.replace(dead, err));
+  }
+
+  /** A worker died: drop it, start another with the model now served (unless closing). */
+  private replace(dead: ScoringWorker, err: Error): void {
+    const at = this.workers.indexOf(dead);
+    if (at < 0 || this.closed) return;
+    process.emitWarning(`cosrank serve: ${err.message}; starting a replacement`);
+    const fresh = this.spawn();
+    this.workers[at] = fresh;
+    void fresh.call({ kind: 'load', seq: fresh.nextSeq(), dir: this.options.dir }).then((r) => r.ok && fresh.post({ kind: 'commit' }), () => undefined);
+  }
+
+  model(): ServingModel {
+    return this.current;
+  }
+
+  engineName(): string {
+    return this.engine;
+  }
+
+  async handle(req: WireRequest): Promise<WireReply> {
+    let w = this.workers[0];
+    for (const x of this.workers) if (x.load < w.load) w = x;
+    const body = req.body;
+    // transfer the body when it owns its whole buffer; else copy it once into one that can be transferred
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? body : new Uint8Array(body);
+    const r = await w.call({ kind: 'request', seq: w.nextSeq(), req: { ...req, body: own } }, [own.buffer as ArrayBuffer]);
+    if (!r.ok) throw new Error(r.message);
+    if (!r.reply) throw new Error('scoring worker sent no reply');
+    return r.reply;
+  }
+
+  reload(): Promise<void> {
+    const next = this.reloads.then(() => this.reloadNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<void> {
+    const workers = this.workers.slice();
+    const [model, ...replies] = await Promise.all([
+      loadServingModel(this.options.dir).catch((err: unknown) => err as Error),
+      ...workers.map((w) => w.call({ kind: 'load', seq: w.nextSeq(), dir: this.options.dir }).catch((err: Error) => ({ ok: false as const, seq: -1, message: err.message }))),
+    ]);
+    const failed = replies.find((r): r is FromWorker & { ok: false } => !r.ok);
+    if (model instanceof Error || failed !== undefined || workers.some((w) => !this.workers.includes(w))) {
+      for (const w of this.workers) w.post({ kind: 'abort' });
+      throw model instanceof Error ? model : new Error(failed?.message ?? 'a scoring worker was replaced during the reload');
+    }
+    // one synchronous loop: no request can be dispatched between two workers' commits
+    for (const w of workers) w.post({ kind: 'commit' });
+    this.current = model;
+    this.engine = (replies[0] as { engine?: string }).engine ?? this.engine;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.thread.terminate()));
+  }
+}

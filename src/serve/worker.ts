@@ -1,0 +1,69 @@
+/**
+ * The scoring worker thread (started by pool.ts): its own engine (one intra-op thread by default) and
+ * ranker, handling requests as whole byte bodies (parse, validate, score, serialise: handler.ts).
+ *
+ * Messages, handled in arrival order: `load` reads and warms up a model into a pending slot, `commit`
+ * makes the pending model current (requests that arrive later use it; those already running keep
+ * theirs), `abort` drops it, `request` scores one body with the current model.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngine, type EngineRequest } from '../engine/select';
+import { handleScoring, type HandlerLimits, type WireRequest } from './handler';
+import { Ranker } from './ranker';
+
+/** What the pool passes to a worker at start. */
+export interface WorkerSetup {
+  engine: EngineRequest;
+  /** Intra-op threads of this worker's ONNX engine. */
+  threads: number;
+  limits: HandlerLimits;
+}
+
+export type ToWorker =
+  | { kind: 'load'; seq: number; dir: string }
+  | { kind: 'commit' }
+  | { kind: 'abort' }
+  | { kind: 'request'; seq: number; req: WireRequest };
+
+export type FromWorker =
+  | { seq: number; ok: true; reply?: { status: number; contentType: string; body: string }; engine?: string }
+  | { seq: number; ok: false; message: string };
+
+function main(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('src/serve/worker.ts runs as a worker thread of the serving pool');
+  const setup = workerData as WorkerSetup;
+  const engine = createEngine(setup.engine, { onnx: { threads: setup.threads } });
+  let current: Ranker | null = null;
+  let pending: Ranker | null = null;
+  const fail = (seq: number, err: unknown): FromWorker => ({ seq, ok: false, message: err instanceof Error ? err.message : String(err) });
+
+  port.on('message', (msg: ToWorker) => {
+    if (msg.kind === 'commit') {
+      current = pending ?? current;
+      pending = null;
+    } else if (msg.kind === 'abort') {
+      pending = null;
+    } else if (msg.kind === 'load') {
+      engine
+        .then((e) => Ranker.load(msg.dir, { engineInstance: e }))
+        .then((r) => {
+          pending = r;
+          port.postMessage({ seq: msg.seq, ok: true, engine: r.engineName } satisfies FromWorker);
+        })
+        .catch((err: unknown) => port.postMessage(fail(msg.seq, err)));
+    } else {
+      const ranker = current;
+      if (ranker === null) {
+        port.postMessage(fail(msg.seq, new Error('no model loaded')));
+        return;
+      }
+      handleScoring(ranker, msg.req, setup.limits).then(
+        (reply) => port.postMessage({ seq: msg.seq, ok: true, reply } satisfies FromWorker),
+        (err: unknown) => port.postMessage(fail(msg.seq, err)),
+      );
+    }
+  });
+}
+
+main();
