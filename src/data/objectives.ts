@@ -17,6 +17,7 @@ import type * as MathJs from 'mathjs';
 import type { MathNode, EvalFunction } from 'mathjs';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { documentCount, type RankingDataset } from './dataset';
+import { bool, checkKeys, checkValue, hasOwn, int, isRecord, num, oneOf, str, throwIfIssues } from '../util/validate';
 
 /** mathjs takes seconds to load: it is required on the first expression, not at import. */
 let mathModule: typeof MathJs | undefined;
@@ -67,14 +68,8 @@ const SOURCE_KINDS = ['label', 'feature', 'expression'];
 const GRADING_KEYS: Record<string, string[]> = { asIs: ['kind', 'max'], clip: ['kind', 'max'], quantile: ['kind', 'buckets'] };
 const FEATURE_SYMBOL = /^f([1-9][0-9]*)$/;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function unknownKeys(obj: Record<string, unknown>, allowed: string[], path: string, issues: ConfigIssue[]): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.includes(k)) issues.push({ path: `${path}.${k}`, value: obj[k], expected: `no such key (allowed: ${allowed.join(', ')})` });
-  }
+  checkKeys(obj, allowed, path, issues, `no such key (allowed: ${allowed.join(', ')})`);
 }
 
 /**
@@ -108,7 +103,7 @@ function checkSource(src: unknown, path: string, issues: ConfigIssue[]): void {
     issues.push({ path, value: src, expected: `an object with exactly one of: ${SOURCE_KINDS.join(', ')}` });
     return;
   }
-  const kinds = Object.keys(src).filter((k) => SOURCE_KINDS.includes(k));
+  const kinds = SOURCE_KINDS.filter((k) => hasOwn(src, k));
   unknownKeys(src, SOURCE_KINDS, path, issues);
   if (kinds.length !== 1) {
     issues.push({ path, value: src, expected: `exactly one of: ${SOURCE_KINDS.join(', ')}` });
@@ -116,10 +111,8 @@ function checkSource(src: unknown, path: string, issues: ConfigIssue[]): void {
   }
   const kind = kinds[0];
   const v = src[kind];
-  if (kind === 'label' && (typeof v !== 'string' || v === '')) issues.push({ path: `${path}.label`, value: v, expected: 'a label column name' });
-  if (kind === 'feature' && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) {
-    issues.push({ path: `${path}.feature`, value: v, expected: 'a 1-based feature index (integer ≥ 1)' });
-  }
+  if (kind === 'label') checkValue(issues, `${path}.label`, v, str('a label column name', true));
+  if (kind === 'feature') checkValue(issues, `${path}.feature`, v, int(1), 'a 1-based feature index (integer ≥ 1)');
   if (kind === 'expression') {
     if (typeof v !== 'string' || v.trim() === '') {
       issues.push({ path: `${path}.expression`, value: v, expected: 'a mathjs expression over f1..fN and label columns' });
@@ -138,17 +131,13 @@ function checkSource(src: unknown, path: string, issues: ConfigIssue[]): void {
 
 function checkGrading(g: unknown, path: string, issues: ConfigIssue[]): void {
   const kinds = Object.keys(GRADING_KEYS);
-  if (!isRecord(g) || typeof g.kind !== 'string' || !(g.kind in GRADING_KEYS)) {
+  if (!isRecord(g) || typeof g.kind !== 'string' || !hasOwn(GRADING_KEYS, g.kind)) {
     issues.push({ path: isRecord(g) ? `${path}.kind` : path, value: isRecord(g) ? g.kind : g, expected: `a grading kind: ${kinds.join(', ')}` });
     return;
   }
   unknownKeys(g, GRADING_KEYS[g.kind], path, issues);
-  if (g.kind === 'clip' || (g.kind === 'asIs' && g.max !== undefined)) {
-    if (!(typeof g.max === 'number' && Number.isFinite(g.max) && g.max > 0)) issues.push({ path: `${path}.max`, value: g.max, expected: 'a finite number > 0' });
-  }
-  if (g.kind === 'quantile' && !(typeof g.buckets === 'number' && Number.isInteger(g.buckets) && g.buckets >= 2)) {
-    issues.push({ path: `${path}.buckets`, value: g.buckets, expected: 'an integer ≥ 2' });
-  }
+  if (g.kind === 'clip' || (g.kind === 'asIs' && hasOwn(g, 'max'))) checkValue(issues, `${path}.max`, g.max, num(0, { open: true }));
+  if (g.kind === 'quantile') checkValue(issues, `${path}.buckets`, g.buckets, int(2));
 }
 
 /**
@@ -177,14 +166,14 @@ export function parseObjectives(json: unknown, source = 'objectives'): Objective
     } else seen.set(o.name, i);
     checkSource(o.source, `${path}.source`, issues);
     checkGrading(o.grading, `${path}.grading`, issues);
-    if (o.dropFromInput !== undefined && typeof o.dropFromInput !== 'boolean') issues.push({ path: `${path}.dropFromInput`, value: o.dropFromInput, expected: 'true or false' });
-    if (o.target !== undefined && o.target !== 'sparse' && o.target !== 'dense') issues.push({ path: `${path}.target`, value: o.target, expected: "'sparse' or 'dense'" });
-    if (o.invert !== undefined && typeof o.invert !== 'boolean') issues.push({ path: `${path}.invert`, value: o.invert, expected: 'true or false' });
+    if (hasOwn(o, 'dropFromInput')) checkValue(issues, `${path}.dropFromInput`, o.dropFromInput, bool);
+    if (hasOwn(o, 'target')) checkValue(issues, `${path}.target`, o.target, oneOf('sparse', 'dense'));
+    if (hasOwn(o, 'invert')) checkValue(issues, `${path}.invert`, o.invert, bool);
     if (o.invert === true && isRecord(o.grading) && o.grading.kind === 'asIs') {
       issues.push({ path: `${path}.invert`, value: true, expected: "invert only with 'clip' or 'quantile' grading (for 'asIs' write an expression such as '10 - f44')" });
     }
   });
-  if (issues.length) throw new ConfigError(issues, source);
+  throwIfIssues(issues, source);
   return json as ObjectiveDef[];
 }
 

@@ -22,6 +22,7 @@ import { objectiveDefsOf } from '../data/presets';
 import { resolveGeneratorOptions, type SyntheticObjective } from '../data/generate';
 import { DEFAULTS as TRAIN_DEFAULTS, parseTrainConfig, type TrainConfig } from '../train/config';
 import { ConfigError, type ConfigIssue } from '../util/errors';
+import { arrayOf, int, isRecord, nullable, num, ObjectReader, oneOf, record, str, throwIfIssues, type Check } from '../util/validate';
 
 /** Options of the synthetic MSLR-shaped generator (see src/data/generate.ts); `seed` null = the run's seed. */
 export interface GenerateConfig {
@@ -127,51 +128,14 @@ const REPORT_KEYS = Object.keys(DEFAULTS.report);
 const CSV_KEYS = ['header', 'delimiter', 'qid', 'labels', 'features', 'docid', 'labelNames', 'groupNonContiguous'];
 const LETOR_KEYS = ['zeroBased', 'nFeatures', 'groupNonContiguous', 'nonFinite', 'labelName'];
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Collects issues for one config object: unknown keys, and a typed reader per key with its default. */
-class Section {
-  readonly given: Record<string, unknown>;
-  constructor(
-    value: unknown,
-    readonly path: string,
-    allowed: string[],
-    readonly issues: ConfigIssue[],
-  ) {
-    if (value !== undefined && !isRecord(value)) issues.push({ path, value, expected: 'an object' });
-    this.given = isRecord(value) ? value : {};
-    for (const k of Object.keys(this.given)) {
-      if (!allowed.includes(k)) issues.push({ path: `${path}.${k}`, value: this.given[k], expected: `one of the keys ${allowed.join(', ')}` });
-    }
-  }
-
-  /** The value at `key` (default when absent) if `check` accepts it, else the default and an issue. */
-  get<T>(key: string, fallback: T, check: (v: unknown) => string | null): T {
-    if (!(key in this.given)) return structuredClone(fallback);
-    const v = this.given[key];
-    const problem = check(v);
-    if (problem === null) return structuredClone(v) as T;
-    this.issues.push({ path: `${this.path}.${key}`, value: v, expected: problem });
-    return structuredClone(fallback);
-  }
-}
-
-const isInt = (lo: number) => (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= lo ? null : `an integer ≥ ${lo}`);
-const isNum = (lo: number, open: boolean) => (v: unknown) =>
-  typeof v === 'number' && Number.isFinite(v) && (open ? v > lo : v >= lo) ? null : `a finite number ${open ? '>' : '≥'} ${lo}`;
-const oneOf = (...allowed: string[]) => (v: unknown) => (typeof v === 'string' && allowed.includes(v) ? null : `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
-const orNull = (inner: (v: unknown) => string | null) => (v: unknown) => {
-  if (v === null) return null;
-  const e = inner(v);
-  return e === null ? null : `null or ${e}`;
-};
-const isString = (v: unknown) => (typeof v === 'string' ? null : 'a string');
-const isNumbers = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? null : 'an array of finite numbers');
+const isInt = (lo: number): Check => int(lo);
+const isNum = (lo: number, open: boolean): Check => num(lo, { open });
+const orNull = nullable;
+const isString = str();
+const isNumbers: Check = arrayOf(num(-Infinity), 'finite numbers');
 
 /** One path or a non-empty array of paths, normalised to an array. */
-function files(section: Section, key: string): string[] | null {
+function files(section: ObjectReader, key: string): string[] | null {
   const v = section.get<unknown>(key, null, (x) =>
     x === null || (typeof x === 'string' && x !== '') || (Array.isArray(x) && x.length > 0 && x.every((p) => typeof p === 'string' && p !== ''))
       ? null
@@ -181,7 +145,7 @@ function files(section: Section, key: string): string[] | null {
 }
 
 function parseGenerate(value: unknown, issues: ConfigIssue[]): GenerateConfig {
-  const s = new Section(value, 'data.generate', GENERATE_KEYS, issues);
+  const s = new ObjectReader(value, 'data.generate', GENERATE_KEYS, issues);
   const g: GenerateConfig = {
     queries: s.get('queries', DEFAULT_GENERATE.queries, isInt(3)),
     seed: s.get('seed', DEFAULT_GENERATE.seed, orNull(isInt(0))),
@@ -221,8 +185,8 @@ export function generatorOptions(g: GenerateConfig, runSeed: number) {
 }
 
 function parseData(value: unknown, issues: ConfigIssue[]): DataConfig {
-  const s = new Section(value, 'data', DATA_KEYS, issues);
-  const generate = 'generate' in s.given && s.given.generate !== null ? parseGenerate(s.given.generate, issues) : null;
+  const s = new ObjectReader(value, 'data', DATA_KEYS, issues);
+  const generate = s.raw('generate') !== undefined && s.raw('generate') !== null ? parseGenerate(s.raw('generate'), issues) : null;
   const data: DataConfig = {
     generate,
     file: files(s, 'file'),
@@ -230,13 +194,13 @@ function parseData(value: unknown, issues: ConfigIssue[]): DataConfig {
     validation: files(s, 'validation'),
     test: files(s, 'test'),
     format: s.get('format', DEFAULTS.data.format, orNull(oneOf(...DATA_FORMATS))),
-    csv: s.get('csv', DEFAULTS.data.csv, (v) => (isRecord(v) ? null : 'an object of CSV reader options')),
-    letor: s.get('letor', DEFAULTS.data.letor, (v) => (isRecord(v) ? null : 'an object of LETOR reader options')),
+    csv: s.get('csv', DEFAULTS.data.csv, record('an object of CSV reader options')),
+    letor: s.get('letor', DEFAULTS.data.letor, record('an object of LETOR reader options')),
     split: DEFAULTS.data.split,
   };
-  new Section(data.csv, 'data.csv', CSV_KEYS, issues);
-  new Section(data.letor, 'data.letor', LETOR_KEYS, issues);
-  const split = new Section(s.given.split, 'data.split', ['ratios', 'seed'], issues);
+  new ObjectReader(data.csv, 'data.csv', CSV_KEYS, issues);
+  new ObjectReader(data.letor, 'data.letor', LETOR_KEYS, issues);
+  const split = new ObjectReader(s.raw('split'), 'data.split', ['ratios', 'seed'], issues);
   data.split = {
     ratios: split.get('ratios', DEFAULTS.data.split.ratios, (v) =>
       Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && x >= 0) && Math.abs((v as number[]).reduce((a, b) => a + b, 0) - 1) < 1e-9
@@ -261,7 +225,7 @@ function parseData(value: unknown, issues: ConfigIssue[]): DataConfig {
 }
 
 function parseSweep(value: unknown, issues: ConfigIssue[]): SweepConfig {
-  const s = new Section(value, 'sweep', SWEEP_KEYS, issues);
+  const s = new ObjectReader(value, 'sweep', SWEEP_KEYS, issues);
   const d = DEFAULTS.sweep;
   return {
     divisions: s.get('divisions', d.divisions, orNull(isInt(1))),
@@ -275,7 +239,7 @@ function parseSweep(value: unknown, issues: ConfigIssue[]): SweepConfig {
 }
 
 function parseReport(value: unknown, issues: ConfigIssue[]): ReportConfig {
-  const s = new Section(value, 'report', REPORT_KEYS, issues);
+  const s = new ObjectReader(value, 'report', REPORT_KEYS, issues);
   return {
     title: s.get('title', DEFAULTS.report.title, orNull(isString)),
     pngScale: s.get('pngScale', DEFAULTS.report.pngScale, isNum(0, true)),
@@ -300,11 +264,7 @@ function checkObjectives(v: unknown, issues: ConfigIssue[]): void {
  */
 export function parseRunConfig(json: unknown, source = 'config'): RunConfig {
   const issues: ConfigIssue[] = [];
-  const root = new Section(json ?? {}, '', [...TRAIN_KEYS, ...RUN_KEYS], issues);
-  // Section paths start with '.' at the root: strip it so paths read `data.file`, not `.data.file`.
-  const rootIssues = issues.splice(0).map((i) => ({ ...i, path: i.path.replace(/^\./, '') || '(root)' }));
-  issues.push(...rootIssues);
-
+  const root = new ObjectReader(json ?? {}, '', [...TRAIN_KEYS, ...RUN_KEYS], issues);
   const trainJson = Object.fromEntries(Object.entries(root.given).filter(([k]) => TRAIN_KEYS.includes(k)));
   let train: TrainConfig = structuredClone(TRAIN_DEFAULTS);
   try {
@@ -313,22 +273,20 @@ export function parseRunConfig(json: unknown, source = 'config'): RunConfig {
     if (!(err instanceof ConfigError)) throw err;
     issues.push(...err.issues);
   }
-  if ('objectives' in root.given) checkObjectives(root.given.objectives, issues);
+  if (root.has('objectives')) checkObjectives(root.raw('objectives'), issues);
 
-  const description = 'description' in root.given ? root.given.description : DEFAULTS.description;
-  if (typeof description !== 'string') issues.push({ path: 'description', value: description, expected: 'a string' });
-  const out = 'out' in root.given ? root.given.out : DEFAULTS.out;
-  if (out !== null && (typeof out !== 'string' || out === '')) issues.push({ path: 'out', value: out, expected: 'null or a folder path' });
+  const description = root.get('description', DEFAULTS.description, str());
+  const out = root.get('out', DEFAULTS.out, nullable(str('a folder path', true)));
 
   const config: RunConfig = {
     ...train,
-    description: typeof description === 'string' ? description : '',
-    data: parseData(root.given.data, issues),
-    sweep: parseSweep(root.given.sweep, issues),
-    report: parseReport(root.given.report, issues),
-    out: typeof out === 'string' && out !== '' ? out : null,
+    description,
+    data: parseData(root.raw('data'), issues),
+    sweep: parseSweep(root.raw('sweep'), issues),
+    report: parseReport(root.raw('report'), issues),
+    out,
   };
-  if (issues.length > 0) throw new ConfigError(issues, source);
+  throwIfIssues(issues, source);
   return config;
 }
 

@@ -4,11 +4,15 @@
  * rejected), `--set path=value` overrides, and `configReference()` — the Markdown table of every
  * field, its default and meaning, generated from the same schema so the docs cannot drift.
  */
-import { createHash } from 'node:crypto';
 import type { OptimizerConfig } from '../engine/engine';
 import { DEFAULT_OPTIMIZER } from '../engine/engine';
 import type { Activation, ScorerSpec } from '../model/spec';
-import { ConfigError, type ConfigIssue } from '../util/errors';
+import type { ConfigIssue } from '../util/errors';
+import { sha256Json } from '../util/hash';
+import { arrayOf, checkKeys, hasOwn, int, isRecord, joinPath, nullable, num, oneOf, throwIfIssues, unitInterval, type Check } from '../util/validate';
+
+export { applyOverrides } from '../util/validate';
+export { canonicalJson } from '../util/hash';
 
 /** One scoring network, as configured (input sizes and conditioning are filled in by the trainer). */
 export interface NetConfig {
@@ -128,7 +132,7 @@ export const DEFAULTS: TrainConfig = {
 // fine, else the text of what is allowed.
 
 interface Field {
-  check: (v: unknown) => string | null;
+  check: Check;
   doc: string;
 }
 interface Schema {
@@ -139,27 +143,14 @@ function isField(x: Field | Schema): x is Field {
   return typeof (x as Field).check === 'function';
 }
 
-const num = (lo: number, hi = Infinity, loOpen = false): ((v: unknown) => string | null) => (v) =>
-  typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi
-    ? null
-    : `a number ${loOpen ? '>' : '≥'} ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}`;
-const int = (lo: number): ((v: unknown) => string | null) => (v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= lo ? null : `an integer ≥ ${lo}`;
-const oneOf = (...allowed: string[]): ((v: unknown) => string | null) => (v) =>
-  typeof v === 'string' && allowed.includes(v) ? null : `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
-const nullable = (inner: (v: unknown) => string | null): ((v: unknown) => string | null) => (v) => {
-  if (v === null) return null;
-  const e = inner(v);
-  return e === null ? null : `null or ${e}`;
-};
-const numArray = (each: (v: unknown) => string | null, minLength: number, what: string): ((v: unknown) => string | null) => (v) =>
-  Array.isArray(v) && v.length >= minLength && v.every((x) => each(x) === null) ? null : `an array of ${what}${minLength > 0 ? ` (at least ${minLength})` : ''}`;
+const positive = num(0, { open: true });
+const nonNegative = num(0);
 
 const netSchema = (what: string): Schema => ({
   kind: { check: oneOf('mlp', 'transformer'), doc: `${what}: architecture` },
-  hidden: { check: numArray(int(1), 0, 'integers ≥ 1'), doc: `${what}: MLP hidden layer sizes` },
+  hidden: { check: arrayOf(int(1), 'integers ≥ 1'), doc: `${what}: MLP hidden layer sizes` },
   activation: { check: oneOf('relu', 'tanh', 'gelu'), doc: `${what}: activation` },
-  dropout: { check: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)'), doc: `${what}: dropout rate (training only)` },
+  dropout: { check: unitInterval, doc: `${what}: dropout rate (training only)` },
   dModel: { check: int(1), doc: `${what}: transformer width` },
   nLayers: { check: int(1), doc: `${what}: transformer blocks` },
   nHeads: { check: int(1), doc: `${what}: attention heads (must divide dModel)` },
@@ -167,12 +158,12 @@ const netSchema = (what: string): Schema => ({
 });
 
 const optimizerSchema: Schema = {
-  learningRate: { check: num(0, Infinity, true), doc: 'Adam learning rate' },
-  beta1: { check: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)'), doc: 'Adam β1' },
-  beta2: { check: (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)'), doc: 'Adam β2' },
-  epsilon: { check: num(0, Infinity, true), doc: 'Adam ε' },
-  weightDecay: { check: num(0), doc: 'decoupled weight decay (AdamW; 0 = plain Adam)' },
-  clipNorm: { check: num(0), doc: 'clip the global gradient norm (0 = off)' },
+  learningRate: { check: positive, doc: 'Adam learning rate' },
+  beta1: { check: unitInterval, doc: 'Adam β1' },
+  beta2: { check: unitInterval, doc: 'Adam β2' },
+  epsilon: { check: positive, doc: 'Adam ε' },
+  weightDecay: { check: nonNegative, doc: 'decoupled weight decay (AdamW; 0 = plain Adam)' },
+  clipNorm: { check: nonNegative, doc: 'clip the global gradient norm (0 = off)' },
 };
 
 const stageSchema = (what: string): Schema => ({
@@ -202,9 +193,9 @@ const SCHEMA: Schema = {
   cos: {
     mode: { check: oneOf('wcos', 'tcos', 'dpo-ls'), doc: 'Weight-COS, Temperature-COS, or one model per fixed w' },
     parametrisation: { check: oneOf('augment', 'scratch'), doc: "'augment' = s0 + net (net starts at 0), 'scratch' = net alone" },
-    alpha: { check: nullable(numArray(num(0, Infinity, true), 1, 'numbers > 0')), doc: 'Dirichlet α per auxiliary objective (null = 1 each)' },
+    alpha: { check: nullable(arrayOf(positive, 'numbers > 0', 1)), doc: 'Dirichlet α per auxiliary objective (null = 1 each)' },
     weightSampling: { check: oneOf('step', 'query'), doc: 'draw one w per step or one per query' },
-    beta: { check: nullable(numArray(num(0, Infinity, true), 1, 'numbers > 0')), doc: 'temperature β per auxiliary objective (null = 1 each)' },
+    beta: { check: nullable(arrayOf(positive, 'numbers > 0', 1)), doc: 'temperature β per auxiliary objective (null = 1 each)' },
     betaRange: {
       check: (v) =>
         Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && x > 0 && Number.isFinite(x)) && v[0] <= v[1]
@@ -212,8 +203,8 @@ const SCHEMA: Schema = {
           : '[lo, hi] with 0 < lo ≤ hi',
       doc: 'T-COS: each β_j ~ U[lo, hi]',
     },
-    lambda: { check: num(0), doc: 'weight of the cosine penalty λ·cos(w, L)' },
-    fixedWeights: { check: nullable(numArray(num(0), 1, 'numbers ≥ 0')), doc: 'DPO-LS: the trade-off w (null = every sweep point)' },
+    lambda: { check: nonNegative, doc: 'weight of the cosine penalty λ·cos(w, L)' },
+    fixedWeights: { check: nullable(arrayOf(nonNegative, 'numbers ≥ 0', 1)), doc: 'DPO-LS: the trade-off w (null = every sweep point)' },
     sweepDivisions: { check: int(1), doc: 'divisions of the validation weight grid (10 = 11 points for m = 2)' },
     ...stageSchema('cos'),
     net: netSchema('COS network'),
@@ -224,37 +215,28 @@ const SCHEMA: Schema = {
   },
 };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Walks input against schema and defaults; collects issues; returns the filled object. */
+/** Walks input against schema and defaults; collects issues (own keys only); returns the filled object. */
 function fill(input: unknown, schema: Schema, defaults: Record<string, unknown>, path: string, issues: ConfigIssue[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (input !== undefined && !isPlainObject(input)) {
+  if (input !== undefined && !isRecord(input)) {
     issues.push({ path: path || '(root)', value: input, expected: 'an object' });
     input = undefined;
   }
   const given = (input ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!(key in schema)) issues.push({ path: join(path, key), value: given[key], expected: `one of the keys ${Object.keys(schema).join(', ')}` });
-  }
+  checkKeys(given, Object.keys(schema), path, issues);
   for (const [key, entry] of Object.entries(schema)) {
-    const p = join(path, key);
+    const p = joinPath(path, key);
+    const v = hasOwn(given, key) ? given[key] : undefined;
     if (isField(entry)) {
-      const v = key in given ? given[key] : defaults[key];
-      const problem = entry.check(v);
-      if (problem !== null) issues.push({ path: p, value: v, expected: problem });
-      out[key] = structuredClone(v);
+      const value = v !== undefined ? v : defaults[key];
+      const problem = entry.check(value);
+      if (problem !== null) issues.push({ path: p, value, expected: problem });
+      out[key] = structuredClone(value);
     } else {
-      out[key] = fill(given[key], entry, defaults[key] as Record<string, unknown>, p, issues);
+      out[key] = fill(v, entry, defaults[key] as Record<string, unknown>, p, issues);
     }
   }
   return out;
-}
-
-function join(path: string, key: string): string {
-  return path ? `${path}.${key}` : key;
 }
 
 /** Checks that don't fit one field. */
@@ -282,45 +264,8 @@ export function parseTrainConfig(json: unknown, source = 'config'): TrainConfig 
   const issues: ConfigIssue[] = [];
   const config = fill(json ?? {}, SCHEMA, DEFAULTS as unknown as Record<string, unknown>, '', issues) as unknown as TrainConfig;
   if (issues.length === 0) crossChecks(config, issues);
-  if (issues.length > 0) throw new ConfigError(issues, source);
+  throwIfIssues(issues, source);
   return config;
-}
-
-/**
- * Applies `path=value` overrides (dotted path; numeric segments index arrays) to a raw JSON config,
- * returning a new object. The value is read as JSON when it parses (numbers, booleans, null,
- * arrays), else taken as a string. Validation happens afterwards in `parseTrainConfig`.
- */
-export function applyOverrides(json: unknown, sets: string[]): unknown {
-  const root: Record<string, unknown> = isPlainObject(json) ? structuredClone(json) : {};
-  const issues: ConfigIssue[] = [];
-  for (const s of sets) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) {
-      issues.push({ path: s, value: s, expected: 'path=value, e.g. base.maxSteps=500' });
-      continue;
-    }
-    const keys = s.slice(0, eq).split('.');
-    const text = s.slice(eq + 1);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = text;
-    }
-    let node: Record<string, unknown> | unknown[] = root;
-    for (let i = 0; i < keys.length - 1; i++) {
-      const k = keys[i];
-      const cur = (node as Record<string, unknown>)[k];
-      if (typeof cur !== 'object' || cur === null) {
-        (node as Record<string, unknown>)[k] = /^\d+$/.test(keys[i + 1]) ? [] : {};
-      }
-      node = (node as Record<string, unknown>)[k] as Record<string, unknown>;
-    }
-    (node as Record<string, unknown>)[keys[keys.length - 1]] = value;
-  }
-  if (issues.length > 0) throw new ConfigError(issues, '--set');
-  return root;
 }
 
 /** A Markdown table of every config path, its default and meaning (for the README). */
@@ -328,25 +273,13 @@ export function configReference(): string {
   const rows: string[] = ['| path | default | meaning |', '|---|---|---|'];
   const walk = (schema: Schema, defaults: Record<string, unknown>, path: string): void => {
     for (const [key, entry] of Object.entries(schema)) {
-      const p = join(path, key);
+      const p = joinPath(path, key);
       if (isField(entry)) rows.push(`| \`${p}\` | \`${JSON.stringify(defaults[key])}\` | ${entry.doc} |`);
       else walk(entry, defaults[key] as Record<string, unknown>, p);
     }
   };
   walk(SCHEMA, DEFAULTS as unknown as Record<string, unknown>, '');
   return rows.join('\n') + '\n';
-}
-
-/** JSON with object keys sorted, so equal configs hash equally. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (isPlainObject(v)) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }
 
 /**
@@ -358,7 +291,7 @@ export function canonicalJson(v: unknown): string {
 export function configHash(config: TrainConfig, extra: unknown = null, omit: readonly (keyof TrainConfig)[] = []): string {
   const rest: Partial<TrainConfig> = { ...config };
   for (const key of ['checkpoint', ...omit] as const) delete rest[key];
-  return createHash('sha256').update(canonicalJson({ config: rest, extra })).digest('hex');
+  return sha256Json({ config: rest, extra });
 }
 
 /** The scorer spec a configured network describes, for a given input size and conditioning. */

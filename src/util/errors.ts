@@ -17,13 +17,21 @@ export interface ConfigIssue {
   expected: string;
 }
 
+/** Problems a ConfigError's message lists; the rest are counted (all stay in `issues`). */
+export const MAX_LISTED_ISSUES = 20;
+
+/** A value as a message quotes it: JSON, at most 200 characters. */
+function quoted(value: unknown): string {
+  const text = String(JSON.stringify(value));
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 /** A configuration error carrying every problem found at once (STYLE.md §8). */
 export class ConfigError extends Error {
   constructor(readonly issues: ConfigIssue[], source = 'config') {
-    super(
-      `${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` +
-        issues.map((i) => `  ${i.path}: got ${JSON.stringify(i.value)}, expected ${i.expected}`).join('\n'),
-    );
+    const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `  ${i.path}: got ${quoted(i.value)}, expected ${i.expected}`);
+    const rest = issues.length - listed.length;
+    super(`${source}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n` + listed.join('\n') + (rest > 0 ? `\n  … and ${rest} more problem${rest === 1 ? '' : 's'}` : ''));
     this.name = 'ConfigError';
   }
 }

@@ -59,9 +59,9 @@ describe('parseTrainConfig', () => {
 describe('applyOverrides', () => {
   it('sets dotted paths with JSON or string values, creating objects, without mutating the input', () => {
     const raw = { base: { maxSteps: 10 } };
-    const out = applyOverrides(raw, ['base.maxSteps=500', 'cos.mode=tcos', 'cos.beta=[1,2]', 'cos.alpha.1=3', 'checkpoint.dir=null']);
+    const out = applyOverrides(raw, ['base.maxSteps=500', 'cos.mode=tcos', 'cos.beta=[1,2]', 'cos.alpha.0=3', 'checkpoint.dir=null']);
     expect(raw.base.maxSteps).toBe(10);
-    expect(out).toEqual({ base: { maxSteps: 500 }, cos: { mode: 'tcos', beta: [1, 2], alpha: [undefined, 3] }, checkpoint: { dir: null } });
+    expect(out).toEqual({ base: { maxSteps: 500 }, cos: { mode: 'tcos', beta: [1, 2], alpha: [3] }, checkpoint: { dir: null } });
     const c = parseTrainConfig(applyOverrides({}, ['base.maxSteps=7', 'engine=tfjs']));
     expect(c.base.maxSteps).toBe(7);
     expect(c.engine).toBe('tfjs');
