@@ -34,6 +34,10 @@ export interface PlotOptions {
   base?: { label?: string; ndcg: number[] };
   /** Label points with their weights: `'all'`, `'front'` (front points only) or `'none'`. Default all up to 20 points, else front. */
   labels?: 'all' | 'front' | 'none';
+  /** Marked points (e.g. operating points chosen by `cosrank pick`): NDCG@k per objective (main first), drawn as labelled diamonds. */
+  marked?: { label: string; ndcg: number[] }[];
+  /** Dashed threshold lines (e.g. a constraint's bound) at `value` of objective `objective` (table index), drawn where that objective is an axis. */
+  thresholds?: { objective: number; value: number; label: string }[];
 }
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -49,7 +53,7 @@ export function ndcgField(objective: string, k: number): string {
 }
 
 /** A field name as a Vega-Lite field reference: `.`, `[`, `]` and `\` are path syntax unless escaped. */
-function fieldRef(name: string): string {
+export function fieldRef(name: string): string {
   return name.replace(/[\\.[\]]/g, (c) => `\\${c}`);
 }
 
@@ -138,6 +142,7 @@ export function frontPlotSpec(table: SweepTable, options: PlotOptions = {}): Plo
       { data: { values: [point] }, mark: { type: 'text', align: 'left', dx: 8, dy: 10, fontSize: 11, fontWeight: 'bold', color: '#d32f2f' }, encoding: { text: { field: 'label' } } },
     );
   }
+  layer.push(...markedLayers(table, options, m));
   return {
     $schema: SCHEMA,
     config: CONFIG,
@@ -151,6 +156,37 @@ export function frontPlotSpec(table: SweepTable, options: PlotOptions = {}): Plo
     },
     layer,
   } as unknown as PlotSpec; // layers are built as plain records above
+}
+
+/** Layers of `options.marked` (diamonds) and `options.thresholds` (dashed rules on the axis showing that objective). */
+function markedLayers(table: SweepTable, options: PlotOptions, m: number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const p of options.marked ?? []) {
+    if (p.ndcg.length !== table.objectives.length) throw new RangeError(`marked point '${p.label}' has ${p.ndcg.length} NDCG values for ${table.objectives.length} objectives`);
+    const point: Record<string, number | string> = { label: p.label, weights: p.label };
+    table.objectives.forEach((name, j) => (point[ndcgField(name, table.k)] = p.ndcg[j]));
+    out.push(
+      { data: { values: [point] }, mark: { type: 'point', shape: 'diamond', size: 220, filled: true, color: '#ef6c00' }, encoding: { tooltip: tooltip(table, false) } },
+      { data: { values: [point] }, mark: { type: 'text', align: 'left', dx: 10, dy: -10, fontSize: 11, fontWeight: 'bold', color: '#ef6c00' }, encoding: { text: { field: 'label' } } },
+    );
+  }
+  // m = 1: x = objective 1, y = main; m = 2: x = objective 1, y = objective 2 (the main objective is the colour)
+  const axisOf = (j: number): 'x' | 'y' | null => (j === 1 ? 'x' : (m === 1 && j === 0) || (m === 2 && j === 2) ? 'y' : null);
+  for (const t of options.thresholds ?? []) {
+    const axis = axisOf(t.objective);
+    if (axis === null) continue;
+    const other = axis === 'x' ? 'y' : 'x';
+    const values = [{ threshold: t.value, label: t.label }];
+    out.push(
+      { data: { values }, mark: { type: 'rule', strokeDash: [6, 4], color: '#1565c0' }, encoding: { [axis]: { field: 'threshold', type: 'quantitative' }, [other]: null } },
+      {
+        data: { values },
+        mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -2, fontSize: 10, color: '#1565c0', ...(axis === 'x' ? { angle: 270 } : {}) },
+        encoding: { [axis]: { field: 'threshold', type: 'quantitative' }, [other]: { value: 4 }, text: { field: 'label' } },
+      },
+    );
+  }
+  return out;
 }
 
 function tooltip(table: SweepTable, withFront: boolean): { field: string; type: 'nominal' | 'quantitative'; format?: string }[] {

@@ -7,7 +7,7 @@
  *   search    lattice over (w, c[, β]) then local refinement (src/eval/operatingSearch.ts)
  *   test      the chosen point and s0 on the held-out data — computed after the choice, never used by it
  *   store     the point with its provenance in model.json (the model directory is rewritten atomically),
- *             and a short Markdown summary `pick-<name>.md` beside the model directory
+ *             and a short Markdown summary `pick-<name>.md` and front plot `pick-<name>.svg` beside the model
  *
  * Library code: reports through `onProgress`, throws ConfigError (bad options), DataError (bad data),
  * UnsatisfiableError (no point satisfies the constraints); prints nothing.
@@ -20,7 +20,7 @@ import type { Engine } from '../engine/engine';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { constraintMargin, parseConstraints, satisfies, type Constraint } from '../eval/constraints';
 import { describePolicy, evaluateObjectives, resolveMetricOptions, type MetricOptions, type ResolvedMetricOptions } from '../eval/metrics';
-import { searchOperatingPoint, UnsatisfiableError, type SearchOptions, type SearchResult, type TradeOffPoint } from '../eval/operatingSearch';
+import { resolveSearchOptions, searchOperatingPoint, UnsatisfiableError, type SearchOptions, type SearchResult, type TradeOffPoint } from '../eval/operatingSearch';
 import { loadModel, saveModel, type SavedModel } from '../model/modelFile';
 import { DEFAULT_POINT, POINT_NAME, routeIssues, type OperatingPoint, type Route } from '../model/operatingPoints';
 import { readRoutesFile } from '../serve/operatingPoints';
@@ -28,6 +28,7 @@ import { datasetHash } from '../util/hash';
 import { sweepRanker } from '../train/sweepScoring';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
+import { writePickPlot } from './pickPlot';
 import { pickSummaryMarkdown, writePickSummary } from './pickSummary';
 
 export interface PickOptions {
@@ -96,7 +97,8 @@ export interface PickResult {
   /** e.g. `k=10 gain=linear idcgZero=skip ties=stable`. */
   metric: string;
   replaced: boolean;
-  files: { model: string; summary: string };
+  /** The model directory, the Markdown summary and the front plot (SVG) beside it. */
+  files: { model: string; summary: string; plot: string };
 }
 
 /** Checks the options that need no data; every problem at once. */
@@ -255,8 +257,10 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
     score: best.score,
     metric: metricText,
     replaced,
-    files: { model: options.model, summary: '' },
+    files: { model: options.model, summary: '', plot: '' },
   };
+  const plotInput = { name: options.name, objectives: names, maximize: options.maximize, constraints, k: metric.k, chosen, chosenNdcg: best.ndcg, base, divisions: resolveSearchOptions(options.search).divisions };
+  out.files.plot = await writePickPlot(options.model, plotInput, (points) => evaluate(data, points));
   out.files.summary = await writePickSummary(options.model, options.name, pickSummaryMarkdown(out, createdAt));
   return out;
 }

@@ -36,6 +36,8 @@ export function pickSummaryMarkdown(r: PickResult, createdAt: string): string {
       (r.sweepBest ? `; the best feasible point of the plain sweep (c = 1) scored ${f4(r.sweepBest.score)}, this one ${f4(r.score)}` : ''),
     `- metric: NDCG (${r.metric})`,
     '',
+    `![front at the chosen c: the operating point, the base ranker s0 and the constraint bounds](${path.basename(r.files.plot)})`,
+    '',
     `## On the data of the choice: ${path.basename(r.data.file)} (${r.data.queries} queries, sha256 ${r.data.sha256.slice(0, 12)}…)`,
     '',
     ...figureTable(r.data, r.objectives),
