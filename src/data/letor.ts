@@ -24,6 +24,7 @@ import { DataError } from '../util/errors';
 import { noProgress } from '../util/progress';
 import { defaultFeatureNames, validateDataset, type RankingDataset } from './dataset';
 import { PARALLEL_READ_BYTES, READ_CHUNK, type LetorReadOptions } from './letorOptions';
+import { DEFAULT_MAX_FEATURES, tooManyFeaturesMessage } from './readLimits';
 import { LetorParser } from './letorParser';
 import { countLines, parseInWorker, parseRange } from './letorThreads';
 import { exists, readQueryFile } from './queryFile';
@@ -45,6 +46,11 @@ export { formatFloat32, writeLetor } from './letorWriter';
 export async function readLetor(path: string, options: LetorReadOptions = {}): Promise<RankingDataset> {
   if (options.nFeatures !== undefined && !(Number.isInteger(options.nFeatures) && options.nFeatures >= 0)) {
     throw new DataError(path, null, `nFeatures must be a non-negative integer, got ${options.nFeatures}`);
+  }
+  const maxFeatures = options.maxFeatures ?? DEFAULT_MAX_FEATURES;
+  if (!(Number.isInteger(maxFeatures) && maxFeatures >= 1)) throw new DataError(path, null, `maxFeatures must be a positive integer, got ${maxFeatures}`);
+  if (options.nFeatures !== undefined && options.nFeatures > maxFeatures) {
+    throw new DataError(path, null, tooManyFeaturesMessage(`the declared feature count ${options.nFeatures}`, maxFeatures));
   }
   const queryFile = options.queryFile ?? ((await exists(`${path}.query`)) ? `${path}.query` : undefined);
   const { parser, threadsUsed } = await parseFile(path, options, queryFile);
@@ -97,8 +103,8 @@ async function parseFile(path: string, options: LetorReadOptions, queryFile: str
   let doneHere = 0;
   let doneThere = 0;
   const report = () => onProgress({ stage: 'read', done: doneHere + doneThere, total: bytes });
-  const { zeroBased, nFeatures: declared, nonFinite } = options;
-  const workerOptions = { zeroBased, nFeatures: declared, nonFinite, queryFile: options.queryFile };
+  const { zeroBased, nFeatures: declared, nonFinite, maxFeatures, unsortedIndices } = options;
+  const workerOptions = { zeroBased, nFeatures: declared, nonFinite, maxFeatures, unsortedIndices, queryFile: options.queryFile };
   const second =
     split < bytes
       ? parseInWorker(

@@ -109,9 +109,23 @@ export class NumberScanner {
   }
 }
 
-/** The text of the token starting at byte i (for error messages, cut to 40 characters). */
+/** A byte as shown in messages: printable ASCII as is, anything else as `\xHH` (a NUL is `\x00`). */
+function showByte(c: number): string {
+  return c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+}
+
+/** The text of the token starting at byte i (for error messages, cut to 40 characters, control bytes escaped). */
 export function tokenAt(buf: Buffer, i: number): string {
   let j = i;
   while (j < buf.length && !endsToken(buf[j]) && j - i < 40) j++;
-  return j === i ? (buf[i] === LF || i >= buf.length ? 'end of line' : `'${String.fromCharCode(buf[i])}'`) : `'${buf.toString('latin1', i, j)}'`;
+  if (j === i) return buf[i] === LF || i >= buf.length ? 'end of line' : `'${showByte(buf[i])}'`;
+  let text = '';
+  for (let k = i; k < j; k++) text += showByte(buf[k]);
+  return `'${text}'`;
+}
+
+/** Whether the bytes from `lineStart` to `end` hold a carriage return not followed by a line feed. */
+export function hasBareCr(buf: Buffer, lineStart: number, end: number): boolean {
+  for (let k = lineStart; k < end; k++) if (buf[k] === CR && buf[k + 1] !== LF) return true;
+  return false;
 }

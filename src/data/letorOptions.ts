@@ -2,6 +2,7 @@
  * Options of the LETOR / SVMlight reader and writer (see `readLetor`, `writeLetor`).
  */
 import type { ProgressCallback } from '../util/progress';
+import type { NonFinitePolicy } from './readLimits';
 
 export interface LetorReadOptions {
   /** Feature indices start at 0 (default false: 1-based, LETOR / SVMlight convention). */
@@ -12,8 +13,12 @@ export interface LetorReadOptions {
   queryFile?: string;
   /** Gather rows of a qid that are not contiguous (stable) instead of failing (default false). */
   groupNonContiguous?: boolean;
-  /** NaN / ±Inf in labels or values: `error` (default) or `keep`. */
-  nonFinite?: 'error' | 'keep';
+  /** NaN / ±Inf in labels or values, as float32 (so `1e39` counts): `error` (default) or `keep`. See `readLimits.ts`. */
+  nonFinite?: NonFinitePolicy;
+  /** Largest feature count accepted (default `DEFAULT_MAX_FEATURES`, 100,000); a larger index is refused at its line. */
+  maxFeatures?: number;
+  /** Accept feature indices that do not increase along a line (default false: refused, as SVMlight requires). */
+  unsortedIndices?: boolean;
   /** Name of the label column (default `relevance`). */
   labelName?: string;
   /** Receives `{stage: 'read', done: bytes, total: bytes}` as the file is parsed. */

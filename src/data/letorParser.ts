@@ -9,10 +9,11 @@
 import { DataError } from '../util/errors';
 import * as bytes from './letorBytes';
 import type { LetorReadOptions } from './letorOptions';
+import { DEFAULT_MAX_FEATURES, MAX_MATRIX_ELEMENTS, finite32, nonFiniteMessage, tooManyFeaturesMessage } from './readLimits';
 
 // Module-local copies: an imported binding compiled to CommonJS is a getter call at every use, which
 // in the per-byte loops below costs more than the parsing itself.
-const { COLON, CR, DOCID, DOT, HASH, LF, MINUS, NumberScanner, POW10, SP, TAB, endsToken, tokenAt } = bytes;
+const { COLON, CR, DOCID, DOT, HASH, LF, MINUS, NumberScanner, POW10, SP, TAB, endsToken, hasBareCr, tokenAt } = bytes;
 
 /** A parsed part of a file (see `LetorParser.part` / `appendPart`). */
 export interface LetorPart {
@@ -76,6 +77,8 @@ export class LetorParser {
   private rowLastCol = -1;
   private rowIncreasing = true;
   private readonly keepNonFinite: boolean;
+  private readonly maxFeatures: number;
+  private readonly acceptUnsorted: boolean;
 
   constructor(
     private readonly file: string,
@@ -86,6 +89,8 @@ export class LetorParser {
   ) {
     this.columnShift = options.zeroBased ? 0 : 1;
     this.keepNonFinite = options.nonFinite === 'keep';
+    this.maxFeatures = options.maxFeatures ?? DEFAULT_MAX_FEATURES;
+    this.acceptUnsorted = options.unsortedIndices === true;
     this.declaredWidth = options.nFeatures ?? -1;
     this.width = Math.max(0, this.declaredWidth);
     this.features = new Float32Array(capacityRows * this.width);
@@ -109,21 +114,38 @@ export class LetorParser {
     throw new DataError(this.file, this.line, message);
   }
 
-  private checkFinite(v: number, what: string): void {
-    if (this.options.nonFinite !== 'keep' && !Number.isFinite(v)) {
-      this.fail(`${what} is ${v}; non-finite values are refused (pass nonFinite: 'keep' to allow them)`);
-    }
+  /** Refuses a value that is NaN or ±Infinity once stored as float32 (the `nonFinite` policy). */
+  private checkFinite(v: number, what: string, buf: Buffer, tokenStart: number): void {
+    if (!finite32(v)) this.fail(nonFiniteMessage(what, v, tokenAt(buf, tokenStart).slice(1, -1)));
+  }
+
+  /** A carriage return not followed by a line feed: refused (a CR-only file would otherwise read as one line). */
+  private bareCr(): never {
+    this.fail('a carriage return (CR) inside a line: lines must end with LF or CRLF (is this a file with old Mac CR-only line endings? convert them to LF)');
+  }
+
+  /** Index of the LF ending the comment or blank rest of a line starting at i, refusing a bare CR in it. */
+  private endOfComment(buf: Buffer, i: number): number {
+    const lf = buf.indexOf(LF, i);
+    const cr = buf.indexOf(CR, i);
+    if (cr >= 0 && cr < lf && hasBareCr(buf, cr, lf)) this.bareCr();
+    return lf;
   }
 
   /** Parses the complete lines of `buf[start .. end)` (which ends with LF), one row per data line. */
   parseLines(buf: Buffer, start: number, end: number): void {
     let i = start;
+    // a UTF-8 byte order mark before the first line is not data (CSV readers drop it too)
+    if (this.line === 1 && this.rows === 0 && buf[i] === 0xef && buf[i + 1] === 0xbb && buf[i + 2] === 0xbf) i += 3;
     while (i < end) {
       let c = buf[i];
-      while (c === SP || c === TAB || c === CR) c = buf[++i];
+      while (c === SP || c === TAB || c === CR) {
+        if (c === CR && buf[i + 1] !== LF) this.bareCr();
+        c = buf[++i];
+      }
       if (c === LF || c === HASH) {
         // blank or comment-only line: not a row
-        i = buf.indexOf(LF, i) + 1;
+        i = this.endOfComment(buf, i) + 1;
       } else {
         i = this.parseRow(buf, i) + 1; // past the LF
       }
@@ -150,11 +172,14 @@ export class LetorParser {
     if (!scan.ok || !endsToken(buf[scan.end]) || buf[scan.end] === HASH) {
       this.fail(`expected a numeric label at the start of the line, got ${tokenAt(buf, i)}`);
     }
-    if (!this.keepNonFinite) this.checkFinite(label, 'the label');
+    if (!this.keepNonFinite) this.checkFinite(label, 'the label', buf, i);
     this.labels[row] = label;
     i = scan.end;
     let c = buf[i];
-    while (c === SP || c === TAB || c === CR) c = buf[++i];
+    while (c === SP || c === TAB || c === CR) {
+      if (c === CR && buf[i + 1] !== LF) this.bareCr();
+      c = buf[++i];
+    }
     return i;
   }
 
@@ -185,11 +210,14 @@ export class LetorParser {
     let c: number;
     for (;;) {
       c = buf[i];
-      while (c === SP || c === TAB || c === CR) c = buf[++i];
+      while (c === SP || c === TAB || c === CR) {
+        if (c === CR && buf[i + 1] !== LF) this.bareCr();
+        c = buf[++i];
+      }
       if (c === LF) break;
       if (c === HASH) {
         this.readComment(buf, i + 1);
-        i = buf.indexOf(LF, i);
+        i = this.endOfComment(buf, i);
         break;
       }
       const tokenStart = i;
@@ -200,7 +228,7 @@ export class LetorParser {
         index = index * 10 + d;
         d = buf[++i] - 48;
       }
-      if (buf[i] !== COLON || index > 0x3fffffff) this.fail(`expected <index>:<value>, got ${tokenAt(buf, tokenStart)}`);
+      if (buf[i] !== COLON) this.fail(`expected <index>:<value>, got ${tokenAt(buf, tokenStart)}`);
       // The value: NumberScanner.parse's fast path inlined for plain decimals of ≤ 15 digits without
       // exponent (most LETOR values); everything else goes through the scanner itself.
       let j = i + 1;
@@ -236,7 +264,7 @@ export class LetorParser {
       } else {
         value = scan.parse(buf, i + 1);
         if (!scan.ok || !endsToken(buf[scan.end])) this.fail(`expected <index>:<value> with a numeric value, got ${tokenAt(buf, tokenStart)}`);
-        if (!this.keepNonFinite && !Number.isFinite(value)) this.checkFinite(value, `the value of feature ${index}`);
+        if (!this.keepNonFinite) this.checkFinite(value, `the value of feature ${index}`, buf, i + 1);
         i = scan.end;
       }
       const col = index - shift;
@@ -255,13 +283,17 @@ export class LetorParser {
   /** An entry beyond the current width: refused above a declared width, else placed when the row ends. */
   private holdOverflow(index: number, col: number, value: number): void {
     if (this.declaredWidth >= 0) this.fail(`feature index ${index} is above the declared feature count ${this.declaredWidth}`);
+    if (col >= this.maxFeatures) this.fail(tooManyFeaturesMessage(`feature index ${index}`, this.maxFeatures));
     this.overflowCols.push(col);
     this.overflowVals.push(value);
   }
 
   /** Checks repeats in an unordered row, places held entries, and records the row. */
   private finishRow(buf: Buffer, lineStart: number, row: number): void {
-    if (!this.rowIncreasing) this.checkRepeats(buf, lineStart, row);
+    if (!this.rowIncreasing) {
+      if (!this.acceptUnsorted) this.refuseUnsorted(buf, lineStart);
+      this.checkRepeats(buf, lineStart, row);
+    }
     if (this.overflowCols.length > 0) this.placeOverflow(row);
     if (this.rowLastCol >= this.usedWidth) this.usedWidth = this.rowLastCol + 1;
     if (this.docIds.length === row) this.docIds.push(null);
@@ -334,6 +366,19 @@ export class LetorParser {
     }
   }
 
+  /** Names the first index that does not increase (SVMlight requires increasing indices along a line). */
+  private refuseUnsorted(buf: Buffer, lineStart: number): never {
+    const indices = this.indicesOfLine(buf, lineStart);
+    let k = 1;
+    while (k < indices.length && indices[k] > indices[k - 1]) k++;
+    const [before, after] = [indices[k - 1], indices[k]];
+    this.fail(
+      before === after
+        ? `feature index ${after} appears twice on this line`
+        : `feature index ${after} follows ${before}: indices must increase along a line (unsortedIndices / --unsorted-indices accepts them)`,
+    );
+  }
+
   /** The feature indices of an already validated line (slow path, rare rows only). */
   private indicesOfLine(buf: Buffer, lineStart: number): number[] {
     const end = buf.indexOf(LF, lineStart);
@@ -356,7 +401,14 @@ export class LetorParser {
     for (const c of this.overflowCols) maxCol = Math.max(maxCol, c);
     const needed = maxCol + 1;
     if (needed > this.width) {
-      const newWidth = row < 1024 || this.width === 0 ? needed : Math.max(needed, Math.ceil(this.width * 1.1));
+      const slack = row < 1024 || this.width === 0 ? needed : Math.max(needed, Math.ceil(this.width * 1.1));
+      const newWidth = Math.min(slack, Math.max(needed, this.maxFeatures));
+      if (this.capacityRows * newWidth > MAX_MATRIX_ELEMENTS) {
+        this.fail(
+          `feature index ${maxCol + this.columnShift} makes the dense matrix ${this.capacityRows} rows × ${newWidth} features, ` +
+            `over the ${MAX_MATRIX_ELEMENTS} float32 values (${(MAX_MATRIX_ELEMENTS * 4) / 2 ** 30} GiB) a reader allocates`,
+        );
+      }
       const grown = new Float32Array(this.capacityRows * newWidth);
       const old = this.features;
       const w = this.width;

@@ -1,0 +1,118 @@
+/**
+ * Issue 14, items 1–4 for the LETOR reader: crafted files are refused at their file:line, quickly and
+ * without allocating for what they claim, and nothing is silently changed.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readLetor } from '../../src/data/letor';
+import { DEFAULT_MAX_FEATURES } from '../../src/data/readLimits';
+import { DataError } from '../../src/util/errors';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-letor-hostile-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function file(text: string | Buffer): string {
+  const p = path.join(dir, `h${n++}.txt`);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+async function refused(p: string, options: Parameters<typeof readLetor>[1], line: number | null, pattern: RegExp): Promise<string> {
+  const err = await readLetor(p, options).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DataError);
+  expect((err as DataError).file).toBe(p);
+  expect((err as DataError).location).toBe(line);
+  expect((err as Error).message).toMatch(pattern);
+  return (err as Error).message;
+}
+
+describe('1. bounded feature count', () => {
+  test('an index of 10^9 is refused at its line, naming the limit and the flag, without allocating for it', async () => {
+    const p = file('1 qid:1 1:0.5 1000000000:1\n0 qid:1 2:0.3\n');
+    const before = process.memoryUsage().arrayBuffers;
+    await refused(p, {}, 1, new RegExp(`feature index 1000000000 exceeds the feature limit of ${DEFAULT_MAX_FEATURES}.*--max-features`));
+    // (the old reader allocated rows × 10^9 floats here; no timing asserted, memory must not jump by GBs)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
+  });
+
+  test('indices of 10^7 and 10^8 are refused too; a raised --max-features admits what fits', async () => {
+    await refused(file('1 qid:1 10000000:1\n'), {}, 1, /10000000 exceeds the feature limit/);
+    await refused(file('1 qid:1 1:1\n1 qid:1 100000000:1\n'), {}, 2, /100000000 exceeds/);
+    await refused(file('1 qid:1 5:1\n'), { maxFeatures: 4 }, 1, /feature index 5 exceeds the feature limit of 4/);
+    const ds = await readLetor(file('1 qid:1 200000:1\n'), { maxFeatures: 200000 });
+    expect(ds.nFeatures).toBe(200000);
+    expect(ds.features[199999]).toBe(1);
+  });
+
+  test('a digit string too long for any index is the same refusal, not a number overflow', async () => {
+    await refused(file(`1 qid:1 ${'9'.repeat(400)}:1\n`), {}, 1, /exceeds the feature limit/);
+  });
+
+  test('a declared feature count above the limit, or a bad limit, is refused before reading', async () => {
+    await refused(file('1 qid:1 1:1\n'), { nFeatures: 10, maxFeatures: 5 }, null, /declared feature count 10 exceeds the feature limit of 5/);
+    await refused(file('1 qid:1 1:1\n'), { maxFeatures: 0 }, null, /maxFeatures must be a positive integer/);
+  });
+});
+
+describe('2. non-finite after conversion to float32', () => {
+  test.each([
+    ['a value beyond float32', '1 qid:1 1:1e39\n', /value of feature 1 is 1e39 \(Infinity as float32\)/],
+    ['a label beyond float32', '1e39 qid:1 1:1\n', /the label is 1e39 \(Infinity as float32\)/],
+    ['the first decimal that rounds to Infinity', '1 qid:1 1:3.4028236e38\n', /3.4028236e38 \(Infinity as float32\)/],
+    ['a negative overflow', '1 qid:1 1:-1e39\n', /-1e39 \(-Infinity as float32\)/],
+    ['nan', '1 qid:1 1:nan\n', /value of feature 1 is NaN; non-finite values are refused/],
+  ])('%s is refused at its line', async (_name, text, pattern) => {
+    await refused(file(text), {}, 1, pattern);
+  });
+
+  test('the largest float32 is accepted, and nonFinite: keep keeps the overflow as Infinity', async () => {
+    const ok = await readLetor(file('1 qid:1 1:3.4028234e38\n'));
+    expect(ok.features[0]).toBe(Math.fround(3.4028234e38));
+    const kept = await readLetor(file('1e39 qid:1 1:1e39\n'), { nonFinite: 'keep' });
+    expect(kept.features[0]).toBe(Infinity);
+    expect(kept.labels[0][0]).toBe(Infinity);
+  });
+});
+
+describe('3. out-of-order feature indices', () => {
+  test('refused by default naming both indices (a fuzzed 40 → 410 no longer widens the dataset)', async () => {
+    const line = `0 qid:1 ${Array.from({ length: 46 }, (_, k) => `${k === 39 ? 410 : k + 1}:0.77`).join(' ')}\n`;
+    await refused(file(`1 qid:1 1:1\n${line}`), {}, 2, /feature index 41 follows 410: indices must increase.*--unsorted-indices/);
+  });
+
+  test('accepted with unsortedIndices, repeats still refused', async () => {
+    const ds = await readLetor(file('1 qid:1 3:3 1:1\n'), { unsortedIndices: true });
+    expect(Array.from(ds.features)).toEqual([1, 0, 3]);
+    await refused(file('1 qid:1 3:3 1:1 3:4\n'), { unsortedIndices: true }, 1, /index 3 appears twice/);
+  });
+});
+
+describe('4. encodings and odd bytes', () => {
+  test('a UTF-8 byte order mark is dropped, as the CSV reader does', async () => {
+    const ds = await readLetor(file(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('0 qid:1 1:0.5\n2 qid:1 1:1\n')])));
+    expect(Array.from(ds.labels[0])).toEqual([0, 2]);
+    expect(Array.from(ds.features)).toEqual([0.5, 1]);
+  });
+
+  test('CR-only line endings are refused at line 1 with a message that says so', async () => {
+    await refused(file('0 qid:1 1:0.5\r2 qid:1 1:1\r'), {}, 1, /carriage return.*CR-only/);
+    // a comment must not swallow the rest of a CR-only file
+    await refused(file('0 qid:1 1:0.5 # docid = a\r2 qid:1 1:1 # docid = b\r'), {}, 1, /carriage return/);
+    // CRLF stays fine
+    const ds = await readLetor(file('0 qid:1 1:0.5\r\n2 qid:1 1:1 # c\r\n'));
+    expect(Array.from(ds.labels[0])).toEqual([0, 2]);
+  });
+
+  test('a NUL byte is shown in the message', async () => {
+    const msg = await refused(file(Buffer.from('1 qid:1 1:0.5\n0 qid:1 2:0\u00003\n', 'latin1')), {}, 2, /'2:0\\x003'/);
+    expect(msg).not.toContain('\u0000');
+  });
+});
