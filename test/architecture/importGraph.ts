@@ -14,7 +14,8 @@ import * as ts from 'typescript';
 
 /** Rank of each layer folder; a module may import its own folder or a lower rank, never a sibling of equal rank. */
 export const LAYERS: Record<string, number> = { util: 0, data: 1, model: 2, eval: 2, engine: 3, train: 4, serve: 4, pipeline: 5, cli: 6 };
-/** Files at the top of `src` and the entry folder (the public API): above every layer but the CLI. */
+/** Files at the top of `src` and the entry folder `src/entries` (the public API): above every layer but the CLI. */
+const ENTRY_LAYER = 'entries';
 const ENTRY_RANK = 5.5;
 /** What `src/serve` may import from `src/engine`: the interface and the selector (DESIGN.md §5). */
 export const SERVE_ENGINE_DOORS = ['engine/engine.ts', 'engine/select.ts'];
@@ -96,15 +97,14 @@ export function importGraph(root: string): ImportEdge[] {
   return edges;
 }
 
-/** The layer folder of a file (`engine/onnx/x.ts` → engine); null for files at the top (`index.ts`) or unknown folders. */
-export function layerOf(file: string): string | null {
-  const first = file.split('/')[0];
-  return file.includes('/') ? first : null;
+/** The layer folder of a file (`engine/onnx/x.ts` → engine); files at the top (`index.ts`) belong to the entry layer. */
+export function layerOf(file: string): string {
+  return file.includes('/') ? file.split('/')[0] : ENTRY_LAYER;
 }
 
 function rankOf(file: string): number {
   const layer = layerOf(file);
-  if (layer === null || layer === 'entries') return ENTRY_RANK;
+  if (layer === ENTRY_LAYER) return ENTRY_RANK;
   return LAYERS[layer] ?? NaN;
 }
 
@@ -197,7 +197,7 @@ export function violations(edges: ImportEdge[]): Violation[] {
     const b = rankOf(e.to);
     if (Number.isNaN(a) || Number.isNaN(b) || b >= a) {
       const why = Number.isNaN(a) || Number.isNaN(b) ? 'a folder outside the layer table' : b === a ? 'a sibling layer' : 'a higher layer';
-      out.push({ rule: 'layer', edge: `${e.from} -> ${e.to}`, detail: `${at}: ${fromLayer ?? '(top)'} imports ${why} (${toLayer ?? '(top)'})` });
+      out.push({ rule: 'layer', edge: `${e.from} -> ${e.to}`, detail: `${at}: ${fromLayer} imports ${why} (${toLayer})` });
     }
   }
   for (const c of cycles(edges)) out.push({ rule: 'cycle', edge: c.join(' -> '), detail: `import cycle of ${c.length - 1} files` });
