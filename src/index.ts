@@ -1,10 +1,12 @@
 /**
  * cosrank — multi-objective learning to rank with COS-DPO. Public API (the package's main entry).
  *
- * Stages: data (readers, objectives, generator, splits) → model (specs, parameters, model files)
- * → engine (ONNX; tfjs optional) → train (losses, COS-DPO trainer) → eval (metrics, sweeps, Pareto,
- * reports) → serve (runtime, HTTP). The subpath entries `cosrank/data`, `cosrank/eval` and
- * `cosrank/serve` hold the data, evaluation and serving parts alone; this entry has them all plus
+ * Layers (docs/architecture.md; each imports only itself and those below): util (errors, atomic writes,
+ * hashing, RNG, config validation) ← data (readers, objectives, generator, splits) ← model (specs,
+ * parameters, model files) and eval (metrics, sweeps, Pareto, reports) ← engine (ONNX; tfjs optional) ←
+ * train (trainers, baselines, sweep scoring) and serve (runtime, HTTP) ← pipeline (the one orchestrator:
+ * `runPipeline`, the stage functions, `train`) ← this entry ← cli.
+ * The subpath entries `cosrank/data`, `cosrank/eval` and `cosrank/serve` hold the data, evaluation and serving parts alone; this entry has them all plus
  * training and the pipeline. Heavy libraries (onnxruntime, Arrow, Parquet, fastify, Vega, mathjs) load
  * on first use, not at import. The tfjs engine (`createEngine('tfjs')`) needs the optional
  * `@tensorflow/tfjs` package; none of this API's types come from it.
