@@ -15,6 +15,7 @@ import { objectiveInputMapping } from '../data/objectives';
 import { loadModel, ModelFileError, MODEL_FORMAT_VERSION, type SavedModel } from '../model/modelFile';
 import type { RankerParameters } from '../model/rankerParameters';
 import type { RankerSpec } from '../model/spec';
+import { describeServingPoints, servingPointsOf, type RoutesOverride, type ServingPoints } from './operatingPoints';
 
 /** What the runtime needs of a trained model. */
 export interface ServingModel {
@@ -32,15 +33,17 @@ export interface ServingModel {
   defaultWeights: Float32Array;
   /** Free-form description for `GET /model` (format version, training figures…). */
   info?: Record<string, unknown>;
+  /** Named operating points and the routes in force (absent: none). */
+  points?: ServingPoints;
 }
 
 /** Reads `dir` (written by `saveModel`) and returns the model in the runtime's shape. */
-export async function loadServingModel(dir: string): Promise<ServingModel> {
-  return servingModelOf(await loadModel(dir), path.join(dir, 'model.json'));
+export async function loadServingModel(dir: string, routes?: RoutesOverride): Promise<ServingModel> {
+  return servingModelOf(await loadModel(dir), path.join(dir, 'model.json'), routes);
 }
 
 /** The `ServingModel` of an already loaded model; `file` names the source in errors. */
-export function servingModelOf(saved: SavedModel, file = 'model.json'): ServingModel {
+export function servingModelOf(saved: SavedModel, file = 'model.json', routes?: RoutesOverride): ServingModel {
   const fail = (detail: string): never => {
     throw new ModelFileError(file, detail);
   };
@@ -63,6 +66,8 @@ export function servingModelOf(saved: SavedModel, file = 'model.json'): ServingM
     fail(`inputFeatures [${saved.inputFeatures.join(', ')}] disagree with the objectives' dropped features (expected [${inputFeatures.join(', ')}])`);
   }
 
+  // routes are checked here, at load (start-up and reload): an unknown point or an unreachable rule fails the load
+  const points = servingPointsOf(saved, routes);
   return {
     spec: saved.spec,
     params: saved.params,
@@ -77,7 +82,9 @@ export function servingModelOf(saved: SavedModel, file = 'model.json'): ServingM
       droppedFeatures: Object.fromEntries(aux.concat(main).filter((o) => o.droppedFeatures.length > 0).map((o) => [o.name, o.droppedFeatures])),
       metrics: saved.metrics,
       ...(saved.info ? { training: saved.info } : {}),
+      ...describeServingPoints(points, objectives),
     },
+    points,
   };
 }
 

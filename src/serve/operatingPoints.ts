@@ -36,6 +36,12 @@ export interface ServingPoints {
   stored: OperatingPoint[];
 }
 
+/** Routes given at start-up (`serve --routes FILE`) instead of the model's own, and where they came from. */
+export interface RoutesOverride {
+  routes: unknown;
+  source: string;
+}
+
 /** The request fields this module reads, beside the trade-off fields weights, beta, c. */
 export interface PointRequest {
   weights?: unknown;
@@ -50,7 +56,7 @@ export interface PointRequest {
  * `source`) replaces the model's own. Routes are checked here, at start-up: an unknown point, a malformed
  * rule or a rule that can never match is a ConfigError naming the source and the rule.
  */
-export function servingPointsOf(saved: Pick<SavedModel, 'operatingPoints' | 'routes'>, override?: { routes: unknown; source: string }): ServingPoints {
+export function servingPointsOf(saved: Pick<SavedModel, 'operatingPoints' | 'routes'>, override?: RoutesOverride): ServingPoints {
   const stored = saved.operatingPoints ?? [];
   const points = new Map(stored.map((p) => [p.name, { weights: [...p.weights], c: p.c, ...(p.beta ? { beta: [...p.beta] } : {}) }]));
   const routes = override ? override.routes : (saved.routes ?? []);
@@ -61,7 +67,7 @@ export function servingPointsOf(saved: Pick<SavedModel, 'operatingPoints' | 'rou
 }
 
 /** Reads a routes file (JSON array of rules); checking against a model happens in `servingPointsOf`. */
-export async function readRoutesFile(file: string): Promise<{ routes: unknown; source: string }> {
+export async function readRoutesFile(file: string): Promise<RoutesOverride> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -18,11 +18,14 @@ import type { EngineRequest } from '../engine/select';
 import type { ScoringBackend } from './backend';
 import type { HandlerLimits, WireReply, WireRequest } from './handler';
 import { loadServingModel, type ServingModel } from './loadServingModel';
+import type { RoutesOverride } from './operatingPoints';
 import type { FromWorker, ToWorker, WorkerSetup } from './worker';
 
 export interface PoolOptions {
   /** Model directory, loaded at start and by every reload. */
   dir: string;
+  /** Routes instead of the model's own (`serve --routes`), checked at every load. */
+  routes?: RoutesOverride;
   /** Worker threads (≥ 1). */
   workers: number;
   /** Intra-op threads of each worker's ONNX engine (default 1). */
@@ -121,7 +124,7 @@ export class WorkerPool implements ScoringBackend {
     process.emitWarning(`cosrank serve: ${err.message}; starting a replacement`);
     const fresh = this.spawn();
     this.workers[at] = fresh;
-    void fresh.call({ kind: 'load', seq: fresh.nextSeq(), dir: this.options.dir }).then((r) => r.ok && fresh.post({ kind: 'commit' }), () => undefined);
+    void fresh.call({ kind: 'load', seq: fresh.nextSeq(), dir: this.options.dir, routes: this.options.routes }).then((r) => r.ok && fresh.post({ kind: 'commit' }), () => undefined);
   }
 
   model(): ServingModel {
@@ -153,8 +156,8 @@ export class WorkerPool implements ScoringBackend {
   private async reloadNow(): Promise<void> {
     const workers = this.workers.slice();
     const [model, ...replies] = await Promise.all([
-      loadServingModel(this.options.dir).catch((err: unknown) => err as Error),
-      ...workers.map((w) => w.call({ kind: 'load', seq: w.nextSeq(), dir: this.options.dir }).catch((err: Error) => ({ ok: false as const, seq: -1, message: err.message }))),
+      loadServingModel(this.options.dir, this.options.routes).catch((err: unknown) => err as Error),
+      ...workers.map((w) => w.call({ kind: 'load', seq: w.nextSeq(), dir: this.options.dir, routes: this.options.routes }).catch((err: Error) => ({ ok: false as const, seq: -1, message: err.message }))),
     ]);
     const failed = replies.find((r): r is FromWorker & { ok: false } => !r.ok);
     if (model instanceof Error || failed !== undefined || workers.some((w) => !this.workers.includes(w))) {

@@ -8,6 +8,7 @@
 import type { Engine } from '../engine/engine';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { loadServingModel, type ServingModel } from './loadServingModel';
+import { applyOperatingPoint, type RoutesOverride } from './operatingPoints';
 export type { ServingModel } from './loadServingModel';
 import { identityLayout, inputLayout, readDocuments, type CandidateDocument, type FeatureLayout } from './documents';
 import { checkTopK, RequestError, resolveBeta, resolveFactor, resolveWeights, type RerankOptions, type TradeOff } from './tradeoff';
@@ -20,6 +21,8 @@ export interface RankerLoadOptions {
   engine?: EngineRequest;
   /** Use this engine instead of creating one (tests, or several models sharing one engine). */
   engineInstance?: Engine;
+  /** Routes to use instead of the model's own (`serve --routes FILE`); checked against its operating points at load. */
+  routes?: RoutesOverride;
 }
 
 export interface RankedDocument {
@@ -45,7 +48,7 @@ export class Ranker {
    * the fastest inference engine available (`auto`: ONNX on CPU, else tfjs).
    */
   static async load(dir: string, options: RankerLoadOptions = {}): Promise<Ranker> {
-    const [model, engine] = await Promise.all([loadServingModel(dir), options.engineInstance ?? createEngine(options.engine ?? 'auto')]);
+    const [model, engine] = await Promise.all([loadServingModel(dir, options.routes), options.engineInstance ?? createEngine(options.engine ?? 'auto')]);
     const ranker = new Ranker(model, engine);
     await ranker.warmUp();
     return ranker;
@@ -114,8 +117,9 @@ export class Ranker {
    * Finite inputs far outside the training range can still overflow inside the network: such a document
    * is a request error (JSON has no NaN, so it would otherwise come back as a silent null score).
    */
-  async scoreInput(input: Float32Array, n: number, tradeOff: TradeOff): Promise<Float32Array> {
+  async scoreInput(input: Float32Array, n: number, request: TradeOff): Promise<Float32Array> {
     const m = this.model;
+    const tradeOff = applyOperatingPoint(request, m.points); // a named point or the routes, else as given
     const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
     const beta = resolveBeta(tradeOff.beta, m.objectives, 'beta', m.spec.cos?.net.conditioning.beta === true);
     const c = resolveFactor(tradeOff.c);

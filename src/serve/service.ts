@@ -10,10 +10,13 @@ import { createEngine } from '../engine/select';
 import type { ScoringBackend } from './backend';
 import { createServer, DEFAULT_MAX_DOCUMENTS, type Server, type ServerOptions } from './http';
 import { WorkerPool } from './pool';
+import { readRoutesFile } from './operatingPoints';
 import { Ranker } from './ranker';
 
 export interface ServiceOptions {
   dir: string;
+  /** A routes file used instead of the model's own routes (checked against its operating points at every load). */
+  routesFile?: string;
   host: string;
   /** TCP port, 0 = any free one. */
   port: number;
@@ -58,13 +61,14 @@ export function isLoopback(host: string): boolean {
 export async function startService(o: ServiceOptions): Promise<Service> {
   const workers = o.workers ?? defaultWorkers();
   const maxDocuments = o.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
+  const routes = o.routesFile ? await readRoutesFile(o.routesFile) : undefined;
   let backend: ScoringBackend | Ranker;
   let loadRanker: (() => Promise<Ranker>) | undefined;
   if (workers > 0) {
-    backend = await WorkerPool.start({ dir: o.dir, workers, threads: o.threads ?? 1, engine: o.engine, limits: { maxDocuments } });
+    backend = await WorkerPool.start({ dir: o.dir, routes, workers, threads: o.threads ?? 1, engine: o.engine, limits: { maxDocuments } });
   } else {
     const engine = await createEngine(o.engine ?? 'auto', { onnx: { threads: o.threads ?? 2 } });
-    loadRanker = () => Ranker.load(o.dir, { engineInstance: engine });
+    loadRanker = () => Ranker.load(o.dir, { engineInstance: engine, routes });
     backend = await loadRanker();
   }
   const server = createServer(backend, {

@@ -22,13 +22,17 @@ export interface TradeOff {
   weights?: WeightsInput;
   beta?: WeightsInput;
   c?: number;
+  /** A stored operating point by name, instead of weights/beta/c (src/serve/operatingPoints.ts). */
+  operatingPoint?: string;
+  /** Request attributes the model's routes choose an operating point by, e.g. `{vertical: 'news'}`. */
+  context?: Record<string, string | number | boolean>;
 }
 
 /**
  * The request fields that choose the trade-off, as HTTP bodies (and the Arrow options header) name them.
  * A new trade-off field is added here and to `TradeOff`; request parsing and validation follow this list.
  */
-export const TRADE_OFF_FIELDS: readonly (keyof TradeOff)[] = ['weights', 'beta', 'c'];
+export const TRADE_OFF_FIELDS: readonly (keyof TradeOff)[] = ['weights', 'beta', 'c', 'operatingPoint', 'context'];
 
 /** What a re-ranking call takes besides the documents. */
 export interface RerankOptions extends TradeOff {

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { handleScoring, type HandlerLimits, type WireRequest } from './handler';
+import type { RoutesOverride } from './operatingPoints';
 import { Ranker } from './ranker';
 
 /** What the pool passes to a worker at start. */
@@ -20,7 +21,7 @@ export interface WorkerSetup {
 }
 
 export type ToWorker =
-  | { kind: 'load'; seq: number; dir: string }
+  | { kind: 'load'; seq: number; dir: string; routes?: RoutesOverride }
   | { kind: 'commit' }
   | { kind: 'abort' }
   | { kind: 'request'; seq: number; req: WireRequest };
@@ -46,7 +47,7 @@ function main(): void {
       pending = null;
     } else if (msg.kind === 'load') {
       engine
-        .then((e) => Ranker.load(msg.dir, { engineInstance: e }))
+        .then((e) => Ranker.load(msg.dir, { engineInstance: e, routes: msg.routes }))
         .then((r) => {
           pending = r;
           port.postMessage({ seq: msg.seq, ok: true, engine: r.engineName } satisfies FromWorker);

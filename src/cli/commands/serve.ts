@@ -12,7 +12,7 @@ import { UsageError, type CliCommand, type CliIO } from '../io';
 const HELP = `Usage: cosrank serve <modelDir> [options]
 
 Serves a trained model over HTTP:
-  POST /rerank   {documents: [{id, features}], weights?, beta?, c?, topK?}
+  POST /rerank   {documents: [{id, features}], weights?, beta?, c?, operatingPoint?, context?, topK?}
                  → {results: [{id, score, rank}], engine}   best first; rank 1 = best
   POST /score    {documents, weights?, beta?, c?} → {scores}   in the given order
   GET  /healthz  → {status: "ok"}
@@ -30,7 +30,10 @@ its options (weights, beta, c, topK) go as a JSON object in the x-cosrank-option
 weights: an array in the order of the auxiliary objectives, or by name ({"clicks": 0.7}; missing
 names 0); non-negative, normalised to sum 1; default: the model's stored default. beta: per-objective
 temperatures > 0 (T-COS models only; a W-COS model refuses it). c: post-training temperature factor > 0
-(larger = closer to the base ranker). Every bad request is answered 4xx with {field, message}.
+(larger = closer to the base ranker). operatingPoint: a trade-off stored by 'cosrank pick', by name,
+instead of weights/beta/c (both: 400); context: request attributes {"vertical": "news"} that the routes
+map to an operating point when the request gives no trade-off. GET /model lists points and routes.
+Every bad request is answered 4xx with {field, message}.
 
 The server has no authentication: keep it on loopback or a private network behind a firewall or an
 authenticating proxy (it warns at start-up when the address is not loopback).
@@ -48,6 +51,9 @@ Options:
   --engine E             auto | onnx | tfjs  (auto: ONNX on CPU, else tfjs) (default auto)
   --log-level L          access and error log on stderr (fastify, JSON lines):
                          silent | fatal | error | warn | info | debug | trace  (default info)
+  --routes FILE          route requests by their "context" to operating points, instead of the routes
+                         stored in the model: [{"when": {"vertical": "news"}, "use": "fresh"}, {"use": "default"}]
+                         (first match wins; checked at start-up: unknown point, unreachable rule)
   --json                 print the start-up line as JSON
 
 Signals: SIGTERM or SIGINT shut down gracefully (stop accepting; requests already received finish);
@@ -78,6 +84,7 @@ function parseServeArgs(argv: string[]) {
       'reload-token': { type: 'string' },
       engine: { type: 'string', default: 'auto' },
       'log-level': { type: 'string', default: 'info' },
+      routes: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -98,6 +105,7 @@ function parseServeArgs(argv: string[]) {
     reloadToken: values['reload-token'],
     engine: values.engine as EngineRequest,
     logLevel: (level === 'silent' ? false : level) as ServerOptions['logLevel'],
+    ...(values.routes !== undefined ? { routesFile: values.routes } : {}),
     json: values.json,
   };
 }
