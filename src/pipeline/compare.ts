@@ -1,0 +1,179 @@
+/**
+ * The methods stage of `cosrank run` (config `methods`): every listed method trained from the same s0,
+ * data, weight points and per-job step budget (`cos` settings), each cached on its own:
+ *
+ *   wcos, tcos   one conditioned network (trainCos with that mode; its early stopping on the validation
+ *                hypervolume over the weight points)
+ *   dpo-ls, soup, mo-dpo   the baselines of src/train/baselines (one common step per method, chosen by the
+ *                validation hypervolume of its whole front)
+ *
+ * Cache: `<out>/cache/method-<key>/method.json` (the front's networks and figures), key = sha256 of the
+ * method, the base key, the data hashes, the loss targets, seed, engine, the cos settings and the points.
+ * compareReport.ts scores the fronts on the test split and writes compare.json / compare.md / the plot.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { RankingDataset } from '../data/dataset';
+import type { Engine } from '../engine/engine';
+import type { MetricOptions } from '../eval/metrics';
+import type { SweepRow } from '../eval/sweep';
+import type { RankerParameters } from '../model/rankerParameters';
+import { parameterCount, type Parameters, type RankerSpec } from '../model/spec';
+import { BaselineRunner, type BaselineFront } from '../train/baselines/methods';
+import type { TrainConfig } from '../train/config';
+import { trainCos } from '../train/cosTraining';
+import { writeJsonAtomic } from '../util/atomicWrite';
+import type { ProgressCallback } from '../util/progress';
+import { stageKey } from './cache';
+
+export const METHOD_NAMES = ['wcos', 'tcos', 'dpo-ls', 'soup', 'mo-dpo'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+/** A trained method: its networks, which serves each weight point, and how it was trained. */
+export interface TrainedMethod {
+  method: MethodName;
+  models: { spec: RankerSpec; params: RankerParameters }[];
+  /** One entry per weight point: its weights and the index of the model that serves it. */
+  points: { weights: number[]; model: number }[];
+  /** T-COS: temperatures β passed when scoring. */
+  beta?: number[];
+  /** Validation rows at the chosen step (main NDCG first). */
+  validation: SweepRow[];
+  chosenStep: number;
+  trainSeconds: number;
+  validationSeconds: number;
+  jobs: number;
+  parameters: number;
+  notes: string[];
+  /** Whether this run loaded the method from its cache. */
+  reused?: boolean;
+}
+
+export interface CompareContext {
+  engine: Engine;
+  base: { spec: RankerSpec; params: RankerParameters };
+  /** Key of the base stage (part of every method key). */
+  baseKey: string;
+  train: RankingDataset;
+  validation: RankingDataset;
+  config: TrainConfig;
+  targets: ('sparse' | 'dense')[];
+  /** The weight points of the comparison (validation and test). */
+  points: Float64Array[];
+  metric: MetricOptions & { k: number };
+  /** Content hashes of train and validation. */
+  dataHashes: Record<string, string>;
+  cacheRoot: string;
+  onProgress?: ProgressCallback;
+}
+
+function methodKey(ctx: CompareContext, method: MethodName): string {
+  const c = ctx.config;
+  return stageKey({
+    stage: 'method',
+    version: 1,
+    method,
+    base: ctx.baseKey,
+    data: ctx.dataHashes,
+    targets: ctx.targets,
+    seed: c.seed,
+    engine: c.engine,
+    backend: c.backend,
+    cos: { ...c.cos, mode: method === 'tcos' ? 'tcos' : 'wcos', fixedWeights: null },
+    points: ctx.points.map((p) => Array.from(p)),
+    metric: ctx.metric,
+  });
+}
+
+/** Trains a conditioned COS network (wcos or tcos) as one method. */
+async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos'): Promise<TrainedMethod> {
+  const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null } };
+  const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress });
+  const beta = mode === 'tcos' && config.cos.beta ? config.cos.beta : undefined;
+  return {
+    method: mode,
+    models: [{ spec: r.spec, params: r.params }],
+    points: ctx.points.map((p) => ({ weights: Array.from(p), model: 0 })),
+    ...(beta ? { beta } : {}),
+    validation: r.sweep.rows,
+    chosenStep: r.bestStep,
+    trainSeconds: r.seconds - r.validationSeconds,
+    validationSeconds: r.validationSeconds,
+    jobs: 1,
+    parameters: parameterCount((r.params.cos ?? {}) as Parameters),
+    notes: [`best validation at step ${r.bestStep} of ${r.steps}${r.stoppedEarly ? ' (stopped early)' : ''}`],
+  };
+}
+
+function fromBaseline(f: BaselineFront): TrainedMethod {
+  return {
+    method: f.method,
+    models: f.points.map((p) => ({ spec: p.spec, params: p.params })),
+    points: f.points.map((p, i) => ({ weights: p.weights, model: i })),
+    validation: f.validation,
+    chosenStep: f.chosenStep,
+    trainSeconds: f.trainSeconds,
+    validationSeconds: f.validationSeconds,
+    jobs: f.jobs,
+    parameters: f.parameters,
+    notes: [`one common step for all jobs: ${f.chosenStep}`, ...f.notes],
+  };
+}
+
+// --- cache (float32 values survive a JSON round trip exactly: each is a double) --------------------
+
+type Stored = Omit<TrainedMethod, 'models' | 'reused'> & { key: string; models: { spec: RankerSpec; params: Record<string, Record<string, { shape: number[]; data: number[] }>> }[] };
+
+function toStored(t: TrainedMethod, key: string): Stored {
+  const { models, reused: _r, ...rest } = t;
+  const tensors = (p: Parameters | undefined) => Object.fromEntries(Object.entries(p ?? {}).map(([n, v]) => [n, { shape: v.shape, data: Array.from(v.data) }]));
+  return { ...rest, key, models: models.map((m) => ({ spec: m.spec, params: { base: tensors(m.params.base), ...(m.params.cos ? { cos: tensors(m.params.cos) } : {}) } })) };
+}
+
+function fromStored(s: Stored): TrainedMethod {
+  const { key: _k, models, ...rest } = s;
+  const tensors = (p: Record<string, { shape: number[]; data: number[] }>): Parameters => Object.fromEntries(Object.entries(p).map(([n, v]) => [n, { shape: v.shape, data: Float32Array.from(v.data) }]));
+  return { ...rest, reused: true, models: models.map((m) => ({ spec: m.spec, params: { base: tensors(m.params.base), ...(m.params.cos ? { cos: tensors(m.params.cos) } : {}) } })) };
+}
+
+async function readCached(file: string, key: string): Promise<TrainedMethod | null> {
+  try {
+    const s = JSON.parse(await readFile(file, 'utf8')) as Stored;
+    return s.key === key ? fromStored(s) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Trains (or loads from the cache) every method in `methods`, in order. The baselines share their
+ * single-objective jobs within this call.
+ */
+export async function trainMethods(ctx: CompareContext, methods: readonly MethodName[]): Promise<TrainedMethod[]> {
+  const onProgress = ctx.onProgress;
+  const runner = new BaselineRunner(
+    { engine: ctx.engine, base: ctx.base, train: ctx.train, validation: ctx.validation, cos: ctx.config.cos, seed: ctx.config.seed, targets: ctx.targets, metric: ctx.metric, onProgress },
+    ctx.points,
+  );
+  const out: TrainedMethod[] = [];
+  for (const method of methods) {
+    const key = methodKey(ctx, method);
+    const dir = path.join(ctx.cacheRoot, `method-${key.slice(0, 16)}`);
+    const file = path.join(dir, 'method.json');
+    const cached = await readCached(file, key);
+    if (cached) {
+      onProgress?.({ stage: `method ${method}`, done: 1, total: 1, message: `${method}: reusing cache method-${key.slice(0, 16)}` });
+      out.push(cached);
+      continue;
+    }
+    const trained =
+      method === 'wcos' || method === 'tcos'
+        ? await trainConditioned(ctx, method)
+        : fromBaseline(method === 'dpo-ls' ? await runner.dpoLs() : method === 'soup' ? await runner.soup() : await runner.moDpo());
+    await mkdir(dir, { recursive: true });
+    await writeJsonAtomic(file, toStored(trained, key));
+    onProgress?.({ stage: `method ${method}`, done: 1, total: 1, message: `${method}: trained (${trained.jobs} job${trained.jobs > 1 ? 's' : ''}, ${trained.trainSeconds.toFixed(1)} s of optimiser steps), cached as method-${key.slice(0, 16)}` });
+    out.push(trained);
+  }
+  return out;
+}
