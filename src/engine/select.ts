@@ -7,7 +7,7 @@
 import type { RankerParameters } from '../model/rankerParameters';
 import type { RankerSpec } from '../model/spec';
 import type { Engine, ExportedGraph, OnnxExport } from './engine';
-import type { TfjsEngineOptions } from './tfjs/engine';
+import type { TfjsEngineOptions } from './tfjs/options';
 
 export type EngineRequest = 'auto' | 'tfjs' | 'onnx';
 

@@ -16,7 +16,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 
-export type BackendRequest = 'auto' | 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+import type { BackendRequest } from './options';
+
+export type { BackendRequest };
 
 export interface SelectedBackend {
   /** The request name of the backend in use: `tfjs-node-gpu`, `tfjs-node`, `wasm` or `cpu`. */

@@ -31,16 +31,12 @@ import { batchNeeds, checkListBatch, checkRanker, checkRestore, checkScoreInput,
 import { Rng } from '../../util/rng';
 import { cosDpoLoss, listMleLoss, listNetLoss } from './losses';
 import { AdamW, snapshot } from './adamw';
-import { BackendRequest, selectBackend, switchTo } from './backend';
+import { selectBackend, switchTo } from './backend';
+import type { TfjsEngineOptions } from './options';
 import { RankerInputs, rankerForward, RankerTensors } from './ranker';
 import { scorerForward, toTensors } from './scorer';
 
-export interface TfjsEngineOptions {
-  /** Backend request (default `auto`: tfjs-node-gpu, tfjs-node, wasm, cpu — the first that loads). */
-  backend?: BackendRequest;
-  /** Maximum padded document slots (B·N) per scoring forward pass. */
-  scoreBatchSlots?: number;
-}
+export type { TfjsEngineOptions } from './options';
 
 export const TFJS_ENGINE_DEFAULTS: Required<TfjsEngineOptions> = { backend: 'auto', scoreBatchSlots: 32768 };
 
