@@ -29,7 +29,10 @@ import { sweepRanker } from '../train/sweepScoring';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { writePickPlot } from './pickPlot';
+import type { ConstraintFigure, PickFigures, PickResult } from './pickResult';
 import { pickSummaryMarkdown, writePickSummary } from './pickSummary';
+
+export type { ConstraintFigure, PickFigures, PickResult } from './pickResult';
 
 export interface PickOptions {
   /** Model directory (read, then rewritten with the new operating point). */
@@ -55,50 +58,6 @@ export interface PickOptions {
   onProgress?: ProgressCallback;
   /** Date recorded in the provenance (default now). */
   now?: Date;
-}
-
-/** A constraint's sides and margin at a point. */
-export interface ConstraintFigure {
-  constraint: string;
-  lhs: number;
-  rhs: number;
-  margin: number;
-  satisfied: boolean;
-}
-
-/** NDCG@k per objective at the chosen point and for s0, and the constraints, on one dataset. */
-export interface PickFigures {
-  file: string;
-  sha256: string;
-  queries: number;
-  documents: number;
-  ndcg: Record<string, number>;
-  base: Record<string, number>;
-  constraints: ConstraintFigure[];
-}
-
-export interface PickResult {
-  name: string;
-  /** Objective names, main first. */
-  objectives: string[];
-  maximize: string[];
-  point: { weights: Record<string, number>; c: number; beta?: Record<string, number> };
-  /** Figures on the data of the choice. */
-  data: PickFigures;
-  /** Figures on `--test` data. */
-  test?: PickFigures;
-  /** Points evaluated (lattice + refinement) and the lattice size. */
-  evaluated: number;
-  latticeSize: number;
-  /** Best feasible point of the plain sweep lattice (c = 1), for comparison. */
-  sweepBest: { point: TradeOffPoint; score: number } | null;
-  /** Mean NDCG@k of the maximised objectives at the chosen point. */
-  score: number;
-  /** e.g. `k=10 gain=linear idcgZero=skip ties=stable`. */
-  metric: string;
-  replaced: boolean;
-  /** The model directory, the Markdown summary and the front plot (SVG) beside it. */
-  files: { model: string; summary: string; plot: string };
 }
 
 /** Checks the options that need no data; every problem at once. */

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomicWrite';
-import type { PickFigures, PickResult } from './pick';
+import type { PickFigures, PickResult } from './pickResult';
 
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
 const signed = (v: number) => (v >= 0 ? '+' : '') + f4(v);
