@@ -79,3 +79,10 @@ export const planRun: typeof Pipeline.planRun = (...args) => pipeline().planRun(
 export const formatPlan: typeof Pipeline.formatPlan = (...args) => pipeline().formatPlan(...args);
 /** Validates a run config (JSON value), reporting every problem at once as a `ConfigError`. */
 export const parseRunConfig: typeof RunConfigModule.parseRunConfig = (...args) => runConfig().parseRunConfig(...args);
+
+// Training from a script (src/pipeline/api.ts), loaded on first call like the pipeline above.
+import type * as PipelineApi from './pipeline/api';
+export type { RunConfigInput, TrainRankerOptions, TrainRankerResult, FrontPoint } from './pipeline/api';
+const pipelineApi = lazy(() => require('./pipeline/api') as typeof PipelineApi);
+/** Runs the whole pipeline from a config object; returns the models, the front and the report paths. */
+export const trainRanker: typeof PipelineApi.trainRanker = (...args) => pipelineApi().trainRanker(...args);
