@@ -11,6 +11,8 @@ const BENCHMARKS: Record<string, string> = {
   trainTfjs: './trainTfjs',
   loop: './loop',
   quality: './quality',
+  startup: './startup',
+  install: './install',
 };
 
 async function main(argv: string[]): Promise<void> {
