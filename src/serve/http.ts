@@ -15,6 +15,7 @@
  * (backend.ts: this thread, or worker threads), which parses, scores and serialises them.
  */
 import { timingSafeEqual } from 'node:crypto';
+import * as http from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { LocalBackend, type ScoringBackend } from './backend';
 import { drainOnClose, type Drain } from './drain';
@@ -61,9 +62,16 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
   const requestTimeout = options.requestTimeout ?? 30_000;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
-    requestTimeout,
-    // the server checks request deadlines this often (Node's default, 30 s, would let a stalled upload sit that long)
-    http: { connectionsCheckingInterval: Math.max(50, Math.min(1000, requestTimeout >> 2)) },
+    // Node's own server with the deadlines set at creation: checked every ≤ 1 s (Node's default interval,
+    // 30 s, and its 60 s header deadline would let a stalled upload hold a connection that long)
+    serverFactory: (handler) => {
+      const server = http.createServer(
+        { requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: Math.max(50, Math.min(1000, requestTimeout >> 2)) },
+        handler,
+      );
+      server.keepAliveTimeout = 72_000;
+      return server;
+    },
     // requests that arrive while draining are served, not refused (see drain.ts)
     return503OnClosing: false,
     forceCloseConnections: false,

@@ -1,0 +1,200 @@
+/**
+ * Request bodies: the JSON byte scanner against the general path (`JSON.parse` + readDocuments) as the
+ * independent truth — bit-identical features and equal ids on seeded random bodies in every number
+ * spelling, and for bad bodies either the general path's own error or a give-up (then the general path
+ * answers) — and Arrow IPC bodies against the same documents sent as JSON.
+ */
+import { Field, FixedSizeList, Float32, Float64, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { readArrowDocuments } from '../../src/serve/arrowBody';
+import { inputLayout, readDocuments } from '../../src/serve/documents';
+import { scanRequest } from '../../src/serve/jsonScanner';
+import { RequestError } from '../../src/serve/tradeoff';
+import { Rng } from '../../src/util/rng';
+import { RAW_FEATURES } from './fixture';
+
+// the fixture's layout: raw features 1..10 are the input, 11 and 12 dropped
+const layout = inputLayout(RAW_FEATURES, Int32Array.from({ length: 10 }, (_, i) => i));
+
+/** The general path's reading of a body (what the scanner must agree with). */
+function general(text: string, limit = 1000): { input: Float32Array; ids: (string | number)[]; fields: Record<string, unknown> } {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const { documents, ...fields } = body;
+  return { ...readDocuments(documents, layout, limit), fields };
+}
+
+function outcome(f: () => unknown): unknown {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof RequestError) return { field: err.field, message: err.message };
+    return { error: String(err) };
+  }
+}
+
+/** A number as a client might spell it. */
+function spell(v: number, rng: Rng): string {
+  switch (rng.int(8)) {
+    case 0:
+      return String(v);
+    case 1:
+      return v.toExponential(rng.int(12));
+    case 2:
+      return v.toFixed(rng.int(10));
+    case 3:
+      return v.toPrecision(1 + rng.int(21));
+    case 4:
+      return String(Math.round(v * 1000));
+    case 5:
+      return v.toExponential(rng.int(8)).toUpperCase().replace('E+', 'E');
+    case 6:
+      return (v * 1e-30).toPrecision(17); // tiny: below float32's range
+    default:
+      return `${v < 0 ? '-' : ''}0.${'0'.repeat(rng.int(6))}${Math.abs(Math.round(v * 1e6))}`;
+  }
+}
+
+function randomBody(rng: Rng): string {
+  const n = 1 + rng.int(6);
+  const sp = () => [' ', '', '\n', '\t', '\r\n  '][rng.int(5)];
+  const docs: string[] = [];
+  for (let d = 0; d < n; d++) {
+    const id = rng.int(2) === 0 ? JSON.stringify(`doc ${d} "é\\`) : String(d * 3 - 1);
+    let features: string;
+    const form = rng.int(3);
+    const values = Array.from({ length: RAW_FEATURES }, () => (rng.uniform() - 0.5) * 10 ** rng.int(8));
+    if (form === 0) features = `[${sp()}${values.map((v) => spell(v, rng)).join(`${sp()},${sp()}`)}${sp()}]`;
+    else if (form === 1) {
+      const keys = Array.from({ length: RAW_FEATURES }, (_, i) => i + 1).filter(() => rng.int(2) === 0);
+      features = `{${keys.map((k) => `${sp()}"${k}"${sp()}:${sp()}${spell(values[k - 1], rng)}`).join(',')}}`;
+    } else features = JSON.stringify(Buffer.from(Float32Array.from(values).buffer).toString('base64'));
+    docs.push(rng.int(2) === 0 ? `{${sp()}"id":${sp()}${id},"features":${sp()}${features}}` : `{"features":${features}${sp()},${sp()}"id":${id}${sp()}}`);
+  }
+  const extra = rng.int(2) === 0 ? `,${sp()}"weights":${sp()}{"clicks": 0.5e0, "freshness": [1]}${sp()},"topK":3` : '';
+  return `${sp()}{${sp()}"documents"${sp()}:${sp()}[${docs.join(`,${sp()}`)}]${extra}${sp()}}${sp()}`;
+}
+
+describe('JSON scanner', () => {
+  it('reads 400 seeded random bodies bit-identically to JSON.parse + the general path', () => {
+    const rng = new Rng(17);
+    let scanned = 0;
+    for (let k = 0; k < 400; k++) {
+      const text = randomBody(rng);
+      const truth = outcome(() => general(text));
+      const got = outcome(() => scanRequest(Buffer.from(text), layout, 1000));
+      if (got === null) {
+        // gave up: allowed only where the general path refuses (then its message is the answer)
+        expect(truth).toHaveProperty('field');
+        continue;
+      }
+      if (got && typeof got === 'object' && 'field' in got) {
+        expect(got).toEqual(truth);
+        continue;
+      }
+      const s = got as { input: Float32Array; ids: unknown[]; fields: Record<string, unknown> };
+      const t = truth as { input: Float32Array; ids: unknown[]; fields: Record<string, unknown> };
+      expect(Buffer.from(s.input.buffer, s.input.byteOffset, s.input.byteLength).equals(Buffer.from(t.input.buffer, t.input.byteOffset, t.input.byteLength))).toBe(true);
+      expect(s.ids).toEqual(t.ids);
+      expect({ ...s.fields }).toEqual(t.fields);
+      scanned++;
+    }
+    expect(scanned).toBeGreaterThan(200); // most bodies take the fast path
+  });
+
+  it('refuses what the general path refuses, with its message, or gives up so the general path answers', () => {
+    const f = '1,2,3,4,5,6,7,8,9,10,11';
+    const bad = [
+      `{"documents":[{"id":1,"features":[${f}]}]}`, // 11 features
+      `{"documents":[{"id":1,"features":[${f},"x"]}]}`,
+      `{"documents":[{"id":1,"features":[${f},1e39]}]}`,
+      `{"documents":[{"id":1,"features":[${f},1e400]}]}`,
+      `{"documents":[{"id":1,"features":{"01":1}}]}`,
+      `{"documents":[{"id":1,"features":{"13":1}}]}`,
+      `{"documents":[{"id":1,"features":{"2":"x"}}]}`,
+      `{"documents":[{"id":1,"features":"AAAA"}]}`,
+      `{"documents":[{"id":1,"features":[${f},1]},{"id":1,"features":[${f},1]}]}`,
+      `{"documents":[{"id":true,"features":[${f},1]}]}`,
+      `{"documents":[{"features":[${f},1]}]}`,
+      `{"documents":[{"id":1,"features":[${f},1],"x":1}]}`,
+      `{"documents":[]}`,
+      `{"documents":[{"id":1,"features":[${f},01]}]}`,
+      `{"documents":[{"id":1,"features":[${f},1.]}]}`,
+      `{"documents":[{"id":1,"features":[${f},-]}]}`,
+      `{"documents":[{"id":1,"features":[${f},1]}],}`,
+      `{"documents":[{"id":1,"features":[${f},1]}]} x`,
+    ];
+    for (const text of bad) {
+      const truth = outcome(() => general(text));
+      const got = outcome(() => scanRequest(Buffer.from(text), layout, 1000));
+      if (got !== null) expect(got).toEqual(truth);
+      expect(truth).toEqual(expect.objectContaining(String((truth as { error?: string }).error).startsWith('SyntaxError') ? { error: expect.any(String) } : { field: expect.any(String) }));
+    }
+  });
+
+  it('stops at the first document beyond the limit and at the first sparse key beyond the feature count', () => {
+    const doc = `{"id":1,"features":{"1":1}}`;
+    const many = `{"documents":[${Array.from({ length: 6 }, (_, i) => doc.replace('1', String(i))).join(',')}]}`;
+    expect(outcome(() => scanRequest(Buffer.from(many), layout, 5))).toEqual({ field: 'documents', message: 'documents: more than the limit of 5 documents' });
+    expect(outcome(() => general(many, 5))).toEqual({ field: 'documents', message: 'documents: more than the limit of 5 documents' });
+    // 2M keys cycling 1..12: refused at key 13, before the rest is read
+    const keys = Array.from({ length: 12 }, (_, i) => `"${i + 1}":0.5`).join(',');
+    const huge = `{"documents":[{"id":1,"features":{${Array.from({ length: 200_000 }, () => keys).join(',')}}}]}`;
+    expect(outcome(() => scanRequest(Buffer.from(huge), layout, 10))).toEqual({
+      field: 'documents[0].features',
+      message: 'documents[0].features: a sparse map holds at most 12 features (one per index), got more',
+    });
+  });
+});
+
+describe('Arrow IPC bodies', () => {
+  const rng = new Rng(5);
+  const n = 7;
+  const raw = Float32Array.from({ length: n * RAW_FEATURES }, () => rng.uniformIn(-2, 2));
+  const ids = Array.from({ length: n }, (_, d) => `d${d}`);
+  const json = () => readDocuments(ids.map((id, d) => ({ id, features: Array.from(raw.subarray(d * RAW_FEATURES, (d + 1) * RAW_FEATURES)) })), layout);
+
+  function listTable(values: Float32Array | Float64Array, idVector = vectorFromArray(ids, new Utf8())): Uint8Array {
+    const child = new Field('item', values instanceof Float32Array ? new Float32() : new Float64(), false);
+    const type = new FixedSizeList(RAW_FEATURES, child);
+    const valuesData = makeData({ type: child.type, length: values.length, data: values });
+    const listData = makeData({ type, length: n, child: valuesData });
+    const schema = new Schema([new Field('id', idVector.type, false), new Field('features', type, false)]);
+    const struct = makeData({ type: new Struct(schema.fields), length: n, children: [idVector.data[0], listData] });
+    return tableToIPC(new Table([new RecordBatch(schema, struct)]), 'stream');
+  }
+
+  it('a features column (fixed-size list of float32) reads exactly as the same documents in JSON', () => {
+    const got = readArrowDocuments(listTable(raw), layout, 100);
+    expect(got.ids).toEqual(ids);
+    expect(Array.from(got.input)).toEqual(Array.from(json().input));
+  });
+
+  it('numbered feature columns (float64 accepted; a missing column is 0) read as a sparse map would', () => {
+    const cols: Record<string, ReturnType<typeof vectorFromArray>> = { id: vectorFromArray(Int32Array.from(ids, (_, d) => 100 + d)) };
+    for (let i = 0; i < RAW_FEATURES; i++) if (i !== 4) cols[String(i + 1)] = vectorFromArray(Float64Array.from({ length: n }, (_, d) => raw[d * RAW_FEATURES + i]));
+    const got = readArrowDocuments(tableToIPC(new Table(cols), 'stream'), layout, 100);
+    expect(got.ids).toEqual(ids.map((_, d) => 100 + d));
+    const sparse = readDocuments(
+      ids.map((id, d) => ({ id, features: Object.fromEntries(Array.from({ length: RAW_FEATURES }, (_, i) => [String(i + 1), raw[d * RAW_FEATURES + i]]).filter(([k]) => k !== '5')) })),
+      layout,
+    );
+    expect(Array.from(got.input)).toEqual(Array.from(sparse.input));
+  });
+
+  it('bad tables are 400s naming the column or document', () => {
+    const err = (f: () => unknown) => outcome(f) as { field: string };
+    expect(err(() => readArrowDocuments(Buffer.from('not arrow'), layout, 100)).field).toBe('body');
+    const dup = vectorFromArray(['a', 'b', 'c', 'd', 'e', 'f', 'a'], new Utf8());
+    expect(err(() => readArrowDocuments(listTable(raw, dup), layout, 100)).field).toBe('documents[6].id');
+    const inf = raw.slice();
+    inf[3 * RAW_FEATURES + 2] = Infinity;
+    expect(err(() => readArrowDocuments(listTable(inf), layout, 100)).field).toBe('documents[3].features[2]');
+    expect(err(() => readArrowDocuments(listTable(raw), layout, 5)).field).toBe('documents');
+    const unknown = tableToIPC(new Table({ id: vectorFromArray(['a']), f1: vectorFromArray(Float32Array.of(1)) }), 'stream');
+    expect(err(() => readArrowDocuments(unknown, layout, 100)).field).toBe('columns.f1');
+    const noId = tableToIPC(new Table({ '1': vectorFromArray(Float32Array.of(1)) }), 'stream');
+    expect(err(() => readArrowDocuments(noId, layout, 100)).field).toBe('columns.id');
+    const ints = tableToIPC(new Table({ id: vectorFromArray(['a']), '1': vectorFromArray(Int32Array.of(1)) }), 'stream');
+    expect(err(() => readArrowDocuments(ints, layout, 100)).field).toBe('columns.1');
+  });
+});
+

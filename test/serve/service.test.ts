@@ -1,0 +1,220 @@
+/**
+ * The serving process for real: `cosrank serve` with scoring worker threads in a child process, driven
+ * over loopback. Every body format answers exactly what the runtime API computes; a reload reaches every
+ * worker; SIGTERM under load lets every request already sent finish; a 5M-key request is refused while
+ * `/healthz` keeps answering; a stalled upload times out; the access log has a line per request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { tableToIPC, Table, vectorFromArray, Utf8, type Vector } from 'apache-arrow';
+import { createEngine } from '../../src/engine/select';
+import { saveModel } from '../../src/model/modelFile';
+import { createServer } from '../../src/serve/http';
+import { Ranker } from '../../src/serve/ranker';
+import { isLoopback } from '../../src/serve/service';
+import { denseDocs, fixtureModel, randomDocuments, RAW_FEATURES } from './fixture';
+
+jest.setTimeout(120_000);
+
+let root: string;
+let dir: string;
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), 'cosrank-service-'));
+  dir = path.join(root, 'model');
+  await saveModel(dir, fixtureModel(3));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** `cosrank serve` in a child process; resolves once it listens. */
+async function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }> {
+  const bin = path.resolve(__dirname, '..', '..', 'bin', 'cosrank.js');
+  const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]) as { url: string }).url);
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+  return { child, url, stderr: () => err, exited };
+}
+
+interface Reply {
+  status: number;
+  text: string;
+}
+
+/** One request over node:http (keep-alive agent); resolves with status and body, or the socket error. */
+function request(agent: http.Agent | undefined, url: string, route: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(route, url);
+    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: body === undefined ? 'GET' : 'POST', headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const docs = denseDocs(randomDocuments(40, 21));
+
+describe('cosrank serve --workers 2 (child process)', () => {
+  let server: Awaited<ReturnType<typeof startCli>>;
+  let local: Ranker;
+  beforeAll(async () => {
+    server = await startCli(['--workers', '2', '--log-level', 'warn']);
+    local = await Ranker.load(dir, { engineInstance: await createEngine('auto', { onnx: { threads: 1 } }) });
+  });
+  afterAll(async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  });
+
+  it('JSON numbers, sparse maps, base64 and Arrow bodies all answer what Ranker.rerank computes', async () => {
+    const expected = await local.rerank(docs, { weights: [0.3, 0.7], topK: 10 });
+    const options = { weights: [0.3, 0.7], topK: 10 };
+    const b64 = docs.map((d) => ({ id: d.id, features: Buffer.from(Float32Array.from(d.features).buffer).toString('base64') }));
+    const sparse = docs.map((d) => ({ id: d.id, features: Object.fromEntries(d.features.map((v, i) => [String(i + 1), v])) }));
+    for (const documents of [docs, b64, sparse]) {
+      const res = await request(undefined, server.url, '/rerank', JSON.stringify({ documents, ...options }));
+      expect(res.status).toBe(200);
+      expect((JSON.parse(res.text) as { results: unknown }).results).toEqual(expected);
+    }
+    const raw = Float32Array.from(docs.flatMap((d) => d.features));
+    const cols: Record<string, Vector> = { id: vectorFromArray(docs.map((d) => d.id), new Utf8()) };
+    for (let i = 0; i < RAW_FEATURES; i++) cols[String(i + 1)] = vectorFromArray(Float32Array.from(docs, (_, d) => raw[d * RAW_FEATURES + i]));
+    const arrow = Buffer.from(tableToIPC(new Table(cols), 'stream'));
+    const res = await request(undefined, server.url, '/rerank', arrow, { 'content-type': 'application/vnd.apache.arrow.stream', 'x-cosrank-options': JSON.stringify(options) });
+    expect(res.status).toBe(200);
+    expect((JSON.parse(res.text) as { results: unknown }).results).toEqual(expected);
+  });
+
+  it('a 41 MB body of 5M sparse keys is refused while /healthz keeps answering', async () => {
+    const keys = Array.from({ length: RAW_FEATURES }, (_, i) => `"${i + 1}":0.5`).join(',');
+    const body = Buffer.from(`{"documents":[{"id":1,"features":{${Array.from({ length: Math.ceil(5e6 / RAW_FEATURES) }, () => keys).join(',')}}}]}`);
+    expect(body.length).toBeGreaterThan(40e6);
+    let done = false;
+    const health: number[] = [];
+    const poll = (async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      while (!done) {
+        const t0 = performance.now();
+        expect((await request(agent, server.url, '/healthz')).status).toBe(200);
+        health.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      agent.destroy();
+    })();
+    const res = await request(undefined, server.url, '/rerank', body);
+    done = true;
+    await poll;
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text)).toMatchObject({ field: 'documents[0].features' });
+    expect(health.length).toBeGreaterThan(0);
+    console.log(`/healthz during the 41 MB request: ${health.length} answers, slowest ${Math.max(...health).toFixed(1)} ms`);
+  });
+
+  it('POST /reload reaches every worker: afterwards every request on any worker scores with the new model', async () => {
+    const before = await local.score(local.denseFeatures(docs));
+    await saveModel(dir, fixtureModel(9));
+    const res = await request(undefined, server.url, '/reload', '{}');
+    expect(res.status).toBe(200);
+    const fresh = await Ranker.load(dir, { engineInstance: await createEngine('auto', { onnx: { threads: 1 } }) });
+    const after = Array.from(await fresh.score(fresh.denseFeatures(docs)));
+    expect(after).not.toEqual(Array.from(before));
+    // 8 concurrent requests at a time keep both workers busy, so both answer some of them
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const replies = await Promise.all(Array.from({ length: 40 }, () => request(agent, server.url, '/score', JSON.stringify({ documents: docs }))));
+    agent.destroy();
+    for (const r of replies) expect((JSON.parse(r.text) as { scores: number[] }).scores).toEqual(after);
+    await saveModel(dir, fixtureModel(3));
+  });
+});
+
+describe('SIGTERM under load (child process, 2 workers)', () => {
+  it('every request sent before the signal finishes with 200; then the process exits 0', async () => {
+    const server = await startCli(['--workers', '2', '--log-level', 'warn']);
+    const clients = 30;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+    // every connection opened and accepted first (a warm-up request each), as a busy client's would be
+    await Promise.all(Array.from({ length: clients }, () => request(agent, server.url, '/score', JSON.stringify({ documents: docs.slice(0, 2) }))));
+    const big = JSON.stringify({ documents: denseDocs(randomDocuments(1000, 4)) });
+    let written = 0;
+    const replies = Array.from({ length: clients }, () => {
+      const u = new URL('/rerank', server.url);
+      return new Promise<number>((resolve, reject) => {
+        const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.on('finish', () => written++);
+        req.end(big);
+      });
+    });
+    while (written < clients) await new Promise((r) => setTimeout(r, 5));
+    server.child.kill('SIGTERM');
+    const statuses = await Promise.allSettled(replies);
+    agent.destroy();
+    expect(statuses.map((s) => (s.status === 'fulfilled' ? s.value : String(s.reason)))).toEqual(new Array(clients).fill(200));
+    expect(await server.exited).toBe(0);
+    await expect(request(undefined, server.url, '/healthz')).rejects.toThrow();
+  });
+});
+
+describe('in-process server details', () => {
+  it('a stalled upload is answered 408 and closed after the request timeout', async () => {
+    const ranker = await Ranker.load(dir);
+    const s = createServer(ranker, { requestTimeout: 300 });
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (s.app.server.address() as AddressInfo).port;
+    try {
+      const answer = await new Promise<string>((resolve) => {
+        const sock: net.Socket = net.connect(port, '127.0.0.1', () => sock.write('POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"documents":'));
+        let text = '';
+        sock.on('data', (b: Buffer) => (text += b.toString()));
+        sock.on('close', () => resolve(text));
+        sock.on('error', () => resolve(text));
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('--log-level info writes an access-log line per request (method, url, status)', async () => {
+    const ranker = await Ranker.load(dir);
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+    const s = createServer(ranker, { logLevel: 'info', logStream: stream });
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    try {
+      expect((await request(undefined, url, '/score', JSON.stringify({ documents: docs.slice(0, 3) }))).status).toBe(200);
+      expect((await request(undefined, url, '/score', '{"documents": 1}')).status).toBe(400);
+    } finally {
+      await s.close();
+    }
+    const entries = lines.map((l) => JSON.parse(l) as { msg: string; req?: { method: string; url: string }; res?: { statusCode: number } });
+    expect(entries.filter((e) => e.msg === 'incoming request').map((e) => `${e.req?.method} ${e.req?.url}`)).toEqual(['POST /score', 'POST /score']);
+    expect(entries.filter((e) => e.msg === 'request completed').map((e) => e.res?.statusCode)).toEqual([200, 400]);
+  });
+
+  it('loopback addresses are told apart from the rest (the start-up warning)', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5', 'example.com']) expect(isLoopback(h)).toBe(false);
+  });
+});
