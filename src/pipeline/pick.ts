@@ -29,7 +29,7 @@ import { sweepRanker } from '../train/sweepScoring';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { writePickPlot } from './pickPlot';
-import type { ConstraintFigure, PickFigures, PickResult } from './pickResult';
+import type { PickFigures, PickResult } from './pickResult';
 import { pickSummaryMarkdown, writePickSummary } from './pickSummary';
 
 export type { ConstraintFigure, PickFigures, PickResult } from './pickResult';
@@ -138,6 +138,32 @@ function figures(file: string, ds: RankingDataset, ndcg: number[], base: number[
   };
 }
 
+/** The operating point as stored: the trade-off and how it was chosen. */
+function operatingPointOf(
+  options: PickOptions,
+  chosen: TradeOffPoint,
+  how: { data: PickFigures; test?: PickFigures; metric: string; evaluated: number; createdAt: string },
+): OperatingPoint {
+  const { data, test } = how;
+  return {
+    name: options.name,
+    weights: normalised(chosen.weights),
+    c: chosen.c,
+    ...(chosen.beta ? { beta: chosen.beta } : {}),
+    provenance: {
+      data: { file: path.resolve(data.file), sha256: data.sha256, queries: data.queries, documents: data.documents },
+      maximize: [...options.maximize],
+      constraints: [...options.constraints],
+      objectives: data.ndcg,
+      base: data.base,
+      metric: how.metric,
+      evaluated: how.evaluated,
+      createdAt: how.createdAt,
+      ...(test ? { test: { file: path.resolve(test.file), sha256: test.sha256, objectives: test.ndcg, base: test.base, margins: test.constraints.map((c) => c.margin) } } : {}),
+    },
+  };
+}
+
 /** Runs `pick`: search, store the operating point, write the summary. */
 export async function pickOperatingPoint(options: PickOptions): Promise<PickResult> {
   const onProgress = options.onProgress ?? noProgress;
@@ -176,25 +202,7 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
   const aux = names.slice(1);
   const metricText = `k=${metric.k} ${describePolicy(metric)}`;
   const createdAt = (options.now ?? new Date()).toISOString();
-  const point: OperatingPoint = {
-    name: options.name,
-    weights: normalised(chosen.weights),
-    c: chosen.c,
-    ...(chosen.beta ? { beta: chosen.beta } : {}),
-    provenance: {
-      data: { file: path.resolve(options.data), sha256: dataFigures.sha256, queries: dataFigures.queries, documents: dataFigures.documents },
-      maximize: [...options.maximize],
-      constraints: [...options.constraints],
-      objectives: dataFigures.ndcg,
-      base: dataFigures.base,
-      metric: metricText,
-      evaluated: result.evaluated,
-      createdAt,
-      ...(testFigures
-        ? { test: { file: path.resolve(testFigures.file), sha256: testFigures.sha256, objectives: testFigures.ndcg, base: testFigures.base, margins: testFigures.constraints.map((c) => c.margin) } }
-        : {}),
-    },
-  };
+  const point = operatingPointOf(options, chosen, { data: dataFigures, test: testFigures, metric: metricText, evaluated: result.evaluated, createdAt });
   const existing = model.operatingPoints ?? [];
   const replaced = existing.some((p) => p.name === options.name);
   await saveModel(options.model, { ...model, operatingPoints: [...existing.filter((p) => p.name !== options.name), point], ...(routes ? { routes } : {}) });
