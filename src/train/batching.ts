@@ -73,12 +73,19 @@ export function makeBatch(ds: RankingDataset, queries: ArrayLike<number>, option
   const labels = options.labelColumns.map(() => new Float32Array(B * listSize));
   for (let b = 0; b < B; b++) {
     const r = rows[b];
-    for (let i = 0; i < r.length; i++) {
-      const slot = b * listSize + i;
+    const n = r.length;
+    const slot0 = b * listSize;
+    mask.fill(1, slot0, slot0 + n);
+    if (n > 0 && r[n - 1] - r[0] === n - 1) {
+      // an uncut list is one contiguous run of documents: one copy per array
+      features.set(ds.features.subarray(r[0] * nF, (r[0] + n) * nF), slot0 * nF);
+      for (let c = 0; c < labels.length; c++) labels[c].set(ds.labels[options.labelColumns[c]].subarray(r[0], r[0] + n), slot0);
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
       const d = r[i];
-      features.set(ds.features.subarray(d * nF, (d + 1) * nF), slot * nF);
-      mask[slot] = 1;
-      for (let c = 0; c < labels.length; c++) labels[c][slot] = ds.labels[options.labelColumns[c]][d];
+      features.set(ds.features.subarray(d * nF, (d + 1) * nF), (slot0 + i) * nF);
+      for (let c = 0; c < labels.length; c++) labels[c][slot0 + i] = ds.labels[options.labelColumns[c]][d];
     }
   }
   return { batchSize: B, listSize, inputSize: nF, features, mask, labels };

@@ -84,7 +84,7 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
 // one engine per thread count, shared by every case: its worker threads serve sessions one after another
 const engines = new Map<number, Promise<Engine>>();
 const engineWith = (threads: number) => {
-  if (!engines.has(threads)) engines.set(threads, createOnnxEngine({ threads }));
+  if (!engines.has(threads)) engines.set(threads, createOnnxEngine({ threads, packedRows: false }));
   return engines.get(threads) as Promise<Engine>;
 };
 

@@ -46,6 +46,11 @@ export interface OnnxEngineOptions {
    * faster on this shared 2-core machine; spinning may win on an idle dedicated one).
    */
   spin?: boolean;
+  /**
+   * Train MLP rankers (no dropout, no β input) on the real documents' rows only, gathered into the padded
+   * lists for the loss (see trainGraph.ts `packed`; default false); false pads every list as the loss does.
+   */
+  packedRows?: boolean;
 }
 
 /** The session opener: CUDA first when requested and listed (falling back to CPU for good if it fails). */
@@ -94,7 +99,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
       return inference.with(spec, params, (session) => scoreOnSession(spec, input, nDocs, session, maxSlots));
     },
     async createTrainSession(sessionOptions) {
-      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`, profile);
+      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`, profile, options.packedRows === true);
     },
     trainProfile: () => ({ ...profile }),
   };

@@ -17,7 +17,7 @@ import { isTrainable, parameterShapes, type Parameters, type RankerSpec } from '
 import type { LossSpec, OptimizerConfig } from '../engine';
 import { adamUpdate } from './adam';
 import { gradients } from './autodiff';
-import { Graph, Value, dimProduct } from './graph';
+import { Graph, Value, dimProduct, type Dim } from './graph';
 import { meanOverLists, perListLoss } from './losses';
 import { constantParams, rankerForward, scorerForward, type DropoutHook, type ParamValues } from './scorerGraph';
 
@@ -40,6 +40,25 @@ export interface TrainGraphOptions {
    * `trainableNames` order — instead of grad.<name> (data-parallel steps feed it to adam.ts `buildAdamGraph`).
    */
   flatGradients?: boolean;
+  /**
+   * Packed rows (`packedEligible`): the scorers run on the D real documents only — inputs `features`
+   * [D,F], `slots` [B·N] int64 (the row of each list
+   * slot; padded slots any row, they are masked) and, for a w-conditioned net, `wRows` [D,m] — and the
+   * row scores are gathered into the [B,N] lists the loss reads. The MLP work drops from B·N to D rows,
+   * and N, D are symbolic: one graph per batch size serves every list size (no graph is built in the loop).
+   */
+  packed?: boolean;
+}
+
+/**
+ * Whether a step can run on packed rows: every scorer an MLP (rows are independent), no dropout (its
+ * masks are shaped per slot), and no β input to the net or T-COS mixing (both read β per list).
+ */
+export function packedEligible(spec: RankerSpec, target: 'base' | 'cos', dropout: number): boolean {
+  if (dropout > 0 || spec.base.kind !== 'mlp') return false;
+  if (target === 'base') return true;
+  const cos = spec.cos;
+  return cos !== undefined && cos.net.kind === 'mlp' && !cos.temperature && !cos.net.conditioning.beta;
 }
 
 /** What the engine needs to know to feed the graph. */
@@ -50,6 +69,8 @@ export interface TrainGraphLayout {
   needsPerm: boolean;
   /** LiPO with the margin option: input `margin` [B,N] is subtracted from Δ. */
   needsMargin: boolean;
+  /** Inputs `features` [D,F], `slots` [B·N] and (w-conditioned net) `wRows` [D,m] instead of features [B,N,F]. */
+  packed: boolean;
   labelCount: number;
   /** Shapes of the drop.<k> inputs, in order. */
   dropoutShapes: number[][];
@@ -66,7 +87,11 @@ export function trainedScorer(spec: RankerSpec, target: 'base' | 'cos') {
 
 export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   const g = new Graph();
-  const { spec, batchSize: B, listSize: N } = o;
+  const { spec } = o;
+  // packed graphs take any list size: N and D are read from the inputs at run time (B stays static: the
+  // gradient of the mean over lists needs it)
+  const B: Dim = o.batchSize;
+  const N: Dim = o.packed === true ? 'N' : o.listSize;
   const scorer = trainedScorer(spec, o.target);
   const m = o.conditioningLength;
   const lipo = o.loss.kind === 'lipo';
@@ -75,7 +100,11 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   const needsBeta = lipo || (o.target === 'cos' && spec.cos !== undefined && (spec.cos.temperature || spec.cos.net.conditioning.beta));
   const labelCount = o.loss.kind === 'lipo' ? o.loss.targets.length : 1;
 
-  const x = g.input('features', [B, N, spec.base.inputSize]);
+  const packed = o.packed === true;
+  if (packed && !packedEligible(spec, o.target, o.mode === 'loss' ? 0 : o.dropout)) throw new Error('internal error: this step cannot run on packed rows');
+  const x = packed ? g.input('features', ['D', spec.base.inputSize]) : g.input('features', [B, N, spec.base.inputSize]);
+  const slots = packed ? g.input('slots', [dimProduct(B, N)], 'int64') : null;
+  const wRows = packed && o.target === 'cos' && (net?.conditioning.weights ?? 0) > 0 ? g.input('wRows', ['D', m]) : null;
   const mask = g.input('mask', [B, N]);
   const labels = Array.from({ length: labelCount }, (_, j) => g.input(`label.${j}`, [B, N]));
   const w = needsW ? g.input('w', [B, m]) : null;
@@ -102,13 +131,16 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
 
   let scores: Value;
   if (o.target === 'base') {
-    scores = scorerForward(g, spec.base, params, { x, mask, w: null, betaBar: null }, dropout);
+    scores = scorerForward(g, spec.base, params, { x, mask: packed ? null : mask, w: null, betaBar: null }, dropout);
   } else {
     if (o.frozen === null) throw new Error('internal error: target cos without frozen s0');
     const frozen = constantParams(g, spec.base, o.frozen, 'base');
-    const { s0, score } = rankerForward(g, spec, frozen, params, { x, mask, w, beta, c: null }, dropout);
+    const input = packed ? { x, mask: null, w: wRows, beta: null, c: null } : { x, mask, w, beta, c: null };
+    const { s0, score } = rankerForward(g, spec, frozen, params, input, dropout);
     scores = g.sub(score, s0);
   }
+  // packed: row scores [D] into the lists' slots [B, N]
+  if (slots !== null) scores = g.reshape(g.gatherElements(scores, slots, 0), [B, N]);
   const loss = meanOverLists(g, perListLoss(g, o.loss, { scores, mask, labels, w, beta, perm, margin }));
   g.output(loss, 'loss');
 
@@ -145,6 +177,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
     needsBeta,
     needsPerm: perm !== null,
     needsMargin: margin !== null,
+    packed,
     labelCount,
     dropoutShapes,
     paramNames: shapes.map(([n]) => n),

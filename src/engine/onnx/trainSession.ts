@@ -15,17 +15,19 @@ import { ConfigError } from '../../util/errors';
 import { Rng } from '../../util/rng';
 import { batchNeeds, checkListBatch, checkRestore, checkTrainOptions, type BatchNeeds } from '../checks';
 import type { ListBatch, OptimizerState, TrainProfile, TrainSession, TrainSessionOptions } from '../engine';
-import { listSizeBucket, padBatch } from '../padding';
+import { listSizeBucket, packRows, padBatch, type PackedRows } from '../padding';
 import { buildAdamGraph } from './adam';
 import { DataParallelRunner, splitLists, toOrt, type DataParallel } from './dataParallel';
 import { listmlePermutation } from './losses';
 import type { WireFeeds, WireTensor } from './ortWorker';
 import { f32, type Feeds, type Opener, type Session } from './session';
-import { buildTrainGraph, trainedScorer, type TrainGraphLayout } from './trainGraph';
+import { buildTrainGraph, packedEligible, trainedScorer, type TrainGraphLayout } from './trainGraph';
 
 /** A built training graph: its layout, model bytes, and (opened on first use) the calling thread's session. */
 interface BuiltGraph {
   layout: TrainGraphLayout;
+  /** Document slots B·N of its shape (its activation memory grows with them). */
+  slots: number;
   bytes: Uint8Array;
   session(): Promise<Session>;
   /** Releases the session if it was opened. */
@@ -35,12 +37,15 @@ interface BuiltGraph {
 type GraphMode = 'step' | 'loss' | 'gradients';
 
 /**
- * Training graphs kept per session (least recently used evicted): batches are padded to a few list sizes
- * (`listSizeBucket`), but a long run over heavy-tailed lists still meets dozens of shapes, and each ORT
- * session holds activation memory for its shape. Measured on 1M generated documents: 3 graphs train as
- * fast as 6 and peak 0.5 GB lower.
+ * Training graphs kept per session, least recently used evicted: at most MAX_TRAIN_GRAPHS, and beyond
+ * two only while their document slots (Σ B·N) stay within MAX_TRAIN_GRAPH_SLOTS. Each ORT session holds
+ * activation memory for its shape, so big shapes must not pile up (1M generated documents with lists of
+ * up to 1,300: 3 graphs trained as fast as 6 and peaked 0.5 GB lower); but small data with a dozen list
+ * buckets (MQ2008: 8…128 documents) must keep every shape, or the loop rebuilds a graph and its session
+ * at almost every step (measured: ~90% of a step's time with 3 graphs).
  */
-const MAX_TRAIN_GRAPHS = 3;
+const MAX_TRAIN_GRAPHS = 48;
+const MAX_TRAIN_GRAPH_SLOTS = 98_304;
 
 const wire = (data: Float32Array, dims: number[]): WireTensor => ({ type: 'float32', data, dims });
 
@@ -60,6 +65,8 @@ export class OnnxTrainSession implements TrainSession {
   private readonly graphs = new Map<string, BuiltGraph>();
   private readonly adamSessions = new Map<string, Promise<Session>>();
   private runner: DataParallelRunner | null;
+  /** Steps run on the real documents' rows only (`packedEligible`): one graph, no data parallelism. */
+  private readonly packed: boolean;
 
   constructor(
     private readonly options: TrainSessionOptions,
@@ -71,6 +78,8 @@ export class OnnxTrainSession implements TrainSession {
     private readonly id: string,
     /** Where step time is accumulated by part (shared by the engine's sessions). */
     private readonly profile: TrainProfile = { transfer: 0, engine: 0, optimiser: 0 },
+    /** Run eligible steps on packed rows (default true). */
+    packedRows = true,
   ) {
     checkTrainOptions(options);
     const { spec, params, target } = options;
@@ -83,11 +92,13 @@ export class OnnxTrainSession implements TrainSession {
       this.v[name] = { shape: t.shape.slice(), data: new Float32Array(t.data.length) };
     }
     this.rng = new Rng(options.seed);
-    this.runner = parallel && new DataParallelRunner(parallel);
+    this.packed = packedRows && packedEligible(spec, target, this.scorer.dropout);
+    this.runner = this.packed ? null : parallel && new DataParallelRunner(parallel);
   }
 
   private graph(mode: GraphMode, batchSize: number, listSize: number, intraThreads: number): BuiltGraph {
-    const key = `${mode}:${batchSize}x${listSize}:${intraThreads}`;
+    // a packed graph serves every list size
+    const key = this.packed && mode !== 'gradients' ? `${mode}:${batchSize}xN:${intraThreads}` : `${mode}:${batchSize}x${listSize}:${intraThreads}`;
     let s = this.graphs.get(key);
     if (s !== undefined) {
       this.graphs.delete(key); // most recently used last
@@ -96,8 +107,12 @@ export class OnnxTrainSession implements TrainSession {
     }
     s = this.buildGraph(mode, batchSize, listSize, intraThreads);
     this.graphs.set(key, s);
+    let slots = 0;
+    for (const g of this.graphs.values()) slots += g.slots;
     for (const [oldKey, old] of this.graphs) {
-      if (this.graphs.size <= MAX_TRAIN_GRAPHS) break;
+      const n = this.graphs.size;
+      if (n <= 2 || (n <= MAX_TRAIN_GRAPHS && slots <= MAX_TRAIN_GRAPH_SLOTS)) break;
+      slots -= old.slots;
       old.release();
       this.graphs.delete(oldKey);
       this.runner?.release(`:${oldKey.slice(0, oldKey.lastIndexOf(':'))}`);
@@ -119,11 +134,13 @@ export class OnnxTrainSession implements TrainSession {
       mode,
       dropout: this.scorer.dropout,
       flatGradients: mode === 'gradients',
+      packed: this.packed && mode !== 'gradients',
     });
     const bytes = layout.graph.toModel();
     let session: Promise<Session> | null = null;
     return {
       layout,
+      slots: this.packed ? 0 : batchSize * listSize,
       bytes,
       session: () => (session ??= this.open(bytes, intraThreads)),
       release: () => void session?.then((opened) => opened.release()),
@@ -134,10 +151,15 @@ export class OnnxTrainSession implements TrainSession {
    * Feeds of lists [lo, hi) of a batch (views into the batch's arrays; `copy` makes them own their memory,
    * for transfer to a worker). Parameters are views of the session's arrays unless `copy`.
    */
-  private partFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean): WireFeeds {
+  private partFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean, packed: PackedRows | null = null): WireFeeds {
     const t0 = performance.now();
     try {
-      return this.buildPartFeeds(batch, layout, lo, hi, copy);
+      const feeds = this.buildPartFeeds(batch, layout, lo, hi, copy);
+      if (layout.packed) {
+        if (packed === null) throw new Error('internal error: a packed graph without rows');
+        this.packedFeeds(feeds, batch, packed);
+      }
+      return feeds;
     } finally {
       this.profile.transfer += (performance.now() - t0) / 1000;
     }
@@ -150,7 +172,8 @@ export class OnnxTrainSession implements TrainSession {
     const b = hi - lo;
     const cut = (a: Float32Array, per: number) => (copy ? a.slice(lo * per, hi * per) : a.subarray(lo * per, hi * per));
     const mask = Float32Array.from(batch.mask.subarray(lo * N, hi * N));
-    const feeds: WireFeeds = { features: wire(cut(batch.features, N * f), [b, N, f]), mask: wire(mask, [b, N]) };
+    const feeds: WireFeeds = { mask: wire(mask, [b, N]) };
+    if (!layout.packed) feeds.features = wire(cut(batch.features, N * f), [b, N, f]);
     for (let j = 0; j < layout.labelCount; j++) feeds[`label.${j}`] = wire(cut(batch.labels[j], N), [b, N]);
     if (layout.needsW) feeds.w = wire(cut(batch.weights as Float32Array, m), [b, m]);
     if (layout.needsBeta) feeds.beta = wire(batch.beta !== undefined ? cut(batch.beta, m) : new Float32Array(b * m).fill(1), [b, m]);
@@ -163,6 +186,21 @@ export class OnnxTrainSession implements TrainSession {
       feeds[`p.${name}`] = wire(copy ? t.data.slice() : t.data, t.shape);
     }
     return feeds;
+  }
+
+  /** The packed graph's `features` [D,F], `slots` [B·N] and (w-conditioned net) `wRows` [D,m]. */
+  private packedFeeds(feeds: WireFeeds, batch: ListBatch, packed: PackedRows): void {
+    const f = batch.inputSize;
+    feeds.features = wire(packed.rows, [packed.count, f]);
+    feeds.slots = { type: 'int64', data: packed.slots, dims: [packed.slots.length] };
+    const layoutNeedsRows = this.options.target === 'cos' && (this.options.spec.cos?.net.conditioning.weights ?? 0) > 0;
+    if (layoutNeedsRows) {
+      const m = this.cm;
+      const w = batch.weights as Float32Array;
+      const wRows = new Float32Array(packed.count * m);
+      for (let r = 0; r < packed.count; r++) wRows.set(w.subarray(packed.listOf[r] * m, (packed.listOf[r] + 1) * m), r * m);
+      feeds.wRows = wire(wRows, [packed.count, m]);
+    }
   }
 
   /**
@@ -275,24 +313,29 @@ export class OnnxTrainSession implements TrainSession {
   }
 
   /** The batch checked (before padding, so a bad batch fails here and not inside padding) and padded. */
-  private prepared(raw: ListBatch): ListBatch {
+  /**
+   * The batch checked (before padding, so a bad batch fails here and not inside padding) and padded to its
+   * list-size bucket; for packed steps without padded features, and the real documents' rows beside it.
+   */
+  private prepared(raw: ListBatch): { batch: ListBatch; packed: PackedRows | null } {
     const t0 = performance.now();
     checkListBatch(raw, this.options.spec.base.inputSize, this.needs);
-    const padded = padBatch(raw, listSizeBucket(raw.listSize));
+    const N = listSizeBucket(raw.listSize);
+    const out = this.packed ? { batch: padBatch(raw, N, false), packed: packRows(raw, N) } : { batch: padBatch(raw, N), packed: null };
     this.profile.transfer += (performance.now() - t0) / 1000;
-    return padded;
+    return out;
   }
 
   async step(raw: ListBatch): Promise<number> {
-    const batch = this.prepared(raw);
-    return this.withParallel(batch, (r) => this.parallelStep(batch, r), () => this.singleStep(batch));
+    const { batch, packed } = this.prepared(raw);
+    return this.withParallel(batch, (r) => this.parallelStep(batch, r), () => this.singleStep(batch, packed));
   }
 
-  private async singleStep(batch: ListBatch): Promise<number> {
+  private async singleStep(batch: ListBatch, packed: PackedRows | null): Promise<number> {
     const g = this.graph('step', batch.batchSize, batch.listSize, this.threads);
     const { layout } = g;
     const session = await g.session();
-    const feeds = toOrt(this.partFeeds(batch, layout, 0, batch.batchSize, false));
+    const feeds = toOrt(this.partFeeds(batch, layout, 0, batch.batchSize, false, packed));
     this.drawDropout(layout.dropoutShapes, batch.batchSize * batch.listSize).forEach(({ data }, k) => (feeds[`drop.${k}`] = f32(data, layout.dropoutShapes[k])));
     for (const name of layout.trainableNames) {
       feeds[`m.${name}`] = f32(this.m[name].data, this.m[name].shape);
@@ -313,7 +356,7 @@ export class OnnxTrainSession implements TrainSession {
   }
 
   async evaluateLoss(raw: ListBatch): Promise<number> {
-    const batch = this.prepared(raw);
+    const { batch, packed } = this.prepared(raw);
     return this.withParallel(
       batch,
       async (r) => {
@@ -323,7 +366,7 @@ export class OnnxTrainSession implements TrainSession {
       async () => {
         const g = this.graph('loss', batch.batchSize, batch.listSize, this.threads);
         const session = await g.session();
-        const out = await session.run(toOrt(this.partFeeds(batch, g.layout, 0, batch.batchSize, false)));
+        const out = await session.run(toOrt(this.partFeeds(batch, g.layout, 0, batch.batchSize, false, packed)));
         return (out.loss.data as Float32Array)[0];
       },
     );
