@@ -40,6 +40,7 @@ import { groupQueries, gatherArray, gatherRows, type RowLocator } from './queryG
 import { DataError } from '../util/errors';
 import { writeAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
+import { DEFAULT_MAX_FEATURES, rejectNonFinite, tooManyFeaturesMessage, type NonFinitePolicy } from './readLimits';
 
 /** Schema metadata key holding the cosrank JSON. */
 export const ARROW_METADATA_KEY = 'cosrank';
@@ -73,6 +74,10 @@ export interface ArrowReadOptions {
   docidColumn?: string | null;
   /** Regroup rows whose queries are not contiguous instead of failing (stable, first appearance order). */
   groupNonContiguous?: boolean;
+  /** NaN / ±Inf in features or labels once converted to float32 (float64 1e39 counts): `error` (default) or `keep`. */
+  nonFinite?: NonFinitePolicy;
+  /** Largest feature count accepted (default 100,000). */
+  maxFeatures?: number;
   onProgress?: ProgressCallback;
 }
 
@@ -305,6 +310,13 @@ export function datasetFromTable(table: Table, file: string, options: ArrowReadO
   const { qidName, docidName, labelNames, featureNames, listColumn } = resolveColumns(table, file, options, meta);
 
   const nDocs = table.numRows;
+  // LETOR and CSV refuse a file without rows; so does this reader
+  if (nDocs === 0) throw new DataError(file, null, 'no data rows (the table has 0 rows)');
+  const maxFeatures = options.maxFeatures ?? DEFAULT_MAX_FEATURES;
+  const declaredWidth = listColumn ? listWidth(table.getChild(featureNames[0])!) : featureNames.length;
+  if (declaredWidth !== null && declaredWidth > maxFeatures) {
+    throw new DataError(file, null, tooManyFeaturesMessage(`${declaredWidth} features`, maxFeatures));
+  }
   const locate: RowLocator = (row) => ({ location: `row ${row}`, text: `row ${row}` });
   const qids = stringColumn(table.getChild(qidName)!, file, qidName, false) as string[];
   const grouping = groupQueries(qids, { file, locate, groupNonContiguous: options.groupNonContiguous });
@@ -312,7 +324,7 @@ export function datasetFromTable(table: Table, file: string, options: ArrowReadO
   let features: Float32Array;
   let nFeatures: number;
   if (listColumn) {
-    ({ features, nFeatures } = listFeatures(table.getChild(featureNames[0])!, file, featureNames[0]));
+    ({ features, nFeatures } = listFeatures(table.getChild(featureNames[0])!, file, featureNames[0], maxFeatures));
   } else {
     nFeatures = featureNames.length;
     features = new Float32Array(nDocs * nFeatures);
@@ -324,6 +336,10 @@ export function datasetFromTable(table: Table, file: string, options: ArrowReadO
     return out;
   });
   let docIds = docidName === null ? undefined : stringColumn(table.getChild(docidName)!, file, docidName, true);
+  if (options.nonFinite !== 'keep') {
+    rejectNonFinite(features, nFeatures, file, (j) => (listColumn ? `feature ${j + 1} of column '${featureNames[0]}'` : `column '${featureNames[j]}'`));
+    labels.forEach((l, j) => rejectNonFinite(l, 1, file, () => `column '${labelNames[j]}'`));
+  }
 
   const order = grouping.order;
   if (order) {
@@ -389,12 +405,18 @@ function scatterNumbers(col: Vector, file: string, name: string, out: Float32Arr
   }
 }
 
+/** The width of a fixed-size list column, or null for a variable `List` (known only row by row). */
+function listWidth(col: Vector): number | null {
+  const t = col.type as DataType;
+  return DataType.isFixedSizeList(t) ? t.listSize : null;
+}
+
 /**
  * Features from one list column. FixedSizeList<Float32> chunks are used as a view when there is one
  * chunk, else copied once; other element types or variable `List`s are converted, checking that every
  * row has the same length.
  */
-function listFeatures(col: Vector, file: string, name: string): { features: Float32Array; nFeatures: number } {
+function listFeatures(col: Vector, file: string, name: string, maxFeatures: number): { features: Float32Array; nFeatures: number } {
   const nDocs = col.length;
   const t = col.type as DataType;
   let nF: number | null = DataType.isFixedSizeList(t) ? t.listSize : null;
@@ -408,7 +430,10 @@ function listFeatures(col: Vector, file: string, name: string): { features: Floa
       const offs = d.valueOffsets as Int32Array;
       for (let i = 0; i < d.length; i++) {
         const len = offs[i + 1] - offs[i];
-        if (nF === null) nF = len;
+        if (nF === null) {
+          if (len > maxFeatures) throw new DataError(file, `row ${row + i}`, tooManyFeaturesMessage(`column '${name}' with ${len} values`, maxFeatures));
+          nF = len;
+        }
         if (len !== nF) throw new DataError(file, `row ${row + i}`, `column '${name}' has ${len} values, expected ${nF} like the rows before`);
       }
       start = d.length > 0 ? offs[0] : 0;

@@ -172,7 +172,7 @@ export function formatSummary(s: DatasetSummary): string {
     if (l.nonFinite) lines.push(`  non-finite values: ${l.nonFinite}`);
     lines.push(`  queries with all values equal: ${l.allEqualQueries}; with no value > 0: ${l.noPositiveQueries}`);
   }
-  const width = Math.max(7, ...s.featureStats.map((f) => f.name.length));
+  const width = s.featureStats.reduce((m, f) => Math.max(m, f.name.length), 7); // no spread: 200,000 features overflow the call stack
   lines.push('', `${'feature'.padEnd(width)}  ${'min'.padStart(11)}  ${'max'.padStart(11)}  ${'NaN'.padStart(7)}`);
   for (const f of s.featureStats) {
     lines.push(`${f.name.padEnd(width)}  ${num(f.min).padStart(11)}  ${num(f.max).padStart(11)}  ${String(f.nan).padStart(7)}`);

@@ -10,6 +10,8 @@
  *   non-finite): `error` (default) refuses them naming file:line and column, `keep` keeps them.
  */
 
+import { DataError } from '../util/errors';
+
 export const DEFAULT_MAX_FEATURES = 100_000;
 
 /** Upper bound of the dense float32 matrix a reader allocates (elements): 2^31, i.e. 8 GiB. */
@@ -41,3 +43,19 @@ export function nonFiniteMessage(what: string, value: number, text?: string): st
 export function finite32(v: number): boolean {
   return Number.isFinite(Math.fround(v));
 }
+
+/**
+ * The float32 values (row-major, `width` per row) must be finite: the first NaN or ±Infinity is a
+ * DataError at its row naming the column. Runs on the stored float32 values, so a float64 beyond
+ * float32's range (which became Infinity) is caught too.
+ */
+export function rejectNonFinite(values: Float32Array, width: number, file: string, column: (j: number) => string): void {
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (v - v !== 0) {
+      const j = width > 0 ? k % width : 0;
+      throw new DataError(file, `row ${width > 0 ? Math.floor(k / width) : k}`, nonFiniteMessage(`${column(j)} (as float32)`, v));
+    }
+  }
+}
+

@@ -148,3 +148,35 @@ maybe('MQ2008 S1 through the CLI (figures from shared/data/MQ2008/SOURCE.md)', (
     expect(ds.featureNames).not.toContain('f44');
   });
 });
+
+describe('convert and inspect on hostile input (issue 14)', () => {
+  test('the 2-line file with feature index 10^9 is refused at file:line; --max-features admits a real wide file', async () => {
+    const f = path.join(dir, 'huge-index.txt');
+    fs.writeFileSync(f, '1 qid:1 1:0.5 1000000000:1\n0 qid:1 2:0.3\n');
+    const conv = await cli('convert', f, path.join(dir, 'huge.arrow'));
+    expect(conv.code).not.toBe(0);
+    expect(conv.err).toContain(`${f}:1: feature index 1000000000 exceeds the feature limit of 100000`);
+    expect(fs.existsSync(path.join(dir, 'huge.arrow'))).toBe(false);
+    const insp = await cli('inspect', f);
+    expect(insp.code).not.toBe(0);
+    expect(insp.err).toContain(`${f}:1:`);
+    const wide = path.join(dir, 'wide.txt');
+    fs.writeFileSync(wide, '1 qid:1 1:0.5 150000:1\n');
+    expect((await cli('inspect', wide)).code).not.toBe(0);
+    const ok = await cli('inspect', wide, '--max-features', '150000', '--json');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out).features).toBe(150000);
+    expect((await cli('inspect', wide, '--max-features', 'lots')).err).toMatch(/--max-features must be a positive integer/);
+  });
+
+  test('--unsorted-indices and --non-finite reach the LETOR reader', async () => {
+    const f = path.join(dir, 'unsorted.txt');
+    fs.writeFileSync(f, '1 qid:1 3:1 1:2\n');
+    expect((await cli('inspect', f)).err).toMatch(/feature index 1 follows 3/);
+    expect((await cli('inspect', f, '--unsorted-indices', '--json')).code).toBe(0);
+    const big = path.join(dir, 'big.txt');
+    fs.writeFileSync(big, '1 qid:1 1:1e39\n');
+    expect((await cli('inspect', big)).err).toMatch(/1e39 \(Infinity as float32\)/);
+    expect((await cli('inspect', big, '--non-finite', 'keep', '--json')).code).toBe(0);
+  });
+});

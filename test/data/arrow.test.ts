@@ -7,6 +7,9 @@ import { DataError } from '../../src/util/errors';
 import { bits, expectSameDataset, tinyDataset } from './arrowFixture';
 import { isTemporaryName } from '../../src/util/atomicWrite';
 
+/** The fixture holds NaN and Infinity on purpose (bit-exact round trips); reading them needs the keep policy. */
+const KEEP = { nonFinite: 'keep' } as const;
+
 let dir: string;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-arrow-'));
@@ -19,15 +22,17 @@ describe('canonical Arrow round trip', () => {
     const file = path.join(dir, 'tiny.arrow');
     await writeArrow(ds, file);
     expect(fs.readdirSync(path.dirname(file)).filter(isTemporaryName)).toEqual([]);
-    const back = await readArrow(file);
+    const back = await readArrow(file, KEEP);
     expectSameDataset(back, ds);
     expect(Array.from(back.queryOffsets)).toEqual([0, 2, 3, 6]);
+    // by default the same file is refused: one non-finite policy for every reader
+    await expect(readArrow(file)).rejects.toThrow(/row 1: feature 1 of column 'features' \(as float32\) is NaN/);
   });
 
   test('single-batch features are a view of the file buffer, not a copy', async () => {
     const file = path.join(dir, 'view.arrow');
     await writeArrow(tinyDataset(), file);
-    const back = await readArrow(file);
+    const back = await readArrow(file, KEEP);
     expect(back.features.buffer.byteLength).toBe(fs.statSync(file).size);
   });
 
@@ -35,7 +40,7 @@ describe('canonical Arrow round trip', () => {
     const { docIds: _d, metadata: _m, ...ds } = tinyDataset();
     const file = path.join(dir, 'plain.arrow');
     await writeArrow(ds, file);
-    const back = await readArrow(file);
+    const back = await readArrow(file, KEEP);
     expect(back.docIds).toBeUndefined();
     expect(back.metadata).toBeUndefined();
     expect(datasetToTable(ds).schema.fields.map((f) => f.name)).toEqual(['qid', 'relevance', 'clicks', 'features']);
@@ -49,7 +54,7 @@ describe('canonical Arrow round trip', () => {
     for (const kind of ['file', 'stream'] as const) {
       const file = path.join(dir, `split.${kind}.arrow`);
       fs.writeFileSync(file, tableToIPC(split, kind));
-      const back = await readArrow(file);
+      const back = await readArrow(file, KEEP);
       // Several batches: the features are gathered into one array of their own (one copy).
       expect(back.features.buffer.byteLength).toBe(back.features.byteLength);
       expect(bits(back.features)).toEqual(bits(ds.features));

@@ -13,6 +13,7 @@ import { DATA_FORMATS, formatFromPath, readDataset, writeDataset, type DataForma
 import { documentCount, queryCount, type RankingDataset } from '../../data/dataset';
 import { ConfigError } from '../../util/errors';
 import type { ProgressCallback } from '../../util/progress';
+import { DEFAULT_MAX_FEATURES } from '../../data/readLimits';
 
 /** Reader flags (parseArgs option specs) shared by the commands that read one dataset. */
 export const READ_ARG_OPTIONS = {
@@ -27,6 +28,8 @@ export const READ_ARG_OPTIONS = {
   'no-header': { type: 'boolean' },
   delimiter: { type: 'string' },
   'non-finite': { type: 'string' },
+  'max-features': { type: 'string' },
+  'unsorted-indices': { type: 'boolean' },
 } as const;
 
 /** Help lines for `READ_ARG_OPTIONS`. */
@@ -43,7 +46,11 @@ export const READ_ARG_HELP = `Reading:
   --docid COL            document-id column                       (default docid when present)
   --no-header            CSV without a header line (give --qid and --labels as indices)
   --delimiter D          CSV field delimiter, 'tab' for a tab      (default , or tab for .tsv)
-  --non-finite P         NaN / Inf in LETOR or CSV values: error | keep              (default error)`;
+  --non-finite P         NaN / Inf in features or labels of any format, as float32 (so 1e39 counts):
+                         error | keep                                                (default error)
+  --max-features N       refuse data with more than N features               (default ${DEFAULT_MAX_FEATURES})
+  --unsorted-indices     accept LETOR feature indices that do not increase along a line
+                         (default: refused, as SVMlight requires)`;
 
 /** Values of the reader flags as parseArgs returns them. */
 export interface ReadArgValues {
@@ -58,6 +65,8 @@ export interface ReadArgValues {
   'no-header'?: boolean;
   delimiter?: string;
   'non-finite'?: string;
+  'max-features'?: string;
+  'unsorted-indices'?: boolean;
 }
 
 /** Reader options from the reader flags. */
@@ -73,10 +82,22 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
   const groupNonContiguous = values.group ?? false;
   const nonFinite = values['non-finite'] ?? 'error';
   if (nonFinite !== 'error' && nonFinite !== 'keep') throw new UsageError(`--non-finite must be error or keep, got '${nonFinite}'`);
+  const maxText = values['max-features'];
+  const maxFeatures = maxText === undefined ? undefined : Number(maxText);
+  if (maxFeatures !== undefined && !(/^\d+$/.test(maxText!) && maxFeatures >= 1 && Number.isSafeInteger(maxFeatures))) {
+    throw new UsageError(`--max-features must be a positive integer, got '${maxText}'`);
+  }
   return {
     format,
     onProgress,
-    letor: { zeroBased: values['zero-based'] ?? false, queryFile: values['query-file'], groupNonContiguous, nonFinite },
+    letor: {
+      zeroBased: values['zero-based'] ?? false,
+      queryFile: values['query-file'],
+      groupNonContiguous,
+      nonFinite,
+      maxFeatures,
+      unsortedIndices: values['unsorted-indices'] ?? false,
+    },
     csv: {
       header: !values['no-header'],
       delimiter: values.delimiter === 'tab' ? '\t' : values.delimiter,
@@ -86,6 +107,7 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
       docid: values.docid,
       groupNonContiguous,
       nonFinite,
+      maxFeatures,
     },
     arrow: {
       qidColumn: values.qid,
@@ -93,6 +115,8 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
       featureColumns: values.features === 'rest' ? 'rest' : list(values.features),
       docidColumn: values.docid,
       groupNonContiguous,
+      nonFinite,
+      maxFeatures,
     },
   };
 }
