@@ -1,33 +1,38 @@
 /**
- * `npm run bench -- serve [--requests N] [--concurrent-requests N] [--clients C] [--candidates D] [--threads T]`:
- * the HTTP service re-ranking D = 1,000 candidates with 136 raw features (MSLR-shaped generated data,
- * the `mslr` objectives: 5 auxiliary objectives, features 132–136 dropped → 131 model inputs; s0 an MLP
- * 131→64→32→1, the W-COS net an MLP 136→64→64→1, augmentation).
+ * `npm run bench -- serve [--duration S] [--candidates 100,1000] [--clients 1,16] [--configs today,w0,w1t2,w2]
+ *                         [--today-bin PATH] [--soak S]`
  *
- * The server is the real CLI (`bin/cosrank.js serve --port 0`) in a child process; this process is the
- * client (node:http, keep-alive), on loopback only, with a bounded number of requests:
- *   1. single-request latency: N sequential POST /rerank after a warm-up, p50/p99/mean of the full
- *      round trip (send the JSON body, read the whole response);
- *   2. throughput: C concurrent clients sharing M requests; requests/s, documents/s, latency under load.
- * Beside it, in this process: where a request's time goes (JSON.parse of the body, feature validation,
- * engine scoring), and PyTorch scoring the same ranker on the same batch (benchmarks/peers/torch_serve.py,
- * skipped with a message when torch is missing), with the max |score difference| as a sameness check.
- * Target: p99 under 10 ms for 1,000 candidates on 2 cores.
+ * The HTTP service under load: `cosrank serve` (the real CLI) in a child process, the bench's own keep-alive
+ * client (node:http) on loopback (127.0.0.1) only, every cell bounded in time (S seconds, default 4, after a
+ * 1 s warm-up). The model: MSLR-shaped generated data with 136 raw features and the `mslr` objectives (5
+ * auxiliary objectives, features 132–136 dropped → 131 model inputs; s0 an MLP 131→64→32→1, the W-COS net
+ * an MLP 131→64→64→1, augmentation); requests re-rank D candidates with topK 100, cycling 8 trade-offs.
+ *
+ * Server configurations, measured in the same run:
+ *   today  the server before issue 17 (`--today-bin`: bin/cosrank.js of a checkout of that code) — the peer
+ *   w0     scoring in the HTTP thread, ONNX with 2 intra-op threads (`--workers 0 --threads 2`)
+ *   w1t2   one scoring worker, ONNX with 2 intra-op threads (ORT's own threads use the second core)
+ *   w2     two scoring workers with 1 intra-op thread each (the default on 2 cores)
+ * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
+ * Per cell: latency p50/p90/p99 (full round trip), requests/s, documents/s, busy % of each core, the server
+ * process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
+ * the last configuration and prints RSS after warm-up and at the end, and the error count.
+ * Targets (issue 17): 1,000 candidates, 1 client: p99 < 10 ms (base64, Arrow), < 15 ms (JSON); 16 clients
+ * ≥ 2× today's requests/s per format; soak RSS flat within 10 %, 0 errors.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Field, FixedSizeList, Float32, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { generateSynthetic } from '../src/data/generate';
 import type { ResolvedObjective } from '../src/data/objectives';
 import { objectiveInputMapping } from '../src/data/objectives';
 import { presetObjectives } from '../src/data/presets';
 import { saveModel, type SavedModel } from '../src/model/modelFile';
-import { fitInputNormalisation, initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../src/model/spec';
-import { Ranker, type CandidateDocument } from '../src/serve/ranker';
+import { fitInputNormalisation, initParameters, type RankerSpec, type ScorerSpec } from '../src/model/spec';
 import { Rng } from '../src/util/rng';
+import { corePercents, cpuTimes, processCpuSeconds, quantiles, rssMb, runLoad, startServer, stopServer, type Body, type Started } from './serveLoad';
 
 const RAW = 136;
 
@@ -64,217 +69,171 @@ function benchModel(raw: Float32Array, seed: number): SavedModel {
   };
 }
 
-/** Starts `cosrank serve` in a child process; resolves with its URL once it listens. */
-async function startServer(dir: string, threads: number): Promise<{ child: ChildProcess; url: string; engine: string }> {
-  const bin = path.resolve(__dirname, '..', 'bin', 'cosrank.js');
-  const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
-  });
-  let err = '';
-  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s: ${err}`)), 60_000);
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        const started = JSON.parse(line) as { url: string; engine: string };
-        resolve({ child, url: started.url, engine: started.engine });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${err}`));
-    });
-  });
+type Format = 'json' | 'base64' | 'arrow';
+const FORMAT_NAMES: Record<Format, string> = { json: 'JSON numbers', base64: 'base64 float32', arrow: 'Arrow IPC' };
+
+/** An Arrow IPC stream of the candidates: id (Utf8) and features (fixed-size list of RAW float32). */
+function arrowBody(raw: Float32Array, ids: string[]): Buffer {
+  const item = new Field('item', new Float32(), false);
+  const type = new FixedSizeList(RAW, item);
+  const list = makeData({ type, length: ids.length, child: makeData({ type: item.type, length: raw.length, data: raw }) });
+  const idVector = vectorFromArray(ids, new Utf8());
+  const schema = new Schema([new Field('id', new Utf8(), false), new Field('features', type, false)]);
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: ids.length, children: [idVector.data[0], list] }));
+  return Buffer.from(tableToIPC(new Table([batch]), 'stream'));
 }
 
-/** One POST; resolves with the round-trip time in ms once the whole response is read. */
-function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(
-      { agent, host: url.hostname, port: url.port, path: '/rerank', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`));
-          else resolve(performance.now() - t0);
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function quantiles(ms: number[]): { p50: number; p99: number; mean: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { p50: q(0.5), p99: q(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length };
-}
-
-const fmt = (v: number) => v.toFixed(2).padStart(7);
-const line = (label: string, l: { p50: number; p99: number; mean: number }, extra = '') =>
-  console.log(`  ${label.padEnd(40)} p50 ${fmt(l.p50)} ms  p99 ${fmt(l.p99)} ms  mean ${fmt(l.mean)} ms${extra}`);
-
-interface TorchResult {
-  latency_ms: { p50: number; p99: number; mean: number };
-  batches_per_s: number;
-  scores: number[];
-  torch: string;
-}
-
-/** PyTorch scoring the same ranker on the same raw batch; null (with a message) when unavailable. */
-function runTorch(model: SavedModel, raw: Float32Array, weights: number[], threads: number, repeats: number): TorchResult | null {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-bench-serve-'));
-  const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-  const enc = (p: Parameters) => Object.fromEntries(Object.entries(p).map(([k, t]) => [k, { shape: t.shape, data: b64(t.data) }]));
-  const file = path.join(dir, 'manifest.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      spec: model.spec,
-      params: { base: enc(model.params.base), cos: enc(model.params.cos as Parameters) },
-      rawFeatureCount: RAW,
-      inputFeatures: model.inputFeatures,
-      features: b64(raw),
-      weights,
-      c: 1,
-      repeats,
-      threads,
-    }),
-  );
-  try {
-    // Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide
-    const python = process.env.COSRANK_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-    const out = execFileSync(python, [path.join(__dirname, 'peers', 'torch_serve.py'), file], {
-      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(threads) },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 1 << 26,
-    });
-    const parsed = JSON.parse(out.trim().split('\n').pop() as string) as TorchResult & { error?: string };
-    if (parsed.error !== undefined) {
-      console.log(`  pytorch skipped: ${parsed.error}`);
-      return null;
-    }
-    return parsed;
-  } catch (err) {
-    console.log(`  pytorch skipped: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-    return null;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+/** Request bodies of `n` candidates in `format`, one per trade-off. */
+function bodies(raw: Float32Array, n: number, format: Format, tradeOffs: number[][]): Body[] {
+  const ids = Array.from({ length: n }, (_, d) => `doc${d}`);
+  const rows = raw.subarray(0, n * RAW);
+  const json = { 'content-type': 'application/json' };
+  if (format === 'arrow') {
+    const data = arrowBody(rows, ids);
+    return tradeOffs.map((w) => ({ data, headers: { 'content-type': 'application/vnd.apache.arrow.stream', 'x-cosrank-options': JSON.stringify({ weights: w, topK: 100 }) } }));
   }
+  const docs = ids.map((id, d) => {
+    const f = rows.subarray(d * RAW, (d + 1) * RAW);
+    return { id, features: format === 'json' ? Array.from(f) : Buffer.from(f.slice().buffer).toString('base64') };
+  });
+  return tradeOffs.map((w) => ({ data: Buffer.from(JSON.stringify({ documents: docs, weights: w, topK: 100 })), headers: json }));
+}
+
+interface Config {
+  name: string;
+  bin: string;
+  args: string[];
+  formats: Format[];
+  what: string;
+}
+
+function configs(names: string[], todayBin: string | undefined): Config[] {
+  const bin = path.resolve(__dirname, '..', 'bin', 'cosrank.js');
+  const all: Record<string, Config | null> = {
+    today: todayBin ? { name: 'today', bin: todayBin, args: [], formats: ['json', 'base64'], what: 'server before issue 17' } : null,
+    w0: { name: 'w0', bin, args: ['--workers', '0', '--threads', '2', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: 'HTTP thread scores, ORT 2 threads' },
+    w1t2: { name: 'w1t2', bin, args: ['--workers', '1', '--threads', '2', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: '1 worker, ORT 2 threads' },
+    w2: { name: 'w2', bin, args: ['--workers', '2', '--threads', '1', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: '2 workers, ORT 1 thread each' },
+  };
+  if (names.includes('today') && !todayBin) console.log('   today: skipped (pass --today-bin <checkout of the code before issue 17>/bin/cosrank.js)');
+  return names.map((n) => {
+    if (!(n in all)) throw new Error(`unknown config '${n}'; choose from ${Object.keys(all).join(', ')}`);
+    return all[n];
+  }).filter((c): c is Config => c !== null);
+}
+
+const fmt = (v: number, w = 7) => (Number.isFinite(v) ? v.toFixed(v < 100 ? 2 : 0) : '–').padStart(w);
+
+/** One cell: load for `seconds`, then a line with latency, throughput and CPU. Returns requests/s. */
+async function cell(server: Started, label: string, body: Body[], n: number, clients: number, seconds: number): Promise<{ rps: number; p99: number }> {
+  const c0 = cpuTimes();
+  const s0 = processCpuSeconds(server.child.pid);
+  const r = await runLoad(server.url, body, clients, seconds);
+  const cores = corePercents(c0, cpuTimes());
+  const serverCpu = (100 * (processCpuSeconds(server.child.pid) - s0)) / (r.seconds + 1);
+  const q = quantiles(r.latencies);
+  const rps = r.latencies.length / r.seconds;
+  console.log(
+    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}%${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
+  );
+  return { rps, p99: q.p99 };
+}
+
+async function soak(server: Started, all: Body[][], seconds: number): Promise<void> {
+  const mixed = all.flat();
+  const warm = Math.min(30, Math.max(5, seconds / 10));
+  console.log(`-- soak: 16 clients, every format and size, ${seconds} s after ${warm} s warm-up (RSS of the server process)`);
+  await runLoad(server.url, mixed, 16, warm, 0);
+  const before = rssMb(server.child.pid);
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(server.child.pid))), 1000);
+  const r = await runLoad(server.url, mixed, 16, seconds, 0);
+  clearInterval(timer);
+  const after = rssMb(server.child.pid);
+  const q = quantiles(r.latencies);
+  const change = (100 * (after - before)) / before;
+  console.log(`  RSS after warm-up ${before.toFixed(0)} MB, after soak ${after.toFixed(0)} MB (${change >= 0 ? '+' : ''}${change.toFixed(1)} %), peak ${peak.toFixed(0)} MB; ${r.latencies.length} requests, ${r.errors} errors; p99 ${q.p99.toFixed(1)} ms`);
+  console.log(`  target: RSS within 10 %: ${Math.abs(change) <= 10 ? 'met' : 'NOT met'}; 0 errors: ${r.errors === 0 ? 'met' : 'NOT met'}`);
 }
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      requests: { type: 'string', default: '300' },
-      'concurrent-requests': { type: 'string', default: '960' },
-      clients: { type: 'string', default: '16' },
-      candidates: { type: 'string', default: '1000' },
-      threads: { type: 'string', default: '2' },
+      duration: { type: 'string', default: '4' },
+      candidates: { type: 'string', default: '100,1000' },
+      clients: { type: 'string', default: '1,16' },
+      configs: { type: 'string', default: 'today,w0,w1t2,w2' }, // the last one is judged against the targets
+      'today-bin': { type: 'string' },
+      soak: { type: 'string', default: '0' },
     },
   });
-  const nRequests = Number(values.requests);
-  const nConcurrent = Number(values['concurrent-requests']);
-  const clients = Number(values.clients);
-  const nDocs = Number(values.candidates);
-  const threads = Number(values.threads);
-
-  // Candidates: the first nDocs documents of generated MSLR-shaped data, with values as a client would
-  // send them (6 significant digits rather than float32's 17-digit decimal expansion).
-  const ds = generateSynthetic({ queries: Math.ceil(nDocs / 60) + 10, seed: 5, nFeatures: RAW });
-  if (ds.features.length < nDocs * RAW) throw new Error('generated too few documents');
-  const raw = Float32Array.from(ds.features.subarray(0, nDocs * RAW), (v) => Number(v.toPrecision(6)));
+  const seconds = Number(values.duration);
+  const sizes = values.candidates.split(',').map(Number);
+  const clientCounts = values.clients.split(',').map(Number);
+  const ds = generateSynthetic({ queries: Math.ceil(Math.max(...sizes) / 60) + 10, seed: 5, nFeatures: RAW });
+  // values as a client would send them (6 significant digits rather than float32's 17-digit expansion)
+  const raw = Float32Array.from(ds.features.subarray(0, Math.max(...sizes) * RAW), (v) => Number(v.toPrecision(6)));
   const model = benchModel(raw, 11);
   const m = model.objectives.length - 1;
   const rng = new Rng(3);
   const tradeOffs = Array.from({ length: 8 }, () => Array.from(rng.dirichlet(new Array<number>(m).fill(1)), (v) => Number(v.toFixed(4))));
-  const dense = Array.from({ length: nDocs }, (_, d) => ({ id: `doc${d}`, features: Array.from(raw.subarray(d * RAW, (d + 1) * RAW)) }));
-  const b64 = dense.map(({ id, features }) => ({ id, features: Buffer.from(Float32Array.from(features).buffer).toString('base64') }));
-  const encodings = [
-    { name: 'JSON numbers', bodies: tradeOffs.map((w) => Buffer.from(JSON.stringify({ documents: dense, weights: w, topK: 100 }))) },
-    { name: 'base64 float32', bodies: tradeOffs.map((w) => Buffer.from(JSON.stringify({ documents: b64, weights: w, topK: 100 }))) },
-  ];
-
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-bench-serve-'));
-  const modelDir = path.join(dir, 'model');
-  await saveModel(modelDir, model);
-  console.log(`-- re-rank ${nDocs} candidates × ${RAW} raw features (${model.spec.base.inputSize} model inputs, ${m} objectives), topK 100`);
-  console.log(`   machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg()[0].toFixed(1)}, node ${process.version}`);
-
-  const ranker = await Ranker.load(modelDir);
-  const server = await startServer(modelDir, threads);
-  const url = new URL(server.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  await saveModel(path.join(dir, 'model'), model);
+  console.log(`-- re-rank ${sizes.join(' / ')} candidates × ${RAW} raw features (${model.spec.base.inputSize} model inputs, ${m} objectives), topK 100; ${seconds} s per cell after 1 s warm-up`);
+  console.log(`   machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}; client: node:http keep-alive on 127.0.0.1`);
+  const results = new Map<string, number>();
+  const cfgs = configs(values.configs.split(','), values['today-bin'] ? path.resolve(values['today-bin']) : undefined);
+  let last: { server: Started; bodies: Body[][] } | null = null;
   try {
-    console.log(`   server: cosrank serve (child process), engine ${server.engine}; client: node:http keep-alive, loopback`);
-    for (const { name, bodies } of encodings) {
-      console.log(`   features as ${name}: body ${(bodies[0].length / 1e6).toFixed(2)} MB`);
-      for (let i = 0; i < 30; i++) await post(agent, url, bodies[i % bodies.length]);
-      const single: number[] = [];
-      for (let i = 0; i < nRequests; i++) single.push(await post(agent, url, bodies[i % bodies.length]));
-      const loaded: number[] = [];
-      let next = 0;
-      const t0 = performance.now();
-      await Promise.all(
-        Array.from({ length: clients }, async () => {
-          while (next < nConcurrent) {
-            const i = next++;
-            loaded.push(await post(agent, url, bodies[i % bodies.length]));
+    for (const cfg of cfgs) {
+      const server = await startServer(cfg.bin, path.join(dir, 'model'), cfg.args);
+      console.log(`== ${cfg.name}: ${cfg.what} (engine ${server.engine}); load average ${os.loadavg()[0].toFixed(1)}`);
+      const used: Body[][] = [];
+      for (const format of cfg.formats) {
+        for (const n of sizes) {
+          const b = bodies(raw, n, format, tradeOffs);
+          used.push(b);
+          for (const c of clientCounts) {
+            const r = await cell(server, `${FORMAT_NAMES[format]}, ${n} cand (${(b[0].data.length / 1e6).toFixed(2)} MB)`, b, n, c, seconds);
+            results.set(`${cfg.name}|${format}|${n}|${c}`, r.rps);
+            if (n === 1000 && c === 1) results.set(`${cfg.name}|${format}|p99`, r.p99);
           }
-        }),
-      );
-      const seconds = (performance.now() - t0) / 1000;
-      const s = quantiles(single);
-      line(`HTTP POST /rerank, 1 client (${nRequests} req)`, s, `   target p99 < 10 ms: ${s.p99 < 10 ? 'met' : 'NOT met'}`);
-      line(`HTTP POST /rerank, ${clients} clients (${nConcurrent} req)`, quantiles(loaded), `   ${(nConcurrent / seconds).toFixed(0)} req/s = ${Math.round((nConcurrent * nDocs) / seconds).toLocaleString('en-US')} docs/s`);
-
-      // Where a request's time goes, in process (same engine as the server picks).
-      const parseMs: number[] = [];
-      const scoreMs: number[] = [];
-      for (let i = 0; i < 120; i++) {
-        const t0 = performance.now();
-        const body = JSON.parse(bodies[i % bodies.length].toString()) as { documents: CandidateDocument[]; weights: number[] };
-        const t1 = performance.now();
-        await ranker.scoreDocuments(body.documents, { weights: body.weights });
-        const t2 = performance.now();
-        if (i >= 20) {
-          parseMs.push(t1 - t0);
-          scoreMs.push(t2 - t1);
         }
       }
-      line('  in process: JSON.parse of the body', quantiles(parseMs));
-      line(`  in process: validate + score (${ranker.engineName})`, quantiles(scoreMs));
+      if (last) await stopServer(last.server);
+      last = { server, bodies: used };
     }
-
-    const torch = runTorch(model, raw, tradeOffs[0], threads, 300);
-    if (torch) {
-      const ours = await ranker.score(raw, { weights: tradeOffs[0] });
-      let diff = 0;
-      for (let d = 0; d < nDocs; d++) diff = Math.max(diff, Math.abs(ours[d] - torch.scores[d]));
-      line(`pytorch ${torch.torch} scoring the same batch (${threads} thr)`, torch.latency_ms, `   max |score diff| vs cosrank ${diff.toExponential(1)}`);
-      const own: number[] = [];
-      for (let i = 0; i < 320; i++) {
-        const t0 = performance.now();
-        await ranker.score(raw, { weights: tradeOffs[0] });
-        if (i >= 20) own.push(performance.now() - t0);
-      }
-      line(`cosrank ranker.score, same batch (${ranker.engineName})`, quantiles(own), `   ${(torch.latency_ms.p50 / quantiles(own).p50).toFixed(2)}× pytorch's speed at p50`);
-    }
+    summary(results, cfgs, clientCounts);
+    const soakSeconds = Number(values.soak);
+    if (last && soakSeconds > 0) await soak(last.server, last.bodies, soakSeconds);
   } finally {
-    agent.destroy();
-    const exited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await exited;
+    if (last) await stopServer(last.server);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function summary(results: Map<string, number>, cfgs: Config[], clientCounts: number[]): void {
+  const best = cfgs.filter((c) => c.name !== 'today').pop()?.name;
+  if (!best) return;
+  console.log(`-- targets (${best})`);
+  for (const format of ['json', 'base64', 'arrow'] as Format[]) {
+    const p99 = results.get(`${best}|${format}|p99`);
+    const limit = format === 'json' ? 15 : 10;
+    if (p99 !== undefined) console.log(`  1,000 candidates, 1 client, ${FORMAT_NAMES[format]}: p99 ${p99.toFixed(2)} ms (target < ${limit}): ${p99 < limit ? 'met' : 'NOT met'}`);
+    const many = Math.max(...clientCounts);
+    for (const n of [100, 1000]) {
+      const now = results.get(`${best}|${format}|${n}|${many}`);
+      const today = results.get(`today|${format}|${n}|${many}`);
+      if (now !== undefined && today !== undefined) {
+        console.log(`  ${many} clients, ${n} candidates, ${FORMAT_NAMES[format]}: ${now.toFixed(0)} req/s vs today ${today.toFixed(0)} (${(now / today).toFixed(2)}×, target ≥ 2×): ${now >= 2 * today ? 'met' : 'NOT met'}`);
+      }
+    }
+  }
+  const cores = os.cpus().length;
+  for (const n of [100, 1000]) {
+    const rps = Math.max(...(['json', 'base64', 'arrow'] as Format[]).map((f) => results.get(`${best}|${f}|${n}|${Math.max(...clientCounts)}`) ?? 0));
+    const json = results.get(`${best}|json|${n}|${Math.max(...clientCounts)}`) ?? 0;
+    if (rps > 0) console.log(`  sizing: ${n} candidates: ${(rps / cores).toFixed(0)} req/s per core (best binary format), ${(json / cores).toFixed(0)} req/s per core (JSON numbers)`);
   }
 }

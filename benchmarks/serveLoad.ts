@@ -1,0 +1,148 @@
+/**
+ * The serve benchmark's own load generator and probes (loopback only): a `cosrank serve` child process,
+ * a keep-alive node:http client running C concurrent request loops for a fixed time, latency
+ * percentiles, and CPU / RSS read from /proc (per core for the machine, total for the server process).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+
+export interface Started {
+  child: ChildProcess;
+  url: URL;
+  engine: string;
+}
+
+/** Starts `node <bin> serve <dir> --port 0 --host 127.0.0.1 --json <args>`; resolves once it listens. */
+export async function startServer(bin: string, dir: string, args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--host', '127.0.0.1', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start in 180 s: ${err}`)), 180_000);
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      const started = JSON.parse(out.split('\n')[0]) as { url: string; engine: string };
+      resolve({ child, url: new URL(started.url), engine: started.engine });
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+  });
+}
+
+export async function stopServer(s: Started): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await exited;
+}
+
+export interface Body {
+  data: Buffer;
+  headers: Record<string, string>;
+}
+
+/** One POST /rerank; resolves with the round-trip ms once the whole response is read (non-200 rejects). */
+export function post(agent: http.Agent, url: URL, body: Body): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request({ agent, host: url.hostname, port: url.port, path: '/rerank', method: 'POST', headers: { ...body.headers, 'content-length': body.data.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`));
+        else resolve(performance.now() - t0);
+      });
+    });
+    req.on('error', reject);
+    req.end(body.data);
+  });
+}
+
+export interface LoadResult {
+  latencies: number[];
+  seconds: number;
+  errors: number;
+  firstError?: string;
+}
+
+/** `clients` request loops over `bodies` for `seconds` (after `warmup` seconds not counted). */
+export async function runLoad(url: URL, bodies: Body[], clients: number, seconds: number, warmup = 1): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const t0 = performance.now();
+  const measureFrom = t0 + warmup * 1000;
+  const end = measureFrom + seconds * 1000;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        try {
+          const ms = await post(agent, url, bodies[next++ % bodies.length]);
+          if (started >= measureFrom) latencies.push(ms);
+        } catch (err) {
+          errors++;
+          firstError ??= err instanceof Error ? err.message : String(err);
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  return { latencies, seconds: (performance.now() - measureFrom) / 1000, errors, firstError };
+}
+
+export function quantiles(ms: number[]): { p50: number; p90: number; p99: number } {
+  const s = Float64Array.from(ms).sort();
+  const q = (p: number) => (s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))]);
+  return { p50: q(0.5), p90: q(0.9), p99: q(0.99) };
+}
+
+/** Busy and total jiffies per core, from /proc/stat (empty off Linux). */
+export function cpuTimes(): { busy: number; total: number }[] {
+  try {
+    return fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .filter((l) => /^cpu\d+ /.test(l))
+      .map((l) => {
+        const v = l.trim().split(/\s+/).slice(1).map(Number);
+        const idle = v[3] + (v[4] ?? 0);
+        const total = v.reduce((a, b) => a + b, 0);
+        return { busy: total - idle, total };
+      });
+  } catch {
+    return [];
+  }
+}
+
+/** Per-core busy % between two `cpuTimes()` samples. */
+export function corePercents(a: { busy: number; total: number }[], b: { busy: number; total: number }[]): number[] {
+  return b.map((x, i) => (100 * (x.busy - a[i].busy)) / Math.max(1, x.total - a[i].total));
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; NaN when unavailable. */
+export function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Resident set size of a process in MB, from /proc/<pid>/status; NaN when unavailable. */
+export function rssMb(pid: number | undefined): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
