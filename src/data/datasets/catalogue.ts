@@ -166,7 +166,7 @@ export const CATALOGUE: readonly DatasetEntry[] = [
     name: 'istella-s',
     title: 'Istella-S LETOR',
     publisher: 'Istella, 2016 (Dato et al., ACM TOIS 35(2))',
-    homepage: 'https://istella.ai/datasets/letor-dataset/',
+    homepage: 'http://quickrank.isti.cnr.it/istella-dataset/',
     url: 'http://library.istella.it/dataset/istella-s-letor.tar.gz',
     licence: 'Istella LETOR Licence Agreement: non-commercial use only',
     archive: {
