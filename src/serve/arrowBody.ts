@@ -1,7 +1,7 @@
 /**
  * Arrow IPC stream request bodies (`application/vnd.apache.arrow.stream`): one table of candidates,
  *
- *   id        Utf8, or an integer / floating-point column                 (required, unique)
+ *   id        Utf8 (plain or dictionary-encoded), or integers / floats       (required, unique)
  *   features  FixedSizeList<Float32 | Float64>[rawFeatureCount]           (all features of a row), or
  *   "1" … "N" Float32 | Float64 columns, LETOR numbering (any subset; a missing column is 0, as in a
  *             sparse map)
@@ -51,7 +51,8 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
 
 function readIds(column: Vector): (string | number)[] {
   const t = column.type as DataType;
-  if (!(DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isInt(t) || DataType.isFloat(t))) {
+  const v = DataType.isDictionary(t) ? (t.dictionary as DataType) : t; // dictionary-encoded strings are strings
+  if (!(DataType.isUtf8(v) || DataType.isLargeUtf8(v) || DataType.isInt(v) || DataType.isFloat(v))) {
     throw new RequestError('columns.id', `expected strings or numbers, got ${String(t)}`);
   }
   const ids: (string | number)[] = new Array(column.length);
