@@ -16,6 +16,7 @@ import type * as OnnxExport from './engine/onnx/export';
 import type * as ExportRanker from './serve/exportRanker';
 import type * as Pipeline from './pipeline/run';
 import type * as RunConfigModule from './pipeline/runConfig';
+import type * as Pick from './pipeline/pick';
 import { lazy } from './entries/lazy';
 
 export * from './entries/data';
@@ -77,6 +78,13 @@ export const runPipeline: typeof Pipeline.runPipeline = (...args) => pipeline().
 export const planRun: typeof Pipeline.planRun = (...args) => pipeline().planRun(...args);
 /** A run plan as text. */
 export const formatPlan: typeof Pipeline.formatPlan = (...args) => pipeline().formatPlan(...args);
+const pickModule = lazy(() => require('./pipeline/pick') as typeof Pick);
+/** Chooses an operating point under constraints and stores it in the model (`cosrank pick`). */
+export const pickOperatingPoint: typeof Pick.pickOperatingPoint = (...args) => pickModule().pickOperatingPoint(...args);
+/** Stores request routes in a model, checked against its operating points (`cosrank pick MODEL --routes FILE`). */
+export const storeRoutes: typeof Pick.storeRoutes = (...args) => pickModule().storeRoutes(...args);
+export type { PickOptions, PickResult, PickFigures } from './pipeline/pick';
+export type { OperatingPoint, OperatingPointProvenance, Route } from './model/operatingPoints';
 /** Validates a run config (JSON value), reporting every problem at once as a `ConfigError`. */
 export const parseRunConfig: typeof RunConfigModule.parseRunConfig = (...args) => runConfig().parseRunConfig(...args);
 
