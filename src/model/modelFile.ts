@@ -9,12 +9,14 @@
  *                (`base/<name>`) in `parameterShapes` order, then the COS network's (`cos/<name>`).
  *
  * `saveModel` writes a temporary sibling directory and renames it into place, so a reader never sees
- * a half-written model; `loadModel` checks the format version, the byte length and the checksum.
+ * a half-written model; `loadModel` checks the format version, the byte length and two checksums:
+ * weights.bin against `weights.sha256`, and model.json against its own `integrity.sha256` (the
+ * canonical JSON of everything else in it), so every file of the model is covered.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { replaceDirAtomic } from '../util/atomicWrite';
-import { sha256 } from '../util/hash';
+import { canonicalJson, sha256 } from '../util/hash';
 import type { ResolvedObjective } from '../data/objectives';
 import type { RankerParameters } from './rankerParameters';
 import { parameterShapes, type NamedTensor, type Parameters, type RankerSpec, type ScorerSpec } from './spec';
@@ -61,6 +63,18 @@ interface ModelJson extends Omit<SavedModel, 'params'> {
   format: string;
   formatVersion: number;
   weights: { file: string; dtype: 'float32'; byteOrder: 'little'; byteLength: number; sha256: string; tensors: TensorEntry[] };
+  /** sha256 of the rest of model.json (see `modelJsonDigest`); absent only in files written before it existed. */
+  integrity?: { sha256: string };
+}
+
+/**
+ * The digest that covers model.json itself: sha256 of the canonical JSON (keys sorted) of the parsed
+ * file without its `integrity` member. With `weights.sha256` inside it, one check covers every file
+ * of the model, so an edited activation, shape, objective or cut point is refused at load.
+ */
+function modelJsonDigest(parsed: Record<string, unknown>): string {
+  const { integrity: _i, ...rest } = parsed;
+  return sha256(canonicalJson(rest));
 }
 
 /** A model directory that cannot be read: what is wrong and where. */
@@ -135,13 +149,28 @@ export async function saveModel(dir: string, model: SavedModel): Promise<void> {
     ...rest,
     weights: { file: 'weights.bin', dtype: 'float32', byteOrder: 'little', byteLength: bytes.byteLength, sha256: sha256(bytes), tensors: table },
   };
+  // the digest is taken over the JSON as it will be read back (undefined members dropped, -0 as 0)
+  const integrity = { sha256: modelJsonDigest(JSON.parse(JSON.stringify(json)) as Record<string, unknown>) };
   await replaceDirAtomic(dir, async (tmp) => {
     await writeFile(path.join(tmp, 'weights.bin'), bytes);
-    await writeFile(path.join(tmp, 'model.json'), JSON.stringify(json, null, 2) + '\n');
+    await writeFile(path.join(tmp, 'model.json'), JSON.stringify({ ...json, integrity }, null, 2) + '\n');
   });
 }
 
-/** Reads a model directory written by `saveModel`, verifying format, version, sizes and checksum. */
+/** Refuses a model.json whose content does not match its own digest (files from before the digest carry none). */
+function checkIntegrity(json: ModelJson, jsonFile: string): void {
+  if (json.integrity === undefined) return;
+  const digest = modelJsonDigest(json as unknown as Record<string, unknown>);
+  if (typeof json.integrity?.sha256 !== 'string' || digest !== json.integrity.sha256) {
+    throw new ModelFileError(
+      jsonFile,
+      `checksum mismatch: the content hashes to sha256 ${digest}, its integrity field says ${JSON.stringify(json.integrity?.sha256)} ` +
+        '(model.json was edited or damaged after it was saved; save the model again rather than editing it)',
+    );
+  }
+}
+
+/** Reads a model directory written by `saveModel`, verifying format, version, sizes and both checksums. */
 export async function loadModel(dir: string): Promise<SavedModel> {
   const jsonFile = path.join(dir, 'model.json');
   let text: string;
@@ -160,6 +189,7 @@ export async function loadModel(dir: string): Promise<SavedModel> {
   if (json.formatVersion !== MODEL_FORMAT_VERSION) {
     throw new ModelFileError(jsonFile, `format version ${JSON.stringify(json.formatVersion)} is not supported (this cosrank reads version ${MODEL_FORMAT_VERSION})`);
   }
+  checkIntegrity(json, jsonFile);
   const binFile = path.join(dir, json.weights.file);
   const bytes = await readFile(binFile);
   if (bytes.byteLength !== json.weights.byteLength) {
@@ -184,7 +214,7 @@ export async function loadModel(dir: string): Promise<SavedModel> {
   };
   const params: RankerParameters = { base: collect(json.spec.base, 'base/') };
   if (json.spec.cos) params.cos = collect(json.spec.cos.net, 'cos/');
-  const { format: _f, formatVersion: _v, weights: _w, ...rest } = json;
+  const { format: _f, formatVersion: _v, weights: _w, integrity: _i, ...rest } = json;
   const m = Math.max(0, (json.objectives?.length ?? 1) - 1);
   const pointIssues = json.operatingPoints === undefined ? [] : operatingPointIssues(json.operatingPoints, m, Boolean(json.spec.cos?.temperature));
   const issues = pointIssues.length > 0 || json.routes === undefined ? pointIssues : routeIssues(json.routes, (json.operatingPoints ?? []).map((p) => p.name));

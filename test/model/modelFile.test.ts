@@ -117,7 +117,29 @@ describe('saveModel / loadModel', () => {
     const jsonPath = path.join(out, 'model.json');
     const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
     json.weights.tensors[0].length -= 1;
+    delete json.integrity; // a file from before model.json carried its own checksum
     writeFileSync(jsonPath, JSON.stringify(json));
     await expect(loadModel(out)).rejects.toThrow(/tensor 'base\/input\.mean' holds \d+ values, its shape \[\d+\] needs \d+/);
+  });
+
+  it('covers model.json too: an edited activation is refused at load, a reformatted file is not', async () => {
+    const out = path.join(dir, 'm6');
+    await saveModel(out, model());
+    const jsonPath = path.join(out, 'model.json');
+    const text = readFileSync(jsonPath, 'utf8');
+    expect(text).toContain('"relu"');
+    writeFileSync(jsonPath, text.replace('"relu"', '"gelu"'));
+    await expect(loadModel(out)).rejects.toThrow(/model\.json: checksum mismatch.*edited or damaged/);
+    // same content, other layout and key order: still the same model
+    const json = JSON.parse(text);
+    const reordered = Object.fromEntries(Object.entries(json).reverse());
+    writeFileSync(jsonPath, JSON.stringify(reordered));
+    expect((await loadModel(out)).spec).toEqual(model().spec);
+    // an edited cut point or a removed digest value is refused as well
+    json.objectives[1].cutPoints = [0.1, 0.6];
+    writeFileSync(jsonPath, JSON.stringify(json));
+    await expect(loadModel(out)).rejects.toThrow(/checksum mismatch/);
+    writeFileSync(jsonPath, JSON.stringify({ ...JSON.parse(text), integrity: {} }));
+    await expect(loadModel(out)).rejects.toThrow(/checksum mismatch/);
   });
 });
