@@ -3,6 +3,7 @@
  * Only this folder prints or exits (DEVELOPERS.md, house style).
  */
 import { processIO, UsageError, type CliCommand, type CliIO } from './io';
+import { didYouMean, packageVersion, usageErrorOf } from './usage';
 import { DataError, ConfigError } from '../util/errors';
 
 /**
@@ -22,34 +23,51 @@ export const COMMANDS: Record<string, { summary: string; load: () => CliCommand 
   export: { summary: 'export a model as ONNX with the trade-off as inputs (verified)', load: () => require('./commands/export').command },
   datasets: { summary: 'list the public LTR datasets, or fetch one as Arrow folds with its objective preset', load: () => require('./commands/datasets').command },
   pick: { summary: 'choose an operating point under constraints and store it in the model', load: () => require('./commands/pick').command },
+  score: { summary: "score a dataset with a model (one trade-off, or the run's sweep) into a scores file for cosrank eval", load: () => require('./commands/score').command },
 };
 
 function usage(): string {
   const lines = ['Usage: cosrank <command> [options]', '', 'Commands:'];
   for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(12)} ${summary}`);
-  lines.push('', "Run 'cosrank <command> --help' for a command's options.");
+  lines.push('', "Run 'cosrank help <command>' (or 'cosrank <command> --help') for a command's options; 'cosrank --version' for the version.");
   return lines.join('\n') + '\n';
 }
 
+/** The command a name selects, or a usage message (exit 2) suggesting the nearest name. */
+function commandOf(name: string, io: CliIO): CliCommand | null {
+  const entry = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry) return entry.load();
+  io.stderr(`cosrank: unknown command '${name}'${didYouMean(name, Object.keys(COMMANDS))}\n\n${usage()}`);
+  return null;
+}
+
+/** Exit codes: 0 done, 1 bad data, config or a failure while running, 2 a usage error (printed with the command's help). */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`cosrank ${packageVersion()}\n`);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    const command = commandOf(rest[0], io);
+    if (!command) return 2;
+    io.stdout(command.help + '\n');
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(usage());
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name]?.load;
-  if (!load) {
-    io.stderr(`cosrank: unknown command '${name}'\n\n${usage()}`);
-    return 2;
-  }
-  const command = load();
+  const command = commandOf(name, io);
+  if (!command) return 2;
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout(command.help + '\n');
     return 0;
   }
   try {
     return await command.run(rest, io);
-  } catch (err) {
+  } catch (caught) {
+    const err = usageErrorOf(caught, command.help) ?? caught;
     if (err instanceof UsageError) {
       io.stderr(`cosrank ${name}: ${err.message}\n\n${command.help}\n`);
       return 2;

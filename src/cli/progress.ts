@@ -7,6 +7,20 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { ProgressCallback, ProgressEvent } from '../util/progress';
 import type { CliIO } from './io';
 
+/** The unit of each stage's `done`/`total` (by stage name, the events carry none). */
+const UNITS: [RegExp, string][] = [
+  [/^train-/, 'steps'],
+  [/^(sweep|score)$/, 'weight points'],
+  [/^(read)$/, 'bytes'],
+  [/^(write|generate)$/, 'documents'],
+  [/^data$/, 'files'],
+];
+
+/** `steps`, `bytes`, … for a stage ('' when unknown). */
+export function unitOf(stage: string): string {
+  return UNITS.find(([re]) => re.test(stage))?.[1] ?? '';
+}
+
 export function cliProgress(io: CliIO, options: { intervalMs?: number; quiet?: boolean } = {}): ProgressCallback & { stop(): void } {
   const interval = options.intervalMs ?? 5000;
   let bar: SingleBar | null = null;
@@ -28,7 +42,7 @@ export function cliProgress(io: CliIO, options: { intervalMs?: number; quiet?: b
       if (!bar || barStage !== e.stage) {
         stop();
         bar = new SingleBar(
-          { format: `${e.stage} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted} | {info}`, hideCursor: true, stream: process.stderr },
+          { format: `${e.stage} [{bar}] {percentage}% | {value}/{total}${unitOf(e.stage) ? ` ${unitOf(e.stage)}` : ''} | eta {eta_formatted} | {info}`, hideCursor: true, stream: process.stderr },
           Presets.shades_classic,
         );
         bar.start(e.total, e.done, { info });
@@ -42,7 +56,8 @@ export function cliProgress(io: CliIO, options: { intervalMs?: number; quiet?: b
     const finished = e.total !== undefined && e.done >= e.total;
     if (now - lastLine >= interval || finished) {
       lastLine = now;
-      io.stderr(`${e.stage}: ${e.done}${e.total !== undefined ? `/${e.total}` : ''}${info ? `  ${info}` : ''}\n`);
+      const unit = unitOf(e.stage);
+      io.stderr(`${e.stage}: ${e.done}${e.total !== undefined ? `/${e.total}` : ''}${unit ? ` ${unit}` : ''}${info ? `  ${info}` : ''}\n`);
     }
   };
   return Object.assign(fn, { stop });

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { CliIO } from '../../src/cli/io';
+import { MANIFEST_KEYS } from './manifestShape';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -124,6 +125,7 @@ describe('cosrank run', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(manifest.stages.map((s: { stage: string; reused: boolean }) => [s.stage, s.reused])).toEqual([['data', false], ['base', false], ['cos', false]]);
     expect(manifest.config.seed).toBe(5);
+    expect(Object.keys(manifest).sort()).toEqual(MANIFEST_KEYS);
   });
 
   it('a rerun with only the sweep changed reuses both models, says so, leaves them untouched and is faster', async () => {

@@ -27,7 +27,9 @@ Options:
   --out DIR              output folder (default: the config's "out", else runs/<config name>)
   --set PATH=VALUE       override a config value, e.g. --set cos.maxSteps=500 (repeatable; VALUE is JSON
                          when it parses, else a string)
+  --seed N               same as --set seed=N
   --dry-run              print the plan and exit: nothing is read, trained or written
+  --quiet                no progress output
   --json                 print the result (or the plan) as JSON on stdout`;
 
 interface RunArgs {
@@ -35,6 +37,7 @@ interface RunArgs {
   out: string | null;
   sets: string[];
   dryRun: boolean;
+  quiet: boolean;
   json: boolean;
 }
 
@@ -46,12 +49,16 @@ function parseRunArgs(argv: string[]): RunArgs {
     options: {
       out: { type: 'string' },
       set: { type: 'string', multiple: true },
+      seed: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
+  // --seed is a shorthand for --set and wins over the file, as --set does
+  const sets = [...(values.set ?? []), ...(values.seed !== undefined ? [`seed=${values.seed}`] : [])];
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'a config file is required' : `one config file expected, got ${positionals.join(' ')}`);
-  return { configFile: positionals[0], out: values.out ?? null, sets: values.set ?? [], dryRun: values['dry-run'] === true, json: values.json === true };
+  return { configFile: positionals[0], out: values.out ?? null, sets, dryRun: values['dry-run'] === true, quiet: values.quiet === true, json: values.json === true };
 }
 
 /** Reads, overrides, validates and path-resolves a run config file. */
@@ -121,11 +128,13 @@ export const command: CliCommand = {
       io.stdout(args.json ? JSON.stringify(plan, null, 2) + '\n' : formatPlan(plan));
       return 0;
     }
-    const progress = cliProgress(io);
+    const progress = cliProgress(io, { quiet: args.quiet });
     try {
       const { outcome } = await runPipeline({ ...config, out }, { onProgress: progress });
       if (!outcome) return 1;
-      io.stdout(args.json ? JSON.stringify(outcome, null, 2) + '\n' : formatOutcome(outcome));
+      // the models are in files.model; their tensors do not belong on stdout
+      const { models: _models, ...printed } = outcome;
+      io.stdout(args.json ? JSON.stringify(printed, null, 2) + '\n' : formatOutcome(outcome));
     } finally {
       progress.stop();
     }

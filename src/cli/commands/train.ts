@@ -7,7 +7,7 @@ import type { SweepTable } from '../../eval/sweep';
 import { trainCosStage } from '../../pipeline/trainStages';
 import type { CliCommand, CliIO } from '../io';
 import { cliProgress } from '../progress';
-import { COMMON_OPTIONS_HELP, CONFIG_REFERENCE_HELP, figureLines, parseTrainArgs, stageRequest } from './trainShared';
+import { COMMON_OPTIONS_HELP, CONFIG_REFERENCE_HELP, figureLines, parseTrainArgs, stageJson, stageRequest } from './trainShared';
 
 const HELP = `Usage: cosrank train --config C.json --base DIR --train T --validation V --out DIR [options]
 
@@ -38,11 +38,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const r = stage.result;
     const sweep = stage.sweep as SweepTable;
     const dpoLs = stage.models.length > 1 || (args.config.cos.mode === 'dpo-ls' && args.config.cos.fixedWeights === null);
+    if (args.json) {
+      const where = dpoLs ? { models: stage.models.map((x) => x.dir) } : { model: args.out };
+      io.stdout(JSON.stringify(stageJson(r, { engine: stage.engine.name, ...where, checkpointsRemoved: stage.checkpointsRemoved, sweep })) + '\n');
+      return 0;
+    }
     const figures = dpoLs
       ? { ...r.metrics, 'train seconds': r.seconds, models: stage.models.length, engine: stage.engine.name, out: args.out }
       : { ...r.metrics, 'best step': r.bestStep, steps: r.steps, 'stopped early': String(r.stoppedEarly), 'train seconds': r.seconds, engine: stage.engine.name, model: args.out };
-    io.stdout(args.json ? JSON.stringify({ ...figures, sweep }) + '\n' : `${sweepLines(sweep)}\n\n${figureLines(figures)}\n`);
-    if (stage.checkpointsRemoved && !args.json) io.stderr(`checkpoints of the finished run removed (${stage.checkpointsRemoved})\n`);
+    io.stdout(`${sweepLines(sweep)}\n\n${figureLines(figures)}\n`);
+    if (stage.checkpointsRemoved) io.stderr(`checkpoints of the finished run removed (${stage.checkpointsRemoved})\n`);
     return 0;
   } finally {
     progress.stop();

@@ -5,7 +5,7 @@
 import { trainBaseStage } from '../../pipeline/trainStages';
 import type { CliCommand, CliIO } from '../io';
 import { cliProgress } from '../progress';
-import { COMMON_OPTIONS_HELP, CONFIG_REFERENCE_HELP, figureLines, parseTrainArgs, stageRequest } from './trainShared';
+import { COMMON_OPTIONS_HELP, CONFIG_REFERENCE_HELP, figureLines, parseTrainArgs, stageJson, stageRequest } from './trainShared';
 
 const HELP = `Usage: cosrank train-base --config C.json --train T --validation V --out DIR [options]
 
@@ -25,9 +25,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     const { result, engine, checkpointsRemoved } = await trainBaseStage(stageRequest(args, progress));
     progress.stop();
+    if (args.json) {
+      io.stdout(JSON.stringify(stageJson(result, { engine: engine.name, model: args.out, checkpointsRemoved })) + '\n');
+      return 0;
+    }
     const figures = { ...result.metrics, 'best step': result.bestStep, steps: result.steps, 'stopped early': String(result.stoppedEarly), 'train seconds': result.seconds, engine: engine.name, model: args.out };
-    io.stdout(args.json ? JSON.stringify(figures) + '\n' : figureLines(figures) + '\n');
-    if (checkpointsRemoved && !args.json) io.stderr(`checkpoints of the finished run removed (${checkpointsRemoved})\n`);
+    io.stdout(figureLines(figures) + '\n');
+    if (checkpointsRemoved) io.stderr(`checkpoints of the finished run removed (${checkpointsRemoved})\n`);
     return 0;
   } finally {
     progress.stop();

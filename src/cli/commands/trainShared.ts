@@ -98,6 +98,11 @@ export async function parseTrainArgs(argv: string[], stage: 'base' | 'cos'): Pro
   };
 }
 
+/** What a stage command prints with --json: camelCase keys, real booleans, the validation metrics by name. */
+export function stageJson(r: { metrics: Record<string, number>; bestStep: number; steps: number; stoppedEarly: boolean; seconds: number }, extra: Record<string, unknown>): Record<string, unknown> {
+  return { metrics: r.metrics, bestStep: r.bestStep, steps: r.steps, stoppedEarly: r.stoppedEarly, trainSeconds: r.seconds, ...extra };
+}
+
 /** `name value` lines, numbers with 4 decimals. */
 /** The pipeline request of parsed stage-command options. */
 export function stageRequest(args: TrainArgs, onProgress: StageRequest['onProgress']): StageRequest {

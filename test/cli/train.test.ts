@@ -7,6 +7,7 @@ import { generateSynthetic } from '../../src/data/generate';
 import { writeDataset } from '../../src/data/read';
 import { loadModel } from '../../src/model/modelFile';
 import { readTrainingLog } from '../../src/eval/trainingLog';
+import { MANIFEST_KEYS } from '../pipeline/manifestShape';
 
 function capture(): CliIO & { out: string; err: string } {
   const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
@@ -42,7 +43,10 @@ describe('cosrank train-base / train', () => {
     expect(await main(['train-base', ...common, '--out', path.join(dir, 'base'), '--json', '--set', 'base.maxSteps=12'], io1)).toBe(0);
     const baseFigures = JSON.parse(io1.out);
     expect(baseFigures.steps).toBe(12);
-    expect(baseFigures['relevance NDCG@10']).toBeGreaterThan(0);
+    expect(baseFigures.metrics['relevance NDCG@10']).toBeGreaterThan(0);
+    // camelCase keys and real booleans
+    expect(Object.keys(baseFigures).sort()).toEqual(['bestStep', 'checkpointsRemoved', 'engine', 'metrics', 'model', 'steps', 'stoppedEarly', 'trainSeconds']);
+    expect(typeof baseFigures.stoppedEarly).toBe('boolean');
     const baseModel = await loadModel(path.join(dir, 'base'));
     expect(baseModel.objectives.map((o) => o.name)).toEqual(['relevance', 'freshness', 'clicks']);
     expect(baseModel.objectives[2].cutPoints?.length).toBeGreaterThan(0);
@@ -52,6 +56,9 @@ describe('cosrank train-base / train', () => {
     expect(manifest.data.train.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.engine.name).toBe('tfjs-cpu');
     expect(manifest.packages['@tensorflow/tfjs']).toMatch(/^4\./);
+    // the one manifest shape, shared with cosrank run (test/pipeline/run.test.ts)
+    expect(Object.keys(manifest).sort()).toEqual(MANIFEST_KEYS);
+    expect(manifest.command).toBe('cosrank train-base');
     expect((await readTrainingLog(path.join(dir, 'base', 'training-log.jsonl'))).map((e) => e.step)).toEqual([0, 5, 10, 12]);
 
     const io2 = capture();
@@ -61,8 +68,29 @@ describe('cosrank train-base / train', () => {
     const cos = await loadModel(path.join(dir, 'cos'));
     expect(cos.spec.cos?.net.conditioning.weights).toBe(2);
     expect(cos.defaultWeights).toEqual([0.5, 0.5]);
-    expect(cos.metrics['base.validation.relevance NDCG@10']).toBe(baseFigures['relevance NDCG@10']);
+    expect(cos.metrics['base.validation.relevance NDCG@10']).toBe(baseFigures.metrics['relevance NDCG@10']);
     expect(cos.params.base).toEqual(baseModel.params.base);
+  });
+
+  it('a finished run removes its checkpoints and says so', async () => {
+    const io = capture();
+    const out = path.join(dir, 'ckpt-base');
+    const args = ['train-base', '--config', path.join(dir, 'config.json'), '--train', path.join(dir, 'train.arrow'), '--validation', path.join(dir, 'valid.arrow')];
+    expect(await main([...args, '--engine', 'onnx', '--quiet', '--out', out, '--checkpoint-every', '4'], io)).toBe(0);
+    expect(io.err).toContain(`checkpoints of the finished run removed (${out}.checkpoints)`);
+    expect(existsSync(`${out}.checkpoints`)).toBe(false);
+    expect(existsSync(path.join(out, 'model.json'))).toBe(true);
+  });
+
+  it('an unwritable --out is refused before any data is read or training starts', async () => {
+    const io = capture();
+    writeFileSync(path.join(dir, 'a-file'), 'x');
+    const out = path.join(dir, 'a-file', 'model');
+    const args = ['train-base', '--config', path.join(dir, 'config.json'), '--train', path.join(dir, 'missing.arrow'), '--validation', path.join(dir, 'valid.arrow')];
+    expect(await main([...args, '--out', out], io)).toBe(1);
+    // the output is checked first: the missing training file is never reached
+    expect(io.err).toContain(path.join(dir, 'a-file'));
+    expect(io.err).not.toContain('missing.arrow');
   });
 
   it('reports config problems with their paths and exit code 1, usage problems with 2', async () => {

@@ -1,0 +1,108 @@
+/**
+ * `cosrank score MODEL DATA --out scores.csv [--weights … | --sweep]`: a dataset scored by a model into a
+ * scores file that `cosrank eval` reads (src/pipeline/score.ts does the work).
+ */
+import { parseArgs } from 'node:util';
+import { scoreDataset } from '../../pipeline/score';
+import { UsageError, type CliCommand, type CliIO } from '../io';
+import { cliProgress } from '../progress';
+
+const HELP = `Usage: cosrank score MODEL DATA --out scores.csv [--weights W | --sweep] [options]
+
+Scores every document of DATA with the COS model in folder MODEL and writes a scores file (CSV, one row
+per document in dataset order, a qid column) that 'cosrank eval --data DATA --scores scores.csv' reads.
+DATA is a split cosrank run prepared (e.g. runs/demo/cache/data-*/test.arrow: labels are the model's
+objectives, so cosrank eval reproduces the run's sweep table exactly) or raw data with the model's raw
+features (the model's objectives are then applied with their frozen cut points).
+
+Options:
+  --out FILE             scores file to write                                           (required)
+  --weights W            one trade-off: 0.3,0.7 or freshness=0.3,clicks=0.7 (normalised;
+                         default the model's default weights) → one 'score' column
+  --sweep                every point of the sweep lattice cosrank run evaluates → one 'w=…' column each
+  --divisions H          lattice divisions for --sweep (default: as cosrank run, 10 when ≤ 100 points)
+  --beta LIST            T-COS temperatures per auxiliary objective (default 1 each)
+  --c X                  post-training temperature factor (default 1)
+  --engine NAME          auto | tfjs | onnx                                              (default auto)
+  --quiet                no progress output
+  --json                 print what was written as JSON on stdout`;
+
+function numbers(flag: string, text: string): number[] {
+  const values = text.split(',').map((v) => Number(v.trim()));
+  if (values.some((v) => !Number.isFinite(v))) throw new UsageError(`--${flag} must be comma-separated numbers, got '${text}'`);
+  return values;
+}
+
+/** `0.3,0.7` → [0.3, 0.7]; `freshness=0.3,clicks=0.7` → {freshness: 0.3, clicks: 0.7}. */
+function weightsOf(text: string): number[] | Record<string, number> {
+  if (!text.includes('=')) return numbers('weights', text);
+  const out: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const [name, value] = part.split('=').map((s) => s.trim());
+    if (!name || value === undefined || !Number.isFinite(Number(value))) throw new UsageError(`--weights: expected name=value pairs, got '${part}'`);
+    out[name] = Number(value);
+  }
+  return out;
+}
+
+function parseScoreArgs(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      weights: { type: 'string' },
+      sweep: { type: 'boolean', default: false },
+      divisions: { type: 'string' },
+      beta: { type: 'string' },
+      c: { type: 'string' },
+      engine: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 2) throw new UsageError(`MODEL and DATA are required (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})`);
+  if (!values.out) throw new UsageError('--out is required');
+  if (values.sweep && values.weights !== undefined) throw new UsageError('--weights and --sweep exclude each other');
+  if (values.divisions !== undefined && !values.sweep) throw new UsageError('--divisions belongs to --sweep');
+  const divisions = values.divisions === undefined ? null : Number(values.divisions);
+  if (divisions !== null && !(Number.isInteger(divisions) && divisions >= 1)) throw new UsageError(`--divisions must be an integer ≥ 1, got '${values.divisions}'`);
+  const c = values.c === undefined ? 1 : Number(values.c);
+  if (!(Number.isFinite(c) && c > 0)) throw new UsageError(`--c must be a number > 0, got '${values.c}'`);
+  const engine = values.engine ?? 'auto';
+  if (!['auto', 'tfjs', 'onnx'].includes(engine)) throw new UsageError(`--engine must be one of auto, tfjs, onnx, got '${engine}'`);
+  return {
+    model: positionals[0],
+    data: positionals[1],
+    out: values.out,
+    weights: values.weights === undefined ? null : weightsOf(values.weights),
+    sweep: values.sweep ? { divisions } : null,
+    beta: values.beta === undefined ? null : numbers('beta', values.beta),
+    c,
+    engine: engine as 'auto' | 'tfjs' | 'onnx',
+    quiet: values.quiet === true,
+    json: values.json === true,
+  };
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { quiet, json, ...request } = parseScoreArgs(argv);
+  const progress = cliProgress(io, { quiet });
+  try {
+    const r = await scoreDataset({ ...request, onProgress: progress });
+    progress.stop();
+    const what = r.kind === 'sweep' ? `${r.points.length} weight points` : `the trade-off (${r.points[0].map((w) => Number(w.toFixed(4))).join(', ')})`;
+    io.stdout(json ? JSON.stringify(r, null, 2) + '\n' : `scored ${r.documents} documents (${r.queries} queries) at ${what} on ${r.engine}${r.appliedObjectives ? ", the model's objectives applied" : ''}\nwrote ${r.out}\n`);
+    return 0;
+  } finally {
+    progress.stop();
+  }
+}
+
+export const command: CliCommand = {
+  name: 'score',
+  summary: "score a dataset with a model (one trade-off, or the run's sweep) into a scores file for cosrank eval",
+  help: HELP,
+  run,
+};

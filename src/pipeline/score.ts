@@ -1,0 +1,106 @@
+/**
+ * `cosrank score` as a library function: a dataset scored by a saved model, written as a scores file
+ * (src/eval/scoresFile.ts) that `cosrank eval` reads — one column for one trade-off, or one column per
+ * weight point of the sweep lattice `cosrank run` evaluates (the same points and the same engine call as
+ * `sweepRanker`), so `cosrank eval` on the run's test split reproduces the run's sweep table exactly.
+ *
+ * The data may be prepared already (a split `cosrank run` caches, e.g. `<out>/cache/data-<key>/test.arrow`,
+ * whose metadata carries the model's objectives) or raw (the model's raw features): raw data get the
+ * model's objectives applied with their frozen cut points, as the model was trained.
+ */
+import type { RankingDataset } from '../data/dataset';
+import { applyObjectives, type ResolvedObjective } from '../data/objectives';
+import { readDataset } from '../data/read';
+import { createEngine, type EngineRequest } from '../engine/select';
+import { formatScores } from '../eval/scoresFile';
+import { weightGrid } from '../eval/sweep';
+import { loadModel, type SavedModel } from '../model/modelFile';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { ConfigError, DataError } from '../util/errors';
+import { noProgress, type ProgressCallback } from '../util/progress';
+import { sweepDivisions } from './plan';
+
+export interface ScoreRequest {
+  /** Model folder. */
+  model: string;
+  /** Dataset file (prepared split or raw data, see the module comment). */
+  data: string;
+  /** Scores file to write (CSV). */
+  out: string;
+  /** One trade-off: weights over the auxiliary objectives (array, or by name); normalised to sum 1. Default: the model's default weights. */
+  weights?: number[] | Record<string, number> | null;
+  /** Score every point of the sweep lattice instead (divisions: null = as `cosrank run` chooses for m). */
+  sweep?: { divisions: number | null } | null;
+  /** T-COS temperatures per auxiliary objective (default all ones); post-training factor c (default 1). */
+  beta?: number[] | null;
+  c?: number;
+  engine?: EngineRequest;
+  onProgress?: ProgressCallback;
+}
+
+export interface ScoreOutcome {
+  out: string;
+  /** The weight points scored (one for a single trade-off). */
+  points: number[][];
+  kind: 'single' | 'sweep';
+  documents: number;
+  queries: number;
+  engine: string;
+  /** Whether the model's objectives were applied to raw data (false: the data were prepared already). */
+  appliedObjectives: boolean;
+}
+
+function sameObjectives(a: unknown, b: ResolvedObjective[]): boolean {
+  return Array.isArray(a) && a.length === b.length && a.every((o, i) => (o as { name?: unknown }).name === b[i].name);
+}
+
+/** The data as the model takes them: prepared splits as they are, raw data with the model's objectives applied. */
+export function modelInput(ds: RankingDataset, model: SavedModel, file: string): { dataset: RankingDataset; applied: boolean } {
+  if (sameObjectives(ds.metadata?.objectives, model.objectives)) {
+    if (ds.nFeatures !== model.inputFeatures.length) throw new DataError(file, null, `has ${ds.nFeatures} features, the model takes ${model.inputFeatures.length}`);
+    return { dataset: ds, applied: false };
+  }
+  if (ds.nFeatures !== model.rawFeatureCount) {
+    throw new DataError(file, null, `has ${ds.nFeatures} features; the model reads ${model.rawFeatureCount} raw features (or a split prepared with its objectives)`);
+  }
+  return { dataset: applyObjectives(ds, model.objectives, { resolved: model.objectives }).dataset, applied: true };
+}
+
+/** One trade-off as numbers over the auxiliary objectives, normalised to sum 1. */
+export function tradeOff(model: SavedModel, weights: number[] | Record<string, number> | null | undefined): number[] {
+  const aux = model.objectives.slice(1).map((o) => o.name);
+  let w: number[];
+  if (weights === null || weights === undefined) w = [...model.defaultWeights];
+  else if (Array.isArray(weights)) w = weights;
+  else {
+    const unknown = Object.keys(weights).filter((k) => !aux.includes(k));
+    if (unknown.length) throw new ConfigError([{ path: 'weights', value: unknown, expected: `names of auxiliary objectives: ${aux.join(', ')}` }], 'score');
+    w = aux.map((name) => weights[name] ?? 0);
+  }
+  const sum = w.reduce((a, b) => a + b, 0);
+  if (w.length !== aux.length || w.some((v) => !Number.isFinite(v) || v < 0) || !(sum > 0)) {
+    throw new ConfigError([{ path: 'weights', value: w, expected: `${aux.length} non-negative weights (${aux.join(', ')}), not all 0` }], 'score');
+  }
+  return w.map((v) => v / sum);
+}
+
+/** Scores a dataset with a model and writes the scores file (see the module comment). */
+export async function scoreDataset(request: ScoreRequest): Promise<ScoreOutcome> {
+  const onProgress = request.onProgress ?? noProgress;
+  const model = await loadModel(request.model);
+  if (!model.spec.cos) throw new ConfigError([{ path: 'model', value: request.model, expected: 'a COS model (a base-only model has no trade-off to score)' }], 'score');
+  const { dataset, applied } = modelInput(await readDataset(request.data, { onProgress }), model, request.data);
+  const m = model.objectives.length - 1;
+  const points = request.sweep ? weightGrid(m, { divisions: sweepDivisions(m, request.sweep.divisions) }).map((p) => Array.from(p)) : [tradeOff(model, request.weights)];
+  const engine = await createEngine(request.engine ?? 'auto');
+  const beta = request.beta ? Float32Array.from(request.beta) : undefined;
+  const runs: { weights: number[] | null; scores: Float32Array }[] = [];
+  for (const [i, w] of points.entries()) {
+    const scores = await engine.score(model.spec, model.params, { features: dataset.features, queryOffsets: dataset.queryOffsets, weights: Float32Array.from(w), beta, c: request.c ?? 1 });
+    runs.push({ weights: request.sweep ? w : null, scores });
+    onProgress({ stage: 'score', done: i + 1, total: points.length });
+  }
+  await writeFileAtomic(request.out, formatScores(runs, dataset));
+  const n = dataset.queryOffsets.length - 1;
+  return { out: request.out, points, kind: request.sweep ? 'sweep' : 'single', documents: dataset.queryOffsets[n], queries: n, engine: engine.name, appliedObjectives: applied };
+}

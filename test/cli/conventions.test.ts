@@ -1,0 +1,92 @@
+/**
+ * CLI conventions (issue 15 item 4): --version, `cosrank help CMD`, usage errors exit 2 with the nearest
+ * valid name suggested (unknown options too, not Node's raw message), `run --seed/--quiet`, the unit on
+ * progress lines, an unwritable `run --out` refused before any stage runs.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/io';
+import { cliProgress } from '../../src/cli/progress';
+import { editDistance, nearest } from '../../src/cli/usage';
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+async function cosrank(...argv: string[]) {
+  const io = capture();
+  const code = await main(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+
+describe('cosrank CLI conventions', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-cli-conv-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('--version prints the package version', async () => {
+    for (const flag of ['--version', '-V']) expect(await cosrank(flag)).toEqual({ code: 0, out: `cosrank ${pkg.version}\n`, err: '' });
+  });
+
+  it('help CMD prints the command help; an unknown command suggests the nearest', async () => {
+    const h = await cosrank('help', 'eval');
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/^Usage: cosrank eval/);
+    const typo = await cosrank('evl');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain("unknown command 'evl' (did you mean eval?)");
+    expect((await cosrank('help', 'trian')).err).toContain('(did you mean train?)');
+  });
+
+  it('an unknown option is a usage error (exit 2) naming the nearest option, not Node’s message', async () => {
+    const r = await cosrank('eval', '--data', 'x.arrow', '--scroes', 's.csv');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^cosrank eval: unknown option '--scroes' \(did you mean --scores\?\)\n/);
+    expect(r.err).not.toContain('To specify a positional argument');
+    const missing = await cosrank('run', 'c.json', '--out');
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('--out needs a value');
+    expect((await cosrank('train-base', 'stray')).code).toBe(2);
+  });
+
+  it('run accepts --seed (as --set seed=N) and --quiet', async () => {
+    const config = path.join(dir, 'c.json');
+    fs.writeFileSync(config, JSON.stringify({ data: { generate: { queries: 30 } } }));
+    const plan = await cosrank('run', config, '--seed', '42', '--quiet', '--dry-run', '--json');
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.out).steps[0].action).toContain('seed 42');
+    const bad = await cosrank('run', config, '--seed=-3', '--dry-run');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('seed: got -3');
+  });
+
+  it('an unwritable run --out is refused before the data stage', async () => {
+    const blocker = path.join(dir, 'blocker');
+    fs.writeFileSync(blocker, 'x');
+    const config = path.join(dir, 'c2.json');
+    fs.writeFileSync(config, JSON.stringify({ data: { file: 'does-not-exist.txt' } }));
+    const r = await cosrank('run', config, '--out', path.join(blocker, 'out'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(blocker);
+    expect(r.err).not.toContain('does-not-exist');
+  });
+
+  it('progress lines say their unit', () => {
+    const io = capture();
+    const p = cliProgress(io, { intervalMs: 0 });
+    p({ stage: 'train-base', done: 10, total: 100 });
+    p({ stage: 'sweep', done: 3, total: 11 });
+    p({ stage: 'read', done: 2048, total: 4096 });
+    expect(io.err).toBe('train-base: 10/100 steps\nsweep: 3/11 weight points\nread: 2048/4096 bytes\n');
+  });
+
+  it('suggestions come from the edit distance, and only for near misses', () => {
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(nearest('--scroes', ['--scores', '--data'])).toBe('--scores');
+    expect(nearest('--zzzzzz', ['--scores', '--data'])).toBeNull();
+  });
+});

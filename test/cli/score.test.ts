@@ -1,0 +1,92 @@
+/**
+ * `cosrank score`: its scores file, evaluated by `cosrank eval` on the run's test split, reproduces the
+ * sweep table `cosrank run` wrote (sweep.json) exactly; one trade-off gives one column; raw data get the
+ * model's objectives applied.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { main } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/io';
+import { readScores } from '../../src/eval/scoresFile';
+import { readDataset } from '../../src/data/read';
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
+  return io;
+}
+
+async function cosrank(...argv: string[]) {
+  const io = capture();
+  const code = await main(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+const CONFIG = {
+  seed: 7,
+  data: { generate: { queries: 60, nFeatures: 20, meanListLength: 12, maxListLength: 30 } },
+  objectives: [
+    { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs', max: 4 } },
+    { name: 'freshness', source: { label: 'freshness' }, grading: { kind: 'asIs' } },
+    { name: 'clicks', source: { label: 'clicks' }, grading: { kind: 'quantile', buckets: 3 } },
+  ],
+  model: { hidden: [8] },
+  base: { maxSteps: 30, listsPerBatch: 8, validateEvery: 15 },
+  cos: { maxSteps: 30, listsPerBatch: 8, validateEvery: 15, net: { hidden: [8] } },
+  sweep: { divisions: 4 },
+};
+
+describe('cosrank score → cosrank eval', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-score-'));
+  const out = path.join(dir, 'run');
+  let test: string;
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  beforeAll(async () => {
+    fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify(CONFIG));
+    const r = await cosrank('run', path.join(dir, 'c.json'), '--out', out, '--quiet');
+    expect(r.code).toBe(0);
+    const data = fs.readdirSync(path.join(out, 'cache')).find((f) => f.startsWith('data-')) as string;
+    test = path.join(out, 'cache', data, 'test.arrow');
+  });
+
+  it('reproduces the run’s sweep table exactly', async () => {
+    const scores = path.join(dir, 'sweep-scores.csv');
+    const s = await cosrank('score', path.join(out, 'model'), test, '--sweep', '--divisions', '4', '--out', scores, '--quiet');
+    expect(s.code).toBe(0);
+    const e = await cosrank('eval', '--data', test, '--scores', scores, '--json');
+    expect(e.code).toBe(0);
+    const evaluated = JSON.parse(e.out);
+    const run = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8'));
+    expect(evaluated.sweep.rows).toEqual(run.rows);
+    expect(evaluated.sweep.objectives).toEqual(run.objectives);
+    expect(evaluated.hypervolume.value).toBe(run.hypervolume);
+    expect(evaluated.front).toEqual(run.front);
+  });
+
+  it('scores one trade-off into one column, by name or in order, normalised', async () => {
+    const byName = path.join(dir, 'one.csv');
+    const inOrder = path.join(dir, 'two.csv');
+    expect((await cosrank('score', path.join(out, 'model'), test, '--weights', 'clicks=3,freshness=1', '--out', byName, '--quiet')).code).toBe(0);
+    expect((await cosrank('score', path.join(out, 'model'), test, '--weights', '0.25,0.75', '--out', inOrder, '--quiet')).code).toBe(0);
+    const ds = await readDataset(test);
+    const a = await readScores(byName, ds);
+    expect(a.kind).toBe('single');
+    expect(fs.readFileSync(byName, 'utf8')).toBe(fs.readFileSync(inOrder, 'utf8'));
+    // the point (0.25, 0.75) is on the divisions-4 lattice: its sweep column holds the same scores
+    const sweep = await readScores(path.join(dir, 'sweep-scores.csv'), ds);
+    const column = sweep.runs.find((r) => r.weights?.join(',') === '0.25,0.75');
+    expect(Array.from(a.runs[0].scores)).toEqual(Array.from(column?.scores ?? []));
+  });
+
+  it('refuses bad requests clearly', async () => {
+    const model = path.join(out, 'model');
+    expect((await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--sweep', '--weights', '1,0')).code).toBe(2);
+    const unknown = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--weights', 'speed=1');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('names of auxiliary objectives: freshness, clicks');
+    const zero = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--weights', '0,0');
+    expect(zero.code).toBe(1);
+    expect(fs.existsSync(path.join(dir, 'x.csv'))).toBe(false);
+  });
+});
