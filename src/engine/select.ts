@@ -75,6 +75,22 @@ export async function createEngine(request: EngineRequest = 'auto', options: Eng
   };
 }
 
+/**
+ * The engine an export is checked against: the tfjs engine (an independent implementation) when
+ * `@tensorflow/tfjs` is installed; otherwise the ONNX engine's own scorer, so an install without the
+ * optional tfjs still exports (the verification names the reference it used).
+ */
+async function exportReference(options?: TfjsEngineOptions): Promise<Engine> {
+  try {
+    return await createTfjsEngine(options);
+  } catch (err) {
+    if (!(err instanceof MissingPackageError)) throw err;
+  }
+  const onnx = requireOnnx<OnnxModule>('engine');
+  if (typeof onnx.createOnnxEngine !== 'function') throw new Error('./onnx/engine does not export createOnnxEngine');
+  return onnx.createOnnxEngine();
+}
+
 export interface OnnxExportOptions {
   /** Seed of the random verification inputs (default 1). */
   seed?: number;
@@ -104,7 +120,7 @@ export async function exportOnnxRanker(spec: RankerSpec, params: RankerParameter
   const verifier = requireOnnx<typeof import('./onnx/verifyExport')>('verifyExport');
   if (!exporter.exportOnnx || !exporter.exportInterface || !verifier.verifyOnnxExport) throw new Error('the ONNX export is not available in this build');
   await exporter.exportOnnx(spec, params, file);
-  const reference = await createTfjsEngine(options.tfjs);
+  const reference = await exportReference(options.tfjs);
   const verification = await verifier.verifyOnnxExport(file, spec, params, reference, options);
   return { file, ...exporter.exportInterface(spec), verification };
 }

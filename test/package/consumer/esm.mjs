@@ -1,6 +1,6 @@
 // A consumer's ES module: every entry point by its public name, checked against hand-computed values.
 import assert from 'node:assert/strict';
-import { hypervolume, createEngine, MissingPackageError, Ranker, runPipeline } from 'cosrank';
+import { hypervolume, createEngine, MissingPackageError, Ranker, runPipeline, exportOnnxRanker, initParameters, Rng } from 'cosrank';
 import { Ranker as ServeRanker, createServer, resolveWeights } from 'cosrank/serve';
 import { generateSynthetic, writeArrow, readArrow, documentCount } from 'cosrank/data';
 import { ndcgAtK, paretoFront } from 'cosrank/eval';
@@ -29,4 +29,9 @@ const engine = await createEngine();
 assert.match(engine.name, /onnx/);
 // tfjs is optional and not installed here: asking for it names the packages to install
 await assert.rejects(createEngine('tfjs'), (err) => err instanceof MissingPackageError && /npm install @tensorflow\/tfjs/.test(err.message));
+// ONNX export without tfjs: verified against the ONNX engine's scorer, which the verification names
+const scorer = { kind: 'mlp', inputSize: 12, conditioning: { weights: 0, beta: false }, hidden: [8], activation: 'relu', dropout: 0 };
+const exported = await exportOnnxRanker({ base: scorer }, { base: initParameters(scorer, new Rng(5)) }, out.replace(/\.arrow$/, '.onnx'));
+assert.equal(exported.verification.reference, engine.name);
+assert.ok(exported.verification.maxAbsDiff < 1e-4, `export differs by ${exported.verification.maxAbsDiff}`);
 console.log(`esm ok ${documentCount(ds)} documents`);
