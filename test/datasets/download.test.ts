@@ -144,3 +144,58 @@ test('an unreachable server is a "cannot connect" error naming the URL', async (
   await expect(downloadFile(url, path.join(d, 'a.bin'), { dispatcher: agent })).rejects.toThrow(`${url}: cannot connect (ECONNREFUSED`);
   expect(left(d)).toEqual([]);
 });
+
+test('without a dispatcher, the download goes through the proxy HTTP_PROXY names (and NO_PROXY bypasses it)', async () => {
+  // A minimal forward proxy on 127.0.0.1: it records each absolute URL it is asked for and relays the answer.
+  const http = await import('node:http');
+  const seen: string[] = [];
+  const proxy = http.createServer((req, res) => {
+    seen.push(req.url ?? '');
+    const upstream = http.request(req.url ?? '', { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  // undici's proxy agent tunnels (CONNECT host:port), also for http:// targets.
+  const net = await import('node:net');
+  proxy.on('connect', (req, client, head) => {
+    seen.push(`CONNECT ${req.url}`);
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as import('node:net').AddressInfo).port}`;
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
+  try {
+    for (const k of Object.keys(saved)) delete process.env[k];
+    process.env.HTTP_PROXY = proxyUrl;
+    const d = freshDir('proxy');
+    const url = server.url('/archive.bin');
+    const r = await downloadFile(url, path.join(d, 'a.bin'), { expectedSha256: SHA });
+    expect(r.sha256).toBe(SHA);
+    // One request reached the proxy: a tunnel to the origin (or, from a plain forward proxy client, the absolute URL).
+    expect(seen).toHaveLength(1);
+    expect([`CONNECT ${new URL(url).host}`, url]).toContain(seen[0]);
+
+    process.env.NO_PROXY = '127.0.0.1';
+    const d2 = freshDir('no-proxy');
+    await downloadFile(url, path.join(d2, 'a.bin'), { expectedSha256: SHA });
+    expect(seen).toHaveLength(1);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    proxy.closeAllConnections();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  }
+});
