@@ -20,7 +20,7 @@ import type { Engine } from '../engine/engine';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { constraintMargin, parseConstraints, satisfies, type Constraint } from '../eval/constraints';
 import { describePolicy, evaluateObjectives, resolveMetricOptions, type MetricOptions, type ResolvedMetricOptions } from '../eval/metrics';
-import { resolveSearchOptions, searchOperatingPoint, UnsatisfiableError, type SearchOptions, type SearchResult, type TradeOffPoint } from '../eval/operatingSearch';
+import { searchOperatingPoint, UnsatisfiableError, type SearchOptions, type SearchResult, type TradeOffPoint } from '../eval/operatingSearch';
 import { loadModel, saveModel, type SavedModel } from '../model/modelFile';
 import { DEFAULT_POINT, POINT_NAME, routeIssues, type OperatingPoint, type Route } from '../model/operatingPoints';
 import { readRoutesFile } from '../serve/operatingPoints';
@@ -30,6 +30,7 @@ import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { writePickPlot } from './pickPlot';
 import type { PickFigures, PickResult } from './pickResult';
+import { sweepDivisions } from './plan';
 import { pickSummaryMarkdown, writePickSummary } from './pickSummary';
 
 export type { ConstraintFigure, PickFigures, PickResult } from './pickResult';
@@ -180,6 +181,8 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
   const base = await baseFigures(engine, model, metric, data);
 
   const temperature = Boolean(model.spec.cos?.temperature);
+  // the weight lattice of the sweep: H = 10 for m ≤ 2, fewer divisions for more objectives (≤ 100 points)
+  const search = { ...options.search, divisions: options.search?.divisions ?? sweepDivisions(names.length - 1, null) };
   let done = 0;
   const result: SearchResult = await searchOperatingPoint(
     async (points) => {
@@ -189,7 +192,7 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
       return out;
     },
     { objectives: names, maximize: options.maximize, constraints, base, temperature },
-    options.search,
+    search,
   );
   if (!result.feasible) throw new UnsatisfiableError(result.reachable, result.evaluated);
   const best = result.best;
@@ -226,7 +229,7 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
     replaced,
     files: { model: options.model, summary: '', plot: '' },
   };
-  const plotInput = { name: options.name, objectives: names, maximize: options.maximize, constraints, k: metric.k, chosen, chosenNdcg: best.ndcg, base, divisions: resolveSearchOptions(options.search).divisions };
+  const plotInput = { name: options.name, objectives: names, maximize: options.maximize, constraints, k: metric.k, chosen, chosenNdcg: best.ndcg, base, divisions: search.divisions };
   out.files.plot = await writePickPlot(options.model, plotInput, (points) => evaluate(data, points));
   out.files.summary = await writePickSummary(options.model, options.name, pickSummaryMarkdown(out, createdAt));
   return out;

@@ -15,9 +15,11 @@ const HELP = `Usage: cosrank pick MODEL --data FILE --maximize OBJ [--maximize O
 Chooses an operating point — the weights w, the factor c (and β for T-COS models) — of a trained COS
 model on FILE, and stores it in MODEL's model.json under NAME with its provenance (data hash,
 constraints, objective values, date). Serve it with {"operatingPoint": NAME} or
-ranker.rerank(docs, { operatingPoint: NAME }). A summary pick-NAME.md is written beside MODEL.
+ranker.rerank(docs, { operatingPoint: NAME }). A summary pick-NAME.md and a front plot pick-NAME.svg
+(the point, the base ranker s0, the constraint's bound) are written beside MODEL.
 
-Search: a lattice over the weight simplex (H = 10 divisions) × c ∈ {0.5, 0.75, 1, 1.5, 2, 3}
+Search: a lattice over the weight simplex (the sweep's: H = 10 divisions for up to two auxiliary
+objectives, fewer for more so that it has ≤ 100 points) × c ∈ {0.5, 0.75, 1, 1.5, 2, 3}
 (× β_j ∈ {0.67, 1, 1.5} for T-COS), then local refinement around the best points (c within
 [0.25, 6], β within [0.67, 1.5]). The c = 1 lattice points are the plain sweep's, so the choice is never
 worse than the best feasible sweep point.
@@ -39,7 +41,7 @@ worse than the best feasible sweep point.
                        default trade-off; checked against the model's points (unknown point, a rule that
                        can never match). 'cosrank serve --routes FILE' overrides the stored routes.
   --k N                NDCG cut-off                                                          (default 10)
-  --divisions H        lattice divisions of the weights                                     (default 10)
+  --divisions H        lattice divisions of the weights                    (default: the sweep's, 10 for m ≤ 2)
   --max-evaluations N  evaluation budget, lattice included                                  (default 3000)
   --engine E           auto | onnx | tfjs                                                   (default auto)
   --json               print the result as JSON`;
@@ -54,7 +56,7 @@ interface PickArgs {
   test?: string;
   force: boolean;
   k: number;
-  divisions: number;
+  divisions?: number;
   maxEvaluations: number;
   engine: EngineRequest;
   json: boolean;
@@ -103,7 +105,7 @@ function parsePickArgs(argv: string[]): PickArgs | { routesOnly: string; model: 
     ...(values.test ? { test: values.test } : {}),
     force: values.force,
     k: intOption('k', values.k, 10, 1, 10_000),
-    divisions: intOption('divisions', values.divisions, 10, 1, 100),
+    ...(values.divisions !== undefined ? { divisions: intOption('divisions', values.divisions, 10, 1, 100) } : {}),
     maxEvaluations: intOption('max-evaluations', values['max-evaluations'], 3000, 1, 1_000_000),
     engine: values.engine as EngineRequest,
     json: values.json,
@@ -157,7 +159,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       force: args.force,
       ...(args.routes ? { routes: args.routes } : {}),
       metric: { k: args.k },
-      search: { divisions: args.divisions, maxEvaluations: args.maxEvaluations },
+      search: { ...(args.divisions !== undefined ? { divisions: args.divisions } : {}), maxEvaluations: args.maxEvaluations },
       engine: args.engine,
       onProgress: progress,
     });
