@@ -13,17 +13,12 @@
  * `invert` (raw ↦ −raw, larger raw is worse) → grading → a non-negative grade. The main objective is the
  * first one; `applyObjectives` writes the graded labels in declaration order.
  */
-import type * as MathJs from 'mathjs';
-import type { MathNode, EvalFunction } from 'mathjs';
+import type { EvalFunction } from 'mathjs';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
+import { checkExpression, mathjs, quoteExpression, shortExpression, type CheckedExpression } from './expression';
 import { documentCount, type RankingDataset } from './dataset';
 import { bool, checkKeys, checkValue, hasOwn, int, isRecord, num, oneOf, str, throwIfIssues } from '../util/validate';
 
-/** mathjs takes seconds to load: it is required on the first expression, not at import. */
-let mathModule: typeof MathJs | undefined;
-function mathjs(): typeof MathJs {
-  return (mathModule ??= require('mathjs') as typeof MathJs);
-}
 
 /** Where an objective's raw value comes from. `feature` is a 1-based LETOR index. */
 export type ObjectiveSource = { label: string } | { feature: number } | { expression: string };
@@ -72,21 +67,11 @@ function unknownKeys(obj: Record<string, unknown>, allowed: string[], path: stri
   checkKeys(obj, allowed, path, issues, `no such key (allowed: ${allowed.join(', ')})`);
 }
 
-/**
- * The symbols an expression reads (function names excluded) and the functions it calls.
- * Throws mathjs's own parse error text.
- */
-function expressionSymbols(expression: string): { node: MathNode; symbols: string[]; functions: string[] } {
-  const node = mathjs().parse(expression);
-  const symbols = new Set<string>();
-  const functions = new Set<string>();
-  node.traverse((n, path) => {
-    if (n.type !== 'SymbolNode') return;
-    const name = (n as MathJs.SymbolNode).name;
-    if (path === 'fn') functions.add(name);
-    else symbols.add(name);
-  });
-  return { node, symbols: [...symbols], functions: [...functions] };
+/** A checked expression (see `expression.ts`); declarations were checked by `parseObjectives`, so a problem here is a bug. */
+function checkedExpression(expression: string): CheckedExpression {
+  const checked = checkExpression(expression);
+  if (typeof checked === 'string') throw new Error(`objective expression ${quoteExpression(expression)}: expected ${checked}`);
+  return checked;
 }
 
 /** A mathjs constant such as `pi` or `e` (a number-valued member of the default instance). */
@@ -94,9 +79,6 @@ function isMathConstant(name: string): boolean {
   return typeof (mathjs() as unknown as Record<string, unknown>)[name] === 'number';
 }
 
-function isMathFunction(name: string): boolean {
-  return typeof (mathjs() as unknown as Record<string, unknown>)[name] === 'function';
-}
 
 function checkSource(src: unknown, path: string, issues: ConfigIssue[]): void {
   if (!isRecord(src)) {
@@ -118,14 +100,8 @@ function checkSource(src: unknown, path: string, issues: ConfigIssue[]): void {
       issues.push({ path: `${path}.expression`, value: v, expected: 'a mathjs expression over f1..fN and label columns' });
       return;
     }
-    try {
-      const { functions } = expressionSymbols(v);
-      for (const f of functions) {
-        if (!isMathFunction(f)) issues.push({ path: `${path}.expression`, value: v, expected: `known mathjs functions only (unknown function '${f}')` });
-      }
-    } catch (err) {
-      issues.push({ path: `${path}.expression`, value: v, expected: `a valid mathjs expression (${err instanceof Error ? err.message : String(err)})` });
-    }
+    const checked = checkExpression(v);
+    if (typeof checked === 'string') issues.push({ path: `${path}.expression`, value: shortExpression(v), expected: checked });
   }
 }
 
@@ -220,7 +196,7 @@ function sourceFeatures(def: ObjectiveDef, ds: RankingDataset): number[] {
   if ('feature' in s) return [s.feature];
   if ('label' in s) return [];
   const out = new Set<number>();
-  for (const sym of expressionSymbols(s.expression).symbols) {
+  for (const sym of checkedExpression(s.expression).symbols) {
     if (ds.labelNames.includes(sym)) continue; // a label column shadows a feature of the same name, as in compileSource
     const idx = featureIndexOf(sym, ds);
     if (idx !== null) out.add(idx + 1);
@@ -258,7 +234,7 @@ function compileSource(def: ObjectiveDef, ds: RankingDataset, path: string, issu
     const f = s.feature - 1;
     return (d) => ds.features[d * nF + f];
   }
-  const { symbols } = expressionSymbols(s.expression);
+  const { node, symbols } = checkedExpression(s.expression);
   const bindings: { name: string; read: RawReader }[] = [];
   let ok = true;
   for (const sym of symbols) {
@@ -272,17 +248,24 @@ function compileSource(def: ObjectiveDef, ds: RankingDataset, path: string, issu
       ok = false;
       issues.push({
         path: `${path}.source.expression`,
-        value: s.expression,
+        value: shortExpression(s.expression),
         expected: `symbols f1..f${nF}, a feature name, or a label column (${ds.labelNames.join(', ')}); unknown symbol '${sym}'`,
       });
     }
   }
   if (!ok) return null;
-  const code: EvalFunction = mathjs().parse(s.expression).compile();
+  const code: EvalFunction = node.compile();
   const scope: Record<string, number> = {};
   return (d) => {
     for (const b of bindings) scope[b.name] = b.read(d);
-    const v: unknown = code.evaluate(scope);
+    let v: unknown;
+    try {
+      v = code.evaluate(scope);
+    } catch (err) {
+      // the objective, the document and a bounded quote of the expression: never the whole text
+      const reason = (err instanceof Error ? err.message : String(err)).slice(0, 200);
+      throw new DataError(datasetName(ds), def.name, `objective '${def.name}': expression ${quoteExpression(s.expression)} fails at document ${d}: ${reason}`);
+    }
     if (typeof v === 'boolean') return v ? 1 : 0;
     return typeof v === 'number' ? v : NaN;
   };
