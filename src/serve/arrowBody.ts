@@ -11,7 +11,7 @@
  * as a small JSON object in the `x-cosrank-options` header (same fields and checks as a JSON body).
  */
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
-import { duplicateId, notFinite, tooManyDocuments, type FeatureLayout } from './documents';
+import { DEFAULT_MAX_VALUES, duplicateId, notFinite, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
 import { RequestError } from './tradeoff';
 
 /** What an Arrow body holds: `n` documents' model input and their ids. */
@@ -22,7 +22,7 @@ export interface ArrowDocuments {
 }
 
 /** Reads the candidates of an Arrow IPC stream body into the model-input matrix of `layout`. */
-export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number): ArrowDocuments {
+export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES): ArrowDocuments {
   let table: Table;
   try {
     table = tableFromIPC(body);
@@ -32,6 +32,7 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
   const n = table.numRows;
   if (n === 0) throw new RequestError('documents', 'expected a non-empty table of documents');
   if (n > maxDocuments) throw tooManyDocuments('documents', maxDocuments);
+  if (n * layout.rawFeatureCount > maxValues) throw tooManyValues('documents', maxValues, layout.rawFeatureCount);
   const input = new Float32Array(n * layout.width);
   let ids: (string | number)[] | null = null;
   let features = false;

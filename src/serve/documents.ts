@@ -139,9 +139,16 @@ export function checkId(id: unknown, where: () => string): string | number {
  * Reads every document (id and features, nothing else) into row d of a `[docs × layout.width]` matrix,
  * validating every value of every form; ids must be unique. Returns the matrix and the ids.
  */
-export function readDocuments(docs: unknown, layout: FeatureLayout, maxDocuments = Infinity, field = 'documents'): { input: Float32Array; ids: (string | number)[] } {
+export function readDocuments(
+  docs: unknown,
+  layout: FeatureLayout,
+  maxDocuments = Infinity,
+  field = 'documents',
+  maxValues = DEFAULT_MAX_VALUES,
+): { input: Float32Array; ids: (string | number)[] } {
   if (!Array.isArray(docs) || docs.length === 0) throw new RequestError(field, 'expected a non-empty array of documents');
   if (docs.length > maxDocuments) throw tooManyDocuments(field, maxDocuments);
+  if (docs.length * layout.rawFeatureCount > maxValues) throw tooManyValues(field, maxValues, layout.rawFeatureCount);
   const width = layout.width;
   const out = new Float32Array(docs.length * width);
   const scratch = new Float32Array(layout.rawFeatureCount);
@@ -164,6 +171,14 @@ export function readDocuments(docs: unknown, layout: FeatureLayout, maxDocuments
     else throw new RequestError(where(), 'expected an array of numbers, an object {index: value} or a base64 string of float32 values');
   }
   return { input: out, ids };
+}
+
+/** Default bound on documents × raw features of one request (64 MiB of float32). */
+export const DEFAULT_MAX_VALUES = 1 << 24;
+
+/** Message of a request whose documents × raw features exceed the bound (checked before the matrix is allocated). */
+export function tooManyValues(field: string, maxValues: number, nF: number): RequestError {
+  return new RequestError(field, `documents × features over the limit of ${maxValues} values (${nF} features per document: at most ${Math.floor(maxValues / nF)} documents)`);
 }
 
 /** Message of a list longer than the server accepts (the scanner stops at the first document too many). */

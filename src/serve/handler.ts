@@ -37,6 +37,8 @@ export interface WireReply {
 
 export interface HandlerLimits {
   maxDocuments: number;
+  /** Bound on documents × raw features (default 2^24). */
+  maxValues?: number;
 }
 
 /** Parsed candidates and options of a request. */
@@ -52,9 +54,9 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
   const withTopK = req.route === 'rerank';
   if (req.contentType === ARROW_STREAM) {
     const options = readOptions(optionsHeader(req.options), withTopK);
-    return { ...readArrowDocuments(req.body, ranker.layout, limits.maxDocuments), options };
+    return { ...readArrowDocuments(req.body, ranker.layout, limits.maxDocuments, limits.maxValues), options };
   }
-  const scanned = scanRequest(req.body, ranker.layout, limits.maxDocuments);
+  const scanned = scanRequest(req.body, ranker.layout, limits.maxDocuments, limits.maxValues);
   if (scanned !== null) return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };
   let value: unknown;
   try {
@@ -66,7 +68,7 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
   const body = value as Record<string, unknown>;
   const options = readOptions(body, withTopK);
   if (body.documents === undefined) throw new RequestError('documents', 'is required');
-  const { input, ids } = readDocuments(body.documents, ranker.layout, limits.maxDocuments);
+  const { input, ids } = readDocuments(body.documents, ranker.layout, limits.maxDocuments, 'documents', limits.maxValues);
   return { n: ids.length, input, ids, options };
 }
 

@@ -25,6 +25,8 @@ import type { Ranker } from './ranker';
 export interface ServerOptions {
   /** Longest candidate list accepted (default 10,000). */
   maxDocuments?: number;
+  /** Bound on documents × raw features of one request, checked before any matrix is allocated (default 2^24). */
+  maxValues?: number;
   /** Largest request body in bytes (default 64 MiB). */
   bodyLimit?: number;
   /** Reloads the model (for POST /reload and SIGHUP) when serving a `Ranker`; absent = reload unsupported. */
@@ -58,7 +60,7 @@ export interface Server {
 /** A fastify app serving `initial` (in this thread) or a scoring backend (e.g. a `WorkerPool`). */
 export function createServer(initial: Ranker | ScoringBackend, options: ServerOptions = {}): Server {
   const maxDocuments = options.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
-  const backend = 'handle' in initial ? initial : new LocalBackend(initial, { maxDocuments }, options.loadRanker);
+  const backend = 'handle' in initial ? initial : new LocalBackend(initial, { maxDocuments, maxValues: options.maxValues }, options.loadRanker);
   const requestTimeout = options.requestTimeout ?? 30_000;
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,

@@ -16,7 +16,7 @@
  * and a sparse map with more keys than the model has features (same messages as the general path), and
  * a sparse key given twice, which `JSON.parse` would silently collapse to its last value.
  */
-import { duplicateId, readBase64Row, tooManyDocuments, tooManyKeys, type FeatureLayout } from './documents';
+import { DEFAULT_MAX_VALUES, duplicateId, readBase64Row, tooManyDocuments, tooManyKeys, tooManyValues, type FeatureLayout } from './documents';
 import { RequestError } from './tradeoff';
 
 /** A scanned request: `n` documents' model input, their ids, and the other fields, each parsed. */
@@ -33,10 +33,30 @@ const GIVE_UP = { giveUp: true };
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/**
+ * Whether `a` (≥ 0, within 2^−50 relative of a decimal value) rounds to float32 as that decimal's nearest
+ * double does: true when both float32 rounding boundaries around fround(a) are more than 2^−48·a away.
+ */
+function roundsLikeExact(a: number): boolean {
+  F32[0] = a;
+  const f = F32[0];
+  const bits = U32[0];
+  if (bits === 0 || !Number.isFinite(f)) return false;
+  U32[0] = bits + 1;
+  const up = bits + 1 === 0x7f800000 ? 2 ** 128 : F32[0];
+  U32[0] = bits - 1;
+  const down = F32[0];
+  const tolerance = a * 2 ** -48;
+  return Math.abs(a - (f + up) / 2) > tolerance && Math.abs(a - (f + down) / 2) > tolerance;
+}
+
 /** Scans `body`; `null` when the general path must take it (see the module comment). */
-export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number): ScannedRequest | null {
+export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES): ScannedRequest | null {
   try {
-    return new Scanner(body, layout, maxDocuments).request();
+    return new Scanner(body, layout, Math.min(maxDocuments, Math.floor(maxValues / layout.rawFeatureCount)), maxDocuments, maxValues).request();
   } catch (err) {
     if (err === GIVE_UP) return null;
     throw err;
@@ -50,11 +70,16 @@ class Scanner {
   /** Per raw feature, the last document (+1) that set it by a sparse key: finds duplicates in O(1). */
   private readonly stamp: Int32Array;
   private readonly scratch: Float32Array;
+  /** The body as latin1 text, for numbers too long for the fast path (made on first need). */
+  private text: string | undefined;
 
   constructor(
     private readonly buf: Uint8Array,
     private readonly layout: FeatureLayout,
+    /** Documents read at most: the smaller of the two limits below. */
+    private readonly maxRows: number,
     private readonly maxDocuments: number,
+    private readonly maxValues: number,
   ) {
     this.rows = 64;
     this.input = new Float32Array(this.rows * layout.width);
@@ -88,7 +113,9 @@ class Scanner {
     this.expect(0x5b); // [
     if (this.peek() === 0x5d) throw GIVE_UP;
     for (;;) {
-      if (ids.length >= this.maxDocuments) throw tooManyDocuments('documents', this.maxDocuments);
+      if (ids.length >= this.maxRows) {
+        throw ids.length >= this.maxDocuments ? tooManyDocuments('documents', this.maxDocuments) : tooManyValues('documents', this.maxValues, this.layout.rawFeatureCount);
+      }
       const d = ids.length;
       const id = this.document(d);
       if (seen.has(id)) throw duplicateId(`documents[${d}].id`, id);
@@ -154,7 +181,7 @@ class Scanner {
     this.pos++; // [
     for (let i = 0; i < nF; i++) {
       if (i > 0 && this.next() !== 0x2c) throw GIVE_UP;
-      const v = this.number();
+      const v = this.number(true);
       const c = column[i];
       if (!Number.isFinite(Math.fround(v))) throw GIVE_UP;
       if (c >= 0) out[row + c] = v;
@@ -175,7 +202,7 @@ class Scanner {
       if (this.stamp[i] === d + 1) throw new RequestError(`documents[${d}].features.${i + 1}`, 'duplicate feature index (each index at most once per document)');
       this.stamp[i] = d + 1;
       this.expect(0x3a);
-      const v = this.number();
+      const v = this.number(true);
       if (!Number.isFinite(Math.fround(v))) throw GIVE_UP;
       if (column[i] >= 0) this.input[row + column[i]] = v;
       const c = this.next();
@@ -200,9 +227,12 @@ class Scanner {
   /**
    * A JSON number. Up to 15 significant digits and a decimal exponent within ±22 it is m · 10^e or
    * m / 10^−e, both exact operands, so one correctly rounded operation gives exactly what `JSON.parse`
-   * gives (Clinger's fast path); longer forms go through `Number` on the token.
+   * gives (Clinger's fast path). With 16–19 digits (a float32 printed as a double has up to 17) the same
+   * product is within 2^−50 of the decimal value; where only its float32 rounding matters (`float32`)
+   * it is used when no float32 rounding boundary lies that close, so it rounds as `JSON.parse`'s double
+   * would. Everything else goes through `Number` on the token.
    */
-  private number(): number {
+  private number(float32 = false): number {
     this.skipSpace();
     const b = this.buf;
     let p = this.pos;
@@ -212,13 +242,13 @@ class Scanner {
     let m = 0;
     let digits = 0;
     let e = 0;
-    let exact = true;
+    let short = true;
     let c = b[p];
     if (c === 0x30) c = b[++p];
     else if (c >= 0x31 && c <= 0x39) {
       for (; c >= 0x30 && c <= 0x39; c = b[++p]) {
-        if (digits < 15) (m = m * 10 + (c - 0x30)), digits++;
-        else exact = false;
+        if (digits < 19) (m = m * 10 + (c - 0x30)), digits++;
+        else short = false;
       }
     } else throw GIVE_UP;
     if (c === 0x2e) {
@@ -226,8 +256,8 @@ class Scanner {
       if (!(c >= 0x30 && c <= 0x39)) throw GIVE_UP;
       for (; c >= 0x30 && c <= 0x39; c = b[++p]) {
         if (m === 0 && c === 0x30) e--;
-        else if (digits < 15) (m = m * 10 + (c - 0x30)), digits++, e--;
-        else if (c !== 0x30) exact = false;
+        else if (digits < 19) (m = m * 10 + (c - 0x30)), digits++, e--;
+        else if (c !== 0x30) short = false;
       }
     }
     if (c === 0x65 || c === 0x45) {
@@ -240,11 +270,13 @@ class Scanner {
       e += sign * x;
     }
     this.pos = p;
-    if (exact && e >= -22 && e <= 22) {
+    if (short && e >= -22 && e <= 22) {
       const v = e < 0 ? m / POW10[-e] : m * POW10[e];
-      return negative ? -v : v;
+      if (digits <= 15 || (float32 && roundsLikeExact(v))) return negative ? -v : v;
     }
-    return Number(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, p));
+    // the body as one latin1 string, made once: a number's token is then a cheap substring
+    this.text ??= Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+    return Number(this.text.substring(start, p));
   }
 
   /** A string; one without escapes or non-ASCII bytes is read directly, others through `JSON.parse`. */

@@ -26,6 +26,8 @@ export interface ServiceOptions {
   threads?: number;
   engine?: EngineRequest;
   maxDocuments?: number;
+  /** Bound on documents × raw features of one request (default 2^24). */
+  maxValues?: number;
   bodyLimit?: number;
   reloadToken?: string;
   requestTimeout?: number;
@@ -65,7 +67,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   let backend: ScoringBackend | Ranker;
   let loadRanker: (() => Promise<Ranker>) | undefined;
   if (workers > 0) {
-    backend = await WorkerPool.start({ dir: o.dir, routes, workers, threads: o.threads ?? 1, engine: o.engine, limits: { maxDocuments } });
+    backend = await WorkerPool.start({ dir: o.dir, routes, workers, threads: o.threads ?? 1, engine: o.engine, limits: { maxDocuments, maxValues: o.maxValues } });
   } else {
     const engine = await createEngine(o.engine ?? 'auto', { onnx: { threads: o.threads ?? 2 } });
     loadRanker = () => Ranker.load(o.dir, { engineInstance: engine, routes });
@@ -73,6 +75,7 @@ export async function startService(o: ServiceOptions): Promise<Service> {
   }
   const server = createServer(backend, {
     maxDocuments,
+    maxValues: o.maxValues,
     bodyLimit: o.bodyLimit,
     loadRanker,
     reloadToken: o.reloadToken,

@@ -31,9 +31,17 @@ function outcome(f: () => unknown): unknown {
   }
 }
 
+/**
+ * Decimals within 1e−16 relative of a point halfway between two float32 values (1 + 2^−24, 3·2^−25…), in
+ * 16–19 digits: where rounding the decimal straight to float32 and rounding it to a double first can differ.
+ */
+const NEAR_MIDPOINTS = [1 + 2 ** -24, 3 * 2 ** -25 + 1, 1000 + 2 ** -15, 2 ** 20 + 2 ** -4, 0.75 + 2 ** -26].flatMap((mid) =>
+  [16, 17, 18, 19].flatMap((digits) => [mid.toPrecision(digits), (mid * (1 + 1e-16)).toPrecision(digits), (mid * (1 - 1e-16)).toPrecision(digits)]),
+);
+
 /** A number as a client might spell it. */
 function spell(v: number, rng: Rng): string {
-  switch (rng.int(8)) {
+  switch (rng.int(10)) {
     case 0:
       return String(v);
     case 1:
@@ -48,6 +56,10 @@ function spell(v: number, rng: Rng): string {
       return v.toExponential(rng.int(8)).toUpperCase().replace('E+', 'E');
     case 6:
       return (v * 1e-30).toPrecision(17); // tiny: below float32's range
+    case 7:
+      return String(Math.fround(v)); // a float32 printed as a double (up to 17 digits)
+    case 8:
+      return NEAR_MIDPOINTS[rng.int(NEAR_MIDPOINTS.length)];
     default:
       return `${v < 0 ? '-' : ''}0.${'0'.repeat(rng.int(6))}${Math.abs(Math.round(v * 1e6))}`;
   }
@@ -98,6 +110,29 @@ describe('JSON scanner', () => {
       scanned++;
     }
     expect(scanned).toBeGreaterThan(200); // most bodies take the fast path
+  });
+
+  it('decimals next to float32 rounding boundaries (16–19 digits) round exactly as JSON.parse then float32', () => {
+    const rng = new Rng(99);
+    const f32 = new Float32Array(2);
+    const u32 = new Uint32Array(f32.buffer);
+    const values: string[] = [];
+    while (values.length < 24_000) {
+      f32[0] = (rng.uniform() - 0.5) * 10 ** (rng.int(16) - 8);
+      u32[1] = u32[0] + 1;
+      const mid = (f32[0] + f32[1]) / 2;
+      const digits = 16 + rng.int(4);
+      values.push(mid.toPrecision(digits), (mid + Math.abs(mid) * 2 ** -52 * (rng.int(9) - 4)).toPrecision(digits));
+    }
+    const docs = [];
+    for (let d = 0; d * RAW_FEATURES < values.length; d++) docs.push(`{"id":${d},"features":[${values.slice(d * RAW_FEATURES, (d + 1) * RAW_FEATURES).join(',')}]}`);
+    const text = `{"documents":[${docs.join(',')}]}`;
+    const all = inputLayout(RAW_FEATURES, Int32Array.from({ length: RAW_FEATURES }, (_, i) => i));
+    const scanned = scanRequest(Buffer.from(text), all, 10_000);
+    const truth = readDocuments((JSON.parse(text) as { documents: unknown }).documents, all, 10_000);
+    expect(scanned).not.toBeNull();
+    const mismatches = (scanned as { input: Float32Array }).input.filter((v, i) => !Object.is(v, truth.input[i])).length;
+    expect(mismatches).toBe(0);
   });
 
   it('refuses what the general path refuses, with its message, or gives up so the general path answers', () => {

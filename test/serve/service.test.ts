@@ -213,6 +213,28 @@ describe('in-process server details', () => {
     expect(entries.filter((e) => e.msg === 'request completed').map((e) => e.res?.statusCode)).toEqual([200, 400]);
   });
 
+  it('documents × features over --max-values is refused before any matrix is built, in every body format', async () => {
+    const ranker = await Ranker.load(dir);
+    const s = createServer(ranker, { maxValues: 3 * RAW_FEATURES });
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    try {
+      const message = `documents: documents × features over the limit of ${3 * RAW_FEATURES} values (${RAW_FEATURES} features per document: at most 3 documents)`;
+      expect((await request(undefined, url, '/score', JSON.stringify({ documents: docs.slice(0, 3) }))).status).toBe(200);
+      for (const body of [JSON.stringify({ documents: docs.slice(0, 4) }), `{"c": 1, "c": 1, "documents": ${JSON.stringify(docs.slice(0, 4))}}`]) {
+        // the second body repeats a field: the scanner leaves it to the general path
+        const res = await request(undefined, url, '/score', body);
+        expect(res.status).toBe(400);
+        expect((JSON.parse(res.text) as { message: string }).message).toBe(message);
+      }
+      const arrow = Buffer.from(tableToIPC(new Table({ id: vectorFromArray(Int32Array.of(1, 2, 3, 4)), '1': vectorFromArray(Float32Array.of(1, 2, 3, 4)) }), 'stream'));
+      const res = await request(undefined, url, '/score', arrow, { 'content-type': 'application/vnd.apache.arrow.stream' });
+      expect(JSON.parse(res.text)).toMatchObject({ field: 'documents', message });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('loopback addresses are told apart from the rest (the start-up warning)', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) expect(isLoopback(h)).toBe(true);
     for (const h of ['0.0.0.0', '::', '10.0.0.1', '192.168.1.5', 'example.com']) expect(isLoopback(h)).toBe(false);

@@ -45,6 +45,7 @@ Options:
                          0 = score in the HTTP thread                       (default: core count, ${defaultWorkers()} here)
   --threads T            intra-op threads of each worker's ONNX engine      (default 1; 2 with --workers 0)
   --max-documents N      longest candidate list accepted                    (default 10000)
+  --max-values N         documents × raw features accepted per request      (default 16777216)
   --body-limit BYTES     largest request body accepted                      (default 67108864)
   --request-timeout MS   a request not fully received by then is answered 408 (default 30000)
   --reload-token T       POST /reload needs "Authorization: Bearer T"       (default: no token)
@@ -79,6 +80,7 @@ function parseServeArgs(argv: string[]) {
       workers: { type: 'string', default: String(defaultWorkers()) },
       threads: { type: 'string' },
       'max-documents': { type: 'string', default: '10000' },
+      'max-values': { type: 'string', default: String(1 << 24) },
       'body-limit': { type: 'string', default: String(64 * 1024 * 1024) },
       'request-timeout': { type: 'string', default: '30000' },
       'reload-token': { type: 'string' },
@@ -100,6 +102,7 @@ function parseServeArgs(argv: string[]) {
     workers: intOption('workers', values.workers, 0, 256),
     threads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 256),
     maxDocuments: intOption('max-documents', values['max-documents'], 1),
+    maxValues: intOption('max-values', values['max-values'], 1),
     bodyLimit: intOption('body-limit', values['body-limit'], 1),
     requestTimeout: intOption('request-timeout', values['request-timeout'], 1),
     reloadToken: values['reload-token'],
