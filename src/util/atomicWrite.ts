@@ -222,6 +222,25 @@ export async function writeStreamAtomic(target: string, produce: (out: AtomicStr
 }
 
 /**
+ * Checks, before any long work, that `target` can be written: its folder exists or can be created and
+ * accepts a new file (a temporary one is created and removed). Throws a WriteError naming `target`
+ * (EACCES, EROFS, ENOTDIR, …), so a command fails at once instead of after reading or training.
+ */
+export async function checkWritable(target: string): Promise<void> {
+  const tmp = temporarySibling(target);
+  try {
+    await fsp.mkdir(path.dirname(path.resolve(target)), { recursive: true });
+    await fsp.writeFile(tmp, '');
+  } catch (err) {
+    throw asWriteError(target, err);
+  } finally {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+  }
+  const existing = await fsp.stat(target).catch(() => null);
+  if (existing?.isDirectory()) throw new WriteError(target, Object.assign(new Error('is a folder'), { code: 'EISDIR' }));
+}
+
+/**
  * Builds a whole directory atomically: `produce(tmpDir)` fills a fresh temporary sibling directory,
  * which then replaces `target` (an existing `target` is moved aside first and removed afterwards, so
  * a reader sees the old or the new directory, never a mix).

@@ -180,3 +180,13 @@ describe('convert and inspect on hostile input (issue 14)', () => {
     expect((await cli('inspect', big, '--non-finite', 'keep', '--json')).code).toBe(0);
   });
 });
+
+test('convert checks that OUT can be written before reading IN (issue 14 item 11)', async () => {
+  const blocker = path.join(dir, 'blocker');
+  fs.writeFileSync(blocker, 'x');
+  const out = path.join(blocker, 'o.arrow');
+  // IN does not even exist: the output is checked first, so the message is about OUT
+  const r = await cli('convert', path.join(dir, 'missing.txt'), out);
+  expect(r.code).toBe(1);
+  expect(r.err).toContain(`${out}: cannot write`);
+});

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   WriteError,
+  checkWritable,
   isTemporaryName,
   openAtomicStream,
   replaceDirAtomic,
@@ -111,5 +112,17 @@ describe('replaceDirAtomic', () => {
     ).rejects.toThrow(`${target}: cannot write (ENOSPC`);
     expect(fs.readdirSync(target)).toEqual(['b']);
     expect(leftovers()).toEqual([]);
+  });
+});
+
+describe('checkWritable', () => {
+  it('passes for a writable folder, leaves nothing behind, and names the target otherwise', async () => {
+    await checkWritable(path.join(dir, 'new', 'out.arrow'));
+    expect(leftovers(path.join(dir, 'new'))).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'file'), 'x');
+    const target = path.join(dir, 'file', 'out.arrow');
+    await expect(checkWritable(target)).rejects.toThrow(`${target}: cannot write`);
+    fs.mkdirSync(path.join(dir, 'folder'));
+    await expect(checkWritable(path.join(dir, 'folder'))).rejects.toThrow(/EISDIR: the target is a folder/);
   });
 });

@@ -14,6 +14,7 @@ import { documentCount, queryCount, type RankingDataset } from '../../data/datas
 import { ConfigError } from '../../util/errors';
 import type { ProgressCallback } from '../../util/progress';
 import { DEFAULT_MAX_FEATURES } from '../../data/readLimits';
+import { checkWritable } from '../../util/atomicWrite';
 
 /** Reader flags (parseArgs option specs) shared by the commands that read one dataset. */
 export const READ_ARG_OPTIONS = {
@@ -171,6 +172,8 @@ export const command: CliCommand = {
     if (positionals.length !== 2) throw new UsageError(`expected IN and OUT, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
     const [input, output] = positionals;
     if (formatFromPath(output) === 'csv') throw new UsageError(`cannot write CSV (${output}); write .arrow, .parquet or LETOR text`);
+    // an output that cannot be written is found before a long read, not after it
+    await checkWritable(output);
     const progress = await inputProgress(io, input);
     try {
       const defs = await objectiveDefs(values);
