@@ -101,7 +101,7 @@ describe('reader policy flags and progress', () => {
     const big = path.join(dir, 'big.bin');
     fs.closeSync(fs.openSync(big, 'w'));
     fs.truncateSync(big, PROGRESS_MIN_INPUT_BYTES + 1); // sparse: no disk space used
-    for (const [file, expected] of [[csv, ''], [big, 'read: 1/1\n']]) {
+    for (const [file, expected] of [[csv, ''], [big, 'read: 1/1 bytes\n']]) {
       const io = captureIO();
       const progress = await inputProgress(io, file);
       progress({ stage: 'read', done: 1, total: 1 });
