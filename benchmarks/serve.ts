@@ -124,19 +124,24 @@ function configs(names: string[], todayBin: string | undefined): Config[] {
 
 const fmt = (v: number, w = 7) => (Number.isFinite(v) ? v.toFixed(v < 100 ? 2 : 0) : '–').padStart(w);
 
-/** One cell: load for `seconds`, then a line with latency, throughput and CPU. Returns requests/s. */
-async function cell(server: Started, label: string, body: Body[], n: number, clients: number, seconds: number): Promise<{ rps: number; p99: number }> {
+/**
+ * One cell: load for `seconds`, then a line with latency, throughput and CPU. Returns requests/s and the
+ * server's CPU ms per request — on a shared machine the figure that does not depend on what else runs.
+ */
+async function cell(server: Started, label: string, body: Body[], n: number, clients: number, seconds: number): Promise<{ rps: number; p99: number; cpuMs: number }> {
   const c0 = cpuTimes();
   const s0 = processCpuSeconds(server.child.pid);
   const r = await runLoad(server.url, body, clients, seconds);
   const cores = corePercents(c0, cpuTimes());
-  const serverCpu = (100 * (processCpuSeconds(server.child.pid) - s0)) / (r.seconds + 1);
+  const cpu = processCpuSeconds(server.child.pid) - s0;
+  const serverCpu = (100 * cpu) / (r.seconds + 1);
+  const cpuMs = (1000 * cpu) / Math.max(1, r.completed);
   const q = quantiles(r.latencies);
   const rps = r.latencies.length / r.seconds;
   console.log(
-    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}%${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
+    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}% = ${cpuMs.toFixed(1)} CPU ms/req${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
   );
-  return { rps, p99: q.p99 };
+  return { rps, p99: q.p99, cpuMs };
 }
 
 async function soak(server: Started, all: Body[][], seconds: number): Promise<void> {
@@ -197,6 +202,7 @@ export async function run(args: string[]): Promise<void> {
           for (const c of clientCounts) {
             const r = await cell(server, `${FORMAT_NAMES[format]}, ${n} cand (${(b[0].data.length / 1e6).toFixed(2)} MB)`, b, n, c, seconds);
             results.set(`${cfg.name}|${format}|${n}|${c}`, r.rps);
+            results.set(`${cfg.name}|${format}|${n}|${c}|cpu`, r.cpuMs);
             if (n === 1000 && c === 1) results.set(`${cfg.name}|${format}|p99`, r.p99);
           }
         }
@@ -230,10 +236,15 @@ function summary(results: Map<string, number>, cfgs: Config[], clientCounts: num
       }
     }
   }
-  const cores = os.cpus().length;
-  for (const n of [100, 1000]) {
-    const rps = Math.max(...(['json', 'base64', 'arrow'] as Format[]).map((f) => results.get(`${best}|${f}|${n}|${Math.max(...clientCounts)}`) ?? 0));
-    const json = results.get(`${best}|json|${n}|${Math.max(...clientCounts)}`) ?? 0;
-    if (rps > 0) console.log(`  sizing: ${n} candidates: ${(rps / cores).toFixed(0)} req/s per core (best binary format), ${(json / cores).toFixed(0)} req/s per core (JSON numbers)`);
+  const many = Math.max(...clientCounts);
+  for (const format of ['json', 'base64', 'arrow'] as Format[]) {
+    for (const n of [100, 1000]) {
+      const now = results.get(`${best}|${format}|${n}|${many}|cpu`);
+      const today = results.get(`today|${format}|${n}|${many}|cpu`);
+      if (now === undefined) continue;
+      // CPU per request does not depend on the machine's other load: requests/s one core sustains
+      const vs = today === undefined ? '' : `; today ${today.toFixed(1)} ms (${(today / now).toFixed(2)}× the requests per core)`;
+      console.log(`  sizing: ${n} candidates, ${FORMAT_NAMES[format]}: ${now.toFixed(1)} server CPU ms/request → ${(1000 / now).toFixed(0)} req/s per core${vs}`);
+    }
   }
 }

@@ -65,6 +65,8 @@ export function post(agent: http.Agent, url: URL, body: Body): Promise<number> {
 
 export interface LoadResult {
   latencies: number[];
+  /** Requests answered over the whole run, warm-up included (for CPU per request). */
+  completed: number;
   seconds: number;
   errors: number;
   firstError?: string;
@@ -75,6 +77,7 @@ export async function runLoad(url: URL, bodies: Body[], clients: number, seconds
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   let errors = 0;
+  let completed = 0;
   let firstError: string | undefined;
   const t0 = performance.now();
   const measureFrom = t0 + warmup * 1000;
@@ -86,6 +89,7 @@ export async function runLoad(url: URL, bodies: Body[], clients: number, seconds
         const started = performance.now();
         try {
           const ms = await post(agent, url, bodies[next++ % bodies.length]);
+          completed++;
           if (started >= measureFrom) latencies.push(ms);
         } catch (err) {
           errors++;
@@ -95,7 +99,7 @@ export async function runLoad(url: URL, bodies: Body[], clients: number, seconds
     }),
   );
   agent.destroy();
-  return { latencies, seconds: (performance.now() - measureFrom) / 1000, errors, firstError };
+  return { latencies, completed, seconds: (performance.now() - measureFrom) / 1000, errors, firstError };
 }
 
 export function quantiles(ms: number[]): { p50: number; p90: number; p99: number } {
