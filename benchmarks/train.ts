@@ -210,7 +210,7 @@ export function workloadManifest(w: Workload): object {
 }
 
 /** One timed stretch: calls per second, process CPU milliseconds per call, and (first time) losses / scores. */
-interface Sample {
+export interface Sample {
   rate: number;
   cpuMs: number;
   first?: number[];
@@ -225,7 +225,7 @@ interface PeerAnswer {
 }
 
 /** A long-lived PyTorch peer (`torch_bench.py` in serve mode): one JSON request / answer per line. */
-class TorchPeer {
+export class TorchPeer {
   private readonly waiting: ((line: string) => void)[] = [];
   private stderr = '';
   private closed = false;
@@ -274,7 +274,7 @@ class TorchPeer {
 }
 
 /** Calls `fn` for `seconds` (at least `least` times). */
-async function timed(fn: () => Promise<unknown>, seconds: number, least: number): Promise<{ calls: number; wall: number; cpuMs: number }> {
+export async function timed(fn: () => Promise<unknown>, seconds: number, least: number): Promise<{ calls: number; wall: number; cpuMs: number }> {
   let calls = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -300,13 +300,13 @@ function inferenceWorkload(rows: number) {
   return { spec: { base } as RankerSpec, ranker: { base: params }, input: { features, queryOffsets }, rows, flops: forwardFlops(base, rows, 100), manifest };
 }
 
-const median = (xs: number[]) => {
+export const median = (xs: number[]) => {
   const s = xs.slice().sort((a, b) => a - b);
   const k = s.length >> 1;
   return s.length % 2 === 1 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
 const fmt = (x: number, d = 1) => x.toFixed(d);
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -89,12 +89,17 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
   let sessionCount = 0;
   const profile: TrainProfile = { transfer: 0, engine: 0, optimiser: 0 };
   const provider = wantCuda ? (cudaListed ? 'CUDA requested (CPU fallback if it fails to load)' : 'CUDA requested but not available: CPU') : 'CPU';
+  const checked = new WeakMap<RankerParameters, RankerSpec>();
   const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters) => open(buildInferenceGraph(spec, params).toModel(), threads));
   return {
     name: 'onnx',
     description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} threads: intra-op for scoring, ${parallel ? `${threads} data-parallel parts` : 'intra-op'} for training; graphs built by cosrank, opset 17)`,
     async score(spec, params, input) {
-      checkRanker(spec, params);
+      // a (spec, parameters) pairing is checked once: sessions are cached by the same identities
+      if (checked.get(params) !== spec) {
+        checkRanker(spec, params);
+        checked.set(params, spec);
+      }
       const nDocs = checkScoreInput(spec, input);
       return inference.with(spec, params, (session) => scoreOnSession(spec, input, nDocs, session, maxSlots));
     },
