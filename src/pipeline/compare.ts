@@ -25,9 +25,8 @@ import { trainCos } from '../train/cosTraining';
 import { writeJsonAtomic } from '../util/atomicWrite';
 import type { ProgressCallback } from '../util/progress';
 import { stageKey } from './cache';
+import type { MethodName } from './runConfig';
 
-export const METHOD_NAMES = ['wcos', 'tcos', 'dpo-ls', 'soup', 'mo-dpo'] as const;
-export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** A trained method: its networks, which serves each weight point, and how it was trained. */
 export interface TrainedMethod {
@@ -58,8 +57,9 @@ export interface CompareContext {
   validation: RankingDataset;
   config: TrainConfig;
   targets: ('sparse' | 'dense')[];
-  /** The weight points of the comparison (validation and test). */
+  /** The weight points of the comparison (validation and test): the simplex lattice of `divisions`. */
   points: Float64Array[];
+  divisions: number;
   metric: MetricOptions & { k: number };
   /** Content hashes of train and validation. */
   dataHashes: Record<string, string>;
@@ -79,7 +79,8 @@ function methodKey(ctx: CompareContext, method: MethodName): string {
     seed: c.seed,
     engine: c.engine,
     backend: c.backend,
-    cos: { ...c.cos, mode: method === 'tcos' ? 'tcos' : 'wcos', fixedWeights: null },
+    // baselines run every job's full budget: early stopping's patience does not change them
+    cos: { ...c.cos, mode: method === 'tcos' ? 'tcos' : 'wcos', fixedWeights: null, sweepDivisions: ctx.divisions, ...(method === 'wcos' || method === 'tcos' ? {} : { patience: null }) },
     points: ctx.points.map((p) => Array.from(p)),
     metric: ctx.metric,
   });
@@ -87,7 +88,8 @@ function methodKey(ctx: CompareContext, method: MethodName): string {
 
 /** Trains a conditioned COS network (wcos or tcos) as one method. */
 async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos'): Promise<TrainedMethod> {
-  const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null } };
+  // validated (and its checkpoint chosen) on the comparison's points
+  const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null, sweepDivisions: ctx.divisions } };
   const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress });
   const beta = mode === 'tcos' && config.cos.beta ? config.cos.beta : undefined;
   return {

@@ -8,7 +8,7 @@ import type { NetConfig, TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export interface PlanStep {
-  stage: 'data' | 'objectives' | 'base' | 'cos' | 'sweep' | 'outputs';
+  stage: 'data' | 'objectives' | 'base' | 'cos' | 'methods' | 'sweep' | 'outputs';
   /** What the stage will do, one line. */
   action: string;
 }
@@ -105,6 +105,9 @@ export function planRun(config: RunConfig): RunPlan {
           `train ${cos.mode === 'tcos' ? 'T-COS' : cos.mode === 'wcos' ? 'W-COS' : 'DPO-LS'} (${cos.parametrisation}): ${netText(cos.net)}, ${stepsText(cos)}, ` +
           `β ${cos.beta ? `[${cos.beta.join(', ')}]` : '1'}, α ${cos.alpha ? `[${cos.alpha.join(', ')}]` : '1'}, λ ${cos.lambda}, early stopping on validation hypervolume; reused when unchanged`,
       },
+      ...(config.methods || (cos.mode === 'dpo-ls' && cos.fixedWeights === null)
+        ? [{ stage: 'methods' as const, action: `train ${[...new Set([...(config.methods ?? []), ...(cos.mode === 'dpo-ls' && cos.fixedWeights === null ? ['dpo-ls'] : [])])].join(', ')} from the same s0, data, weight points and step budget (each cached); compare.json, compare.md, compare.png/.svg` }]
+        : []),
       { stage: 'sweep', action: `${sweepText} on the test split: NDCG@${s.k} (gain ${s.gain}, IDCG=0 ${s.idcgZero}, ties ${s.ties}), c = ${s.c}; Pareto front and hypervolume` },
       { stage: 'outputs', action: `${out ?? '<out>'}: model/, sweep.csv, sweep.json, front.json, front.png/.svg, training.png/.svg, report.md, summary.json, run.json` },
     ],

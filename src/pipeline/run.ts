@@ -41,6 +41,8 @@ import { planRun, type RunPlan } from './plan';
 import type { RunConfig } from './runConfig';
 import { sweepStage } from './sweepStage';
 import { trainBaseModel, trainCosModel } from './training';
+import type { MethodComparison } from './compareReport';
+import { dpoLsAsCosStage, methodsStage } from './compareStage';
 
 export { latticeSize, sweepDivisions, plannedAuxiliaryCount, planRun, formatPlan, type PlanStep, type RunPlan } from './plan';
 
@@ -82,6 +84,8 @@ export interface RunOutcome {
   files: RunFiles;
   /** The trained models (the COS model carries s0 inside). */
   models: { base: SavedModel; cos: SavedModel };
+  /** With `methods`: every method's figures (compare.json) and the comparison files. */
+  compare?: { methods: MethodComparison[]; files: string[] };
   /** Wall time of this run. */
   seconds: number;
 }
@@ -125,7 +129,8 @@ async function trainingSteps(
   data: PreparedData,
   cacheRoot: string,
   onProgress: ProgressCallback,
-): Promise<{ base: TrainedStage; cos: TrainedStage }> {
+  withCos = true,
+): Promise<{ base: TrainedStage; cos: TrainedStage | null }> {
   const trainConfig = trainConfigOf(config);
   const hashes = { train: datasetHash(data.train), validation: datasetHash(data.validation) };
   const checkpoint = checkpointOf(config);
@@ -135,6 +140,7 @@ async function trainingSteps(
     const { model, result: r } = await trainBaseModel(engine, data, trainConfig, { onProgress, ...options }, { key: baseKey });
     return { model, seconds: r.seconds, details: { steps: r.steps, bestStep: r.bestStep, stoppedEarly: r.stoppedEarly, metrics: r.metrics, history: r.history } };
   });
+  if (!withCos) return { base, cos: null };
   const targets = data.objectives.slice(1).map((o) => o.target);
   const cosKey = stageKey({ stage: 'cos', version: 1, base: baseKey, data: hashes, targets, ...common, cos: config.cos });
   const cos = await cachedTraining(cacheRoot, 'cos', cosKey, 'COS-DPO ranker', onProgress, checkpoint, async (options) => {
@@ -166,11 +172,21 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   const data = await dataStep(config, cacheRoot, onProgress);
   const engine = await createEngine(config.engine, { tfjs: { backend: config.backend } });
   onProgress({ stage: 'engine', done: 1, total: 1, message: `${engine.name} — ${engine.description}` });
-  const { base, cos } = await trainingSteps(config, engine, data.stage.data, cacheRoot, onProgress);
-  const sweep = await sweepStage(engine, cos.model, base.model, data.stage.data.test, config, onProgress);
+  // a DPO-LS run (no fixed w) has no single conditioned model: its cos stage is the methods stage's DPO-LS front
+  const dpoLs = config.cos.mode === 'dpo-ls' && config.cos.fixedWeights === null;
+  const methods = dpoLs ? [...new Set([...(config.methods ?? []), 'dpo-ls' as const])] : config.methods;
+  const trained = await trainingSteps(config, engine, data.stage.data, cacheRoot, onProgress, !dpoLs);
+  const base = trained.base;
+  const run = { engine, data: data.stage.data, base, out, cacheRoot, onProgress, config };
+  const compared = methods ? await methodsStage(config, methods, run) : null;
+  const { cos, sweep } =
+    compared && dpoLs
+      ? await dpoLsAsCosStage(compared, run)
+      : { cos: trained.cos as TrainedStage, sweep: await sweepStage(engine, (trained.cos as TrainedStage).model, base.model, data.stage.data.test, config, onProgress) };
 
   const stages = [data.outcome, base.outcome, cos.outcome];
   const outcome = await reportStep(config, out, engine, data.stage.data, { base, cos }, sweep, stages);
+  if (compared) outcome.compare = { methods: compared.methods, files: compared.files };
   outcome.seconds = (Date.now() - started) / 1000;
   await writeRunManifest(config, outcome, data.stage.data, new Date(started).toISOString());
   await writeJsonAtomic(path.join(out, 'config.json'), config);

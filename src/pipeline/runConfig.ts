@@ -76,8 +76,14 @@ export interface ReportConfig {
   pngScale: number;
 }
 
+/** Methods a run can compare on the same weight points (see compare.ts). */
+export const METHOD_NAMES = ['wcos', 'tcos', 'dpo-ls', 'soup', 'mo-dpo'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
 export interface RunConfig extends TrainConfig {
   description: string;
+  /** Methods trained side by side from the same s0, data, points and budget; null = only `cos.mode`. */
+  methods: MethodName[] | null;
   data: DataConfig;
   sweep: SweepConfig;
   report: ReportConfig;
@@ -103,6 +109,7 @@ export const DEFAULT_GENERATE: GenerateConfig = {
 export const DEFAULTS: RunConfig = {
   ...structuredClone(TRAIN_DEFAULTS),
   description: '',
+  methods: null,
   data: {
     generate: null,
     file: null,
@@ -120,7 +127,7 @@ export const DEFAULTS: RunConfig = {
 };
 
 const TRAIN_KEYS = Object.keys(TRAIN_DEFAULTS);
-const RUN_KEYS = ['description', 'data', 'sweep', 'report', 'out'];
+const RUN_KEYS = ['description', 'methods', 'data', 'sweep', 'report', 'out'];
 const DATA_KEYS = Object.keys(DEFAULTS.data);
 const GENERATE_KEYS = Object.keys(DEFAULT_GENERATE);
 const SWEEP_KEYS = Object.keys(DEFAULTS.sweep);
@@ -277,10 +284,12 @@ export function parseRunConfig(json: unknown, source = 'config'): RunConfig {
 
   const description = root.get('description', DEFAULTS.description, str());
   const out = root.get('out', DEFAULTS.out, nullable(str('a folder path', true)));
+  const methods = root.get('methods', DEFAULTS.methods, nullable(arrayOf(oneOf(...METHOD_NAMES), `method names (${METHOD_NAMES.join(', ')})`, 1)));
 
   const config: RunConfig = {
     ...train,
     description,
+    methods,
     data: parseData(root.raw('data'), issues),
     sweep: parseSweep(root.raw('sweep'), issues),
     report: parseReport(root.raw('report'), issues),

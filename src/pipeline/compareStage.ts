@@ -1,0 +1,107 @@
+/**
+ * The methods stage as `cosrank run` calls it: the config's `methods` (compare.ts) trained on the run's
+ * data and s0, scored on the test split at the sweep's weight points, written as compare.json /
+ * compare.md / compare.svg+png (compareReport.ts). A run whose `cos.mode` is `dpo-ls` without fixed
+ * weights has no single conditioned model: its cos stage is the DPO-LS front of this stage, its model
+ * folder the DPO-LS model of the default trade-off (the centre of the simplex, or the point nearest to
+ * it) and `model-points/point-<i>` the model of every point (dpoLsAsCosStage).
+ */
+import * as path from 'node:path';
+import type { Engine } from '../engine/engine';
+import { frontSummary } from '../eval/hypervolume';
+import { evaluateObjectives } from '../eval/metrics';
+import { saveModel, type SavedModel } from '../model/modelFile';
+import type { TrainConfig } from '../train/config';
+import { datasetHash } from '../util/hash';
+import type { ProgressCallback } from '../util/progress';
+import type { TrainedStage } from './cache';
+import { trainMethods, type TrainedMethod } from './compare';
+import { compareMethods, writeComparison, type MethodComparison } from './compareReport';
+import type { PreparedData } from './loadData';
+import type { MethodName, RunConfig } from './runConfig';
+import type { SweepOutcome } from './sweepStage';
+import { sweepMetricOptions, sweepPoints, sweepReference } from './sweepStage';
+import { modelInputs } from './training';
+import { sweepDivisions } from './plan';
+
+export interface MethodsOutcome {
+  trained: TrainedMethod[];
+  methods: MethodComparison[];
+  tables: Awaited<ReturnType<typeof compareMethods>>['tables'];
+  files: string[];
+}
+
+/** Trains (or reuses) every method and writes the comparison into `out`. */
+export async function methodsStage(
+  config: RunConfig & TrainConfig,
+  methods: readonly MethodName[],
+  run: { engine: Engine; data: PreparedData; base: TrainedStage; out: string; cacheRoot: string; onProgress: ProgressCallback },
+): Promise<MethodsOutcome> {
+  const { engine, data, base } = run;
+  const m = data.objectives.length - 1;
+  const metric = { ...sweepMetricOptions(config.sweep), k: config.sweep.k };
+  const reference = sweepReference(m, config.sweep);
+  const trained = await trainMethods(
+    {
+      engine,
+      base: { spec: base.model.spec, params: base.model.params },
+      baseKey: base.outcome.key,
+      train: data.train,
+      validation: data.validation,
+      config,
+      targets: data.objectives.slice(1).map((o) => o.target),
+      points: sweepPoints(m, config.sweep),
+      divisions: sweepDivisions(m, config.sweep.divisions),
+      metric,
+      dataHashes: { train: datasetHash(data.train), validation: datasetHash(data.validation) },
+      cacheRoot: run.cacheRoot,
+      onProgress: run.onProgress,
+    },
+    methods,
+  );
+  const result = await compareMethods(engine, trained, data.test, metric, reference);
+  const split = data.testIsValidation ? 'test split = the validation split (the config gives no test files)' : 'test split';
+  const files = await writeComparison(run.out, result, { title: `Methods compared${config.description ? `: ${config.description}` : ''}`, split: `Figures on the ${split}; ${data.source}`, k: config.sweep.k, reference, pngScale: config.report.pngScale });
+  return { trained, methods: result.methods, tables: result.tables, files };
+}
+
+/**
+ * A `cos.mode: "dpo-ls"` run's cos stage and sweep from its DPO-LS front: the default trade-off's model
+ * as the run's model, every point's model under `<out>/model-points/point-<i>`, the test table as the sweep.
+ */
+export async function dpoLsAsCosStage(
+  outcome: MethodsOutcome,
+  run: { engine: Engine; data: PreparedData; base: TrainedStage; out: string; config: RunConfig },
+): Promise<{ cos: TrainedStage; sweep: SweepOutcome }> {
+  const i = outcome.trained.findIndex((t) => t.method === 'dpo-ls');
+  const t = outcome.trained[i];
+  const table = outcome.tables[i].table;
+  const m = run.data.objectives.length - 1;
+  const centre = t.points.reduce((best, p, k) => (dist(p.weights, m) < dist(t.points[best].weights, m) ? k : best), 0);
+  const model = (k: number): SavedModel => ({
+    ...t.models[t.points[k].model],
+    ...modelInputs(run.data),
+    defaultWeights: [],
+    metrics: { ...run.base.model.metrics, 'dpo-ls.weights': t.points[k].weights[0], 'dpo-ls.validation.hypervolume': outcome.methods[i].validation.hypervolume },
+    info: { stage: 'cos', method: 'dpo-ls', weights: t.points[k].weights, chosenStep: t.chosenStep },
+  });
+  for (let k = 0; k < t.points.length; k++) await saveModel(path.join(run.out, 'model-points', `point-${k}`), model(k));
+  const reference = sweepReference(m, run.config.sweep);
+  const metricOptions = sweepMetricOptions(run.config.sweep);
+  const baseScores = await run.engine.score(run.base.model.spec, run.base.model.params, { features: run.data.test.features, queryOffsets: run.data.test.queryOffsets });
+  const createdAt = new Date().toISOString();
+  const seconds = t.trainSeconds + t.validationSeconds;
+  const message = `DPO-LS front: ${t.jobs} models (${t.reused ? 'reused from the methods cache' : 'trained'}), common step ${t.chosenStep}; the run's model is w = (${t.points[centre].weights.join(', ')}), every point's model in model-points/`;
+  return {
+    cos: {
+      model: model(centre),
+      record: { stage: 'cos', key: 'dpo-ls', createdAt, seconds, details: { bestStep: t.chosenStep, steps: t.chosenStep, stoppedEarly: false, history: [] } },
+      outcome: { stage: 'cos', key: 'dpo-ls', dir: path.join(run.out, 'model-points'), reused: t.reused === true, seconds, createdAt, message },
+    },
+    sweep: { table, front: frontSummary(table, reference), reference, baseTest: evaluateObjectives(baseScores, run.data.test, metricOptions) },
+  };
+}
+
+function dist(w: number[], m: number): number {
+  return w.reduce((a, v) => a + (v - 1 / m) ** 2, 0);
+}

@@ -1,0 +1,73 @@
+/**
+ * `cosrank run` with `methods` (all five, tiny budgets, m = 2) and with `cos.mode: "dpo-ls"` (which used
+ * to fail after the base stage with `cos.fixedWeights: got null`): compare.json / compare.md / the plot,
+ * the per-method fields, and the methods cache reused by a second run.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runPipeline } from '../../src/pipeline/run';
+import { parseRunConfig } from '../../src/pipeline/runConfig';
+
+jest.setTimeout(15 * 60 * 1000);
+
+const TINY = {
+  seed: 5,
+  engine: 'onnx',
+  data: { generate: { queries: 60, nFeatures: 20, meanListLength: 12, maxListLength: 30 } },
+  objectives: [
+    { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs', max: 4 } },
+    { name: 'freshness', source: { label: 'freshness' }, grading: { kind: 'asIs' } },
+    { name: 'clicks', source: { label: 'clicks' }, grading: { kind: 'quantile', buckets: 3 } },
+  ],
+  model: { hidden: [16] },
+  base: { maxSteps: 60, listsPerBatch: 8, validateEvery: 20, patience: 0, optimizer: { learningRate: 0.01 } },
+  cos: { maxSteps: 40, listsPerBatch: 8, validateEvery: 20, patience: 0, net: { hidden: [8] }, optimizer: { learningRate: 0.01 } },
+  sweep: { divisions: 4 },
+};
+
+describe('cosrank run with methods', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-methods-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses unknown method names', () => {
+    expect(() => parseRunConfig({ methods: ['wcos', 'lora'] })).toThrow(/methods.*method names \(wcos, tcos, dpo-ls, soup, mo-dpo\)/s);
+  });
+
+  it('trains every method on the same points and writes compare.json, compare.md and the overlay plot', async () => {
+    const out = path.join(dir, 'all');
+    const config = parseRunConfig({ ...TINY, methods: ['wcos', 'tcos', 'dpo-ls', 'soup', 'mo-dpo'] });
+    const { outcome } = await runPipeline(config, { out });
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8'));
+    expect(json.methods.map((m: { method: string }) => m.method)).toEqual(['wcos', 'tcos', 'dpo-ls', 'soup', 'mo-dpo']);
+    for (const m of json.methods) {
+      for (const key of ['hypervolume', 'mainMean', 'mainStd', 'trainSeconds', 'validationSeconds', 'jobs', 'parameters']) expect(typeof m[key]).toBe('number');
+      expect(m.points).toHaveLength(5);
+      expect(Object.keys(m.points[0].ndcg)).toEqual(['relevance', 'freshness', 'clicks']);
+      expect(m.validation.points).toHaveLength(5);
+      expect(m.trainSeconds).toBeGreaterThan(0);
+    }
+    const jobs = Object.fromEntries(json.methods.map((m: { method: string; jobs: number }) => [m.method, m.jobs]));
+    expect(jobs).toEqual({ wcos: 1, tcos: 1, 'dpo-ls': 5, soup: 2, 'mo-dpo': 5 });
+    const md = fs.readFileSync(path.join(out, 'compare.md'), 'utf8');
+    expect(md).toContain('| method | hypervolume (test) | hypervolume (validation) |');
+    expect(md).toContain('## Monotonicity in w (test split)');
+    expect(fs.statSync(path.join(out, 'compare.png')).size).toBeGreaterThan(1000);
+    expect(outcome?.compare?.methods).toHaveLength(5);
+
+    // a second run reuses every method from its cache: same figures
+    const again = await runPipeline(config, { out });
+    expect(again.outcome?.compare?.methods.map((m) => m.hypervolume)).toEqual(outcome?.compare?.methods.map((m) => m.hypervolume));
+  });
+
+  it('runs cos.mode "dpo-ls" without fixed weights: the DPO-LS front is the run', async () => {
+    const out = path.join(dir, 'dpols');
+    const config = parseRunConfig({ ...TINY, cos: { ...TINY.cos, mode: 'dpo-ls' } });
+    const { outcome } = await runPipeline(config, { out });
+    expect(outcome?.sweep.rows).toHaveLength(5);
+    // one model per point: the rows differ (each point has its own model)
+    expect(new Set(outcome?.sweep.rows.map((r) => r.ndcg.join(','))).size).toBeGreaterThan(1);
+    expect(fs.existsSync(path.join(out, 'model-points', 'point-4', 'model.json'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'compare.json'))).toBe(true);
+  });
+});
