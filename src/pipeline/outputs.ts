@@ -99,6 +99,8 @@ export function runReportInput(
     policy: { gain: s.gain, k: s.k, idcgZero: s.idcgZero, ties: s.ties, idcgZeroQueries: Object.fromEntries(table.objectives.map((o, j) => [o, table.counts[j]?.skipped ?? 0])) },
     metricTables: [{ title: 'Base ranker s0 on the test split', rows: sweep.baseTest }],
     sweep: table,
+    // s0 on the front plot: its test NDCG@k per objective of the sweep (same split, same objectives)
+    base: sameObjectives(sweep.baseTest, table.objectives) ? { name: 's0', ndcg: sweep.baseTest.map((r) => r.mean) } : undefined,
     reference: sweep.reference,
     summary: sweep.front,
     method: methodName(config.cos.mode),
@@ -112,6 +114,10 @@ export function runReportInput(
       ...(data.testIsValidation ? ['the config gives no test files: the sweep is on the validation split, which also drove early stopping'] : []),
     ],
   };
+}
+
+function sameObjectives(rows: ObjectiveMetric[], objectives: string[]): boolean {
+  return rows.length === objectives.length && rows.every((r, j) => r.objective === objectives[j]);
 }
 
 /** `sweep.json`: the table with its front, hypervolume, reference and main NDCG mean ± std. */
