@@ -11,7 +11,8 @@ import type { CliIO } from './io';
 const UNITS: [RegExp, string][] = [
   [/^train-/, 'steps'],
   [/^(sweep|score)$/, 'weight points'],
-  [/^(read)$/, 'bytes'],
+  [/^(read|download)$/, 'bytes'],
+  [/^(extract|convert)$/, 'files'],
   [/^(write|generate)$/, 'documents'],
   [/^data$/, 'files'],
 ];
