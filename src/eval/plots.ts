@@ -115,7 +115,8 @@ export function frontPlotSpec(table: SweepTable, options: PlotOptions = {}): Plo
   // the front legend only says something when some point is off the front
   const offFront = options.front !== undefined && rows.some((r) => r.onFront === false);
   const labelMode = options.labels ?? (rows.length <= 20 ? 'all' : 'front');
-  const labelled = labelMode === 'all' ? rows : labelMode === 'front' ? rows.filter((r) => r.onFront !== false) : [];
+  const candidates = labelMode === 'all' ? rows : labelMode === 'front' ? rows.filter((r) => r.onFront !== false) : [];
+  const labelled = spreadLabels(candidates, xName, yName, options.base ? [options.base.ndcg[1], options.base.ndcg[m === 2 ? 2 : 0]] : null);
   const layer: Record<string, unknown>[] = [
     { mark: { type: 'line', color: '#9e9e9e' }, encoding: { order: { field: 'point', type: 'quantitative' } } },
     {
@@ -187,6 +188,27 @@ function markedLayers(table: SweepTable, options: PlotOptions, m: number): Recor
     );
   }
   return out;
+}
+
+/** Smallest distance between two labelled points, as a fraction of the plotted ranges. */
+const LABEL_SPACING = 0.06;
+
+/**
+ * The rows to label: in order, each row whose point is at least `LABEL_SPACING` (of the x and y ranges
+ * of all points, the base included) from every row labelled before it, so dense clusters do not
+ * print labels over each other.
+ */
+function spreadLabels(rows: Record<string, number | string | boolean>[], xName: string, yName: string, base: [number, number] | null): Record<string, number | string | boolean>[] {
+  const xs = rows.map((r) => Number(r[xName])).concat(base ? [base[0]] : []);
+  const ys = rows.map((r) => Number(r[yName])).concat(base ? [base[1]] : []);
+  const span = (v: number[]): number => Math.max(...v) - Math.min(...v) || 1;
+  const [sx, sy] = [span(xs), span(ys)];
+  const kept: Record<string, number | string | boolean>[] = [];
+  for (const r of rows) {
+    const far = kept.every((k) => Math.hypot((Number(r[xName]) - Number(k[xName])) / sx, (Number(r[yName]) - Number(k[yName])) / sy) >= LABEL_SPACING);
+    if (far) kept.push(r);
+  }
+  return kept;
 }
 
 function tooltip(table: SweepTable, withFront: boolean): { field: string; type: 'nominal' | 'quantitative'; format?: string }[] {

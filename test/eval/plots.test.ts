@@ -58,6 +58,13 @@ describe('frontPlotSpec (m = 2)', () => {
     expect(text(frontPlotSpec(one))?.data?.values.map((r) => r.label)).toEqual(['w=0.25']);
   });
 
+  it('labels only one of points closer than 6% of the plotted ranges, so labels never pile up', () => {
+    const dense: SweepTable = { ...table2, rows: [...table2.rows, { weights: [0.6, 0.4], ndcg: [0.45, 0.505, 0.502] }] };
+    const text = layers(frontPlotSpec(dense)).find((l) => l.mark.type === 'text');
+    // the new point is 0.005/0.27 and 0.002/0.36 of the ranges away from w=(0.5, 0.5): not labelled
+    expect(text?.data?.values.map((r) => r.label)).toEqual(['w=(1, 0)', 'w=(0.5, 0.5)', 'w=(0, 1)']);
+  });
+
   it('draws the base ranker s0 at its NDCG values, labelled', () => {
     const s = frontPlotSpec(table2, { base: { ndcg: [0.43, 0.55, 0.41] } });
     const baseLayers = layers(s).filter((l) => l.data?.values[0]?.label === 's0');
