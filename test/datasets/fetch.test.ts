@@ -181,6 +181,16 @@ describe('download, check, extract over HTTP (a local server)', () => {
     expect(err.message).toContain(path.join(data, 'mq2008', 'MQ2008.rar'));
   });
 
+  test('an archive already in place is checked before use; a wrong one is refused with a hint, never extracted', async () => {
+    const data = path.join(dir, 'data-existing');
+    fs.mkdirSync(path.join(data, 'mslr-web10k'), { recursive: true });
+    fs.writeFileSync(path.join(data, 'mslr-web10k', 'MSLR-WEB10K.zip'), 'not the archive');
+    await expect(fetchDataset('mslr-web10k', { dataDir: data })).rejects.toThrow(
+      /MSLR-WEB10K\.zip: size mismatch: 15 bytes, the published archive has 1234144912 \(delete it to download again\)/,
+    );
+    expect(tree(path.join(data, 'mslr-web10k'))).toEqual(['MSLR-WEB10K.zip']);
+  });
+
   test('a manual-download dataset says how to get it and to use --from', async () => {
     const data = path.join(dir, 'data-manual');
     const r = await cli('datasets', 'fetch', 'yahoo-ltr', '--data-dir', data);

@@ -76,7 +76,10 @@ async function obtainArchive(entry: DatasetEntry, target: string, options: Fetch
   const url = options.url ?? entry.url;
   if (await exists(target)) {
     options.onProgress?.({ stage: 'download', done: 0, message: `using the archive already at ${target}` });
-    return { path: target, origin: url ?? target, ...(await checkLocal(target, entry, options.onProgress)) };
+    const checked = await checkLocal(target, entry, options.onProgress).catch((err) => {
+      throw err instanceof DatasetError ? new DatasetError(`${err.message} (delete it to download again)`) : err;
+    });
+    return { path: target, origin: url ?? target, ...checked };
   }
   if (!url) throw new DatasetError(`${entry.title} cannot be downloaded automatically (licence: ${entry.licence}).\n${manualInstructions(entry, target)}`);
   try {
