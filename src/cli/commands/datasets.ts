@@ -25,7 +25,7 @@ fetch    downloads NAME's archive into DATA/NAME/ (progress bar; an interrupted 
 
 function formatSize(e: DatasetEntry): string {
   const b = e.archive.bytes ?? e.archive.approxBytes;
-  if (b === undefined) return '?';
+  if (b === undefined) return 'not published:';
   const text = b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${Math.round(b / 1e6)} MB`;
   return e.archive.bytes === undefined ? `~${text}` : text;
 }
