@@ -5,7 +5,11 @@
  *
  *   POST /rerank  → {"results": [{"id", "score", "rank"}…], "engine"}   best first, cut to topK
  *   POST /score   → {"scores": […]}                                     in the given order
+ * With `Accept: application/vnd.apache.arrow.stream` the answer is an Arrow IPC stream instead: columns
+ * `id` (Float64 when every id is a number, else Utf8) and `score` (Float32), best first and cut to topK,
+ * for /rerank; `score` alone, in the given order, for /score.
  */
+import { Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { readArrowDocuments } from './arrowBody';
 import { readDocuments } from './documents';
 import { scanRequest } from './jsonScanner';
@@ -25,14 +29,16 @@ export interface WireRequest {
   contentType: string;
   /** The options header of an Arrow body. */
   options?: string;
+  /** The Accept header (an Arrow answer when it names the Arrow stream type). */
+  accept?: string;
   body: Uint8Array;
 }
 
-/** A response: status, media type, body (JSON text). */
+/** A response: status, media type, body (JSON text, or Arrow IPC bytes). */
 export interface WireReply {
   status: number;
   contentType: string;
-  body: string;
+  body: string | Uint8Array;
 }
 
 export interface HandlerLimits {
@@ -90,6 +96,7 @@ export async function handleScoring(ranker: Ranker, req: WireRequest, limits: Ha
   try {
     const parsed = parseRequest(req, ranker, limits);
     const scores = await ranker.scoreInput(parsed.input, parsed.n, parsed.options);
+    if (req.accept?.includes(ARROW_STREAM)) return { status: 200, contentType: ARROW_STREAM, body: arrowAnswer(req.route, parsed.ids, scores, parsed.options.topK) };
     const body = req.route === 'rerank' ? rerankJson(parsed.ids, scores, parsed.options.topK, ranker.engineName) : scoresJson(scores);
     return { status: 200, contentType: 'application/json; charset=utf-8', body };
   } catch (err) {
@@ -111,6 +118,14 @@ function rerankJson(ids: (string | number)[], scores: Float32Array, topK: number
   const parts: string[] = new Array(order.length);
   for (let r = 0; r < order.length; r++) parts[r] = `{"id":${idJson(ids[order[r]])},"score":${String(scores[order[r]])},"rank":${r + 1}}`;
   return `{"results":[${parts.join(',')}],"engine":${JSON.stringify(engine)}}`;
+}
+
+function arrowAnswer(route: ScoringRoute, ids: (string | number)[], scores: Float32Array, topK: number | undefined): Uint8Array {
+  if (route === 'score') return tableToIPC(new Table({ score: vectorFromArray(scores) }), 'stream');
+  const order = rankOrder(scores, topK);
+  const top = Array.from(order, (i) => ids[i]);
+  const id = top.every((x) => typeof x === 'number') ? vectorFromArray(Float64Array.from(top as number[])) : vectorFromArray(top.map(String), new Utf8());
+  return tableToIPC(new Table({ id, score: vectorFromArray(Float32Array.from(order, (i) => scores[i])) }), 'stream');
 }
 
 function scoresJson(scores: Float32Array): string {

@@ -90,7 +90,8 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
   for (const route of ['rerank', 'score'] as const) {
     app.post(`/${route}`, async (req, reply) => {
       const out = await backend.handle(wireRequest(route, req));
-      return reply.code(out.status).type(out.contentType).send(out.body);
+      const body = typeof out.body === 'string' ? out.body : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength);
+      return reply.code(out.status).type(out.contentType).send(body);
     });
   }
   app.post('/reload', async (req, reply) => reloadRoute(req, reply, backend, options.reloadToken));
@@ -118,7 +119,7 @@ function wireRequest(route: ScoringRoute, req: FastifyRequest) {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const header = req.headers[OPTIONS_HEADER];
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  return { route, contentType: type, options: Array.isArray(header) ? header.join(',') : header, body };
+  return { route, contentType: type, options: Array.isArray(header) ? header.join(',') : header, accept: req.headers.accept, body };
 }
 
 function modelInfo(backend: ScoringBackend, maxDocuments: number) {

@@ -27,7 +27,7 @@ export type ToWorker =
   | { kind: 'request'; seq: number; req: WireRequest };
 
 export type FromWorker =
-  | { seq: number; ok: true; reply?: { status: number; contentType: string; body: string }; engine?: string }
+  | { seq: number; ok: true; reply?: { status: number; contentType: string; body: string | Uint8Array }; engine?: string }
   | { seq: number; ok: false; message: string };
 
 function main(): void {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { tableToIPC, Table, vectorFromArray, Utf8, type Vector } from 'apache-arrow';
+import { tableFromIPC, tableToIPC, Table, vectorFromArray, Utf8, type Vector } from 'apache-arrow';
 import { createEngine } from '../../src/engine/select';
 import { saveModel } from '../../src/model/modelFile';
 import { createServer } from '../../src/serve/http';
@@ -52,6 +52,8 @@ async function startCli(args: string[]): Promise<{ child: ChildProcess; url: str
 interface Reply {
   status: number;
   text: string;
+  bytes: Buffer;
+  type: string;
 }
 
 /** One request over node:http (keep-alive agent); resolves with status and body, or the socket error. */
@@ -61,7 +63,10 @@ function request(agent: http.Agent | undefined, url: string, route: string, body
     const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: body === undefined ? 'GET' : 'POST', headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, text: bytes.toString(), bytes, type: String(res.headers['content-type']) });
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -99,6 +104,13 @@ describe('cosrank serve --workers 2 (child process)', () => {
     const res = await request(undefined, server.url, '/rerank', arrow, { 'content-type': 'application/vnd.apache.arrow.stream', 'x-cosrank-options': JSON.stringify(options) });
     expect(res.status).toBe(200);
     expect((JSON.parse(res.text) as { results: unknown }).results).toEqual(expected);
+
+    // an Arrow answer when asked: top-K ids and scores, best first
+    const asArrow = await request(undefined, server.url, '/rerank', JSON.stringify({ documents: docs, ...options }), { accept: 'application/vnd.apache.arrow.stream' });
+    expect(asArrow.type).toBe('application/vnd.apache.arrow.stream');
+    const table = tableFromIPC(asArrow.bytes);
+    expect(table.getChild('id')?.toArray().map(String)).toEqual(expected.map((r) => r.id));
+    expect(Array.from(table.getChild('score')?.toArray() as Float32Array)).toEqual(expected.map((r) => r.score));
   });
 
   it('a 41 MB body of 5M sparse keys is refused while /healthz keeps answering', async () => {
