@@ -174,6 +174,7 @@ class CsvRows {
         : layout.labels.map((_, j) => options.labelNames?.[j] ?? (j === 0 ? 'relevance' : `label${j}`)),
       labels: labelArrays,
       ...(docIdList ? { docIds: docIdList } : {}),
+      metadata: { source: path, format: 'csv' },
     };
     validateDataset(ds);
     return ds;

@@ -15,6 +15,7 @@
  */
 import type { EvalFunction } from 'mathjs';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
+import { quantileCuts, quantileGrade } from './quantile';
 import { checkExpression, mathjs, quoteExpression, shortExpression, type CheckedExpression } from './expression';
 import { documentCount, type RankingDataset } from './dataset';
 import { bool, checkKeys, checkValue, hasOwn, int, isRecord, num, oneOf, str, throwIfIssues } from '../util/validate';
@@ -52,8 +53,13 @@ export interface ResolvedObjective extends ObjectiveDef {
   dropFromInput: boolean;
   target: 'sparse' | 'dense';
   invert: boolean;
-  /** Frozen quantile cut points (ascending, distinct; of −raw when `invert`), for `quantile` grading only. */
+  /** Frozen quantile cut points (ascending, possibly repeated; of −raw when `invert`), for `quantile` grading only; see `quantile.ts`. */
   cutPoints?: number[];
+  /**
+   * Where the cut points were fitted (the source of the training data, e.g. a file name), for
+   * `quantile` grading only; frozen cut points keep the place they were first fitted on.
+   */
+  fittedOn?: string;
   /** Raw features (1-based) removed from the model input because of this objective. */
   droppedFeatures: number[];
 }
@@ -153,39 +159,7 @@ export function parseObjectives(json: unknown, source = 'objectives'): Objective
   return json as ObjectiveDef[];
 }
 
-/**
- * Quantile cut points of training values: `cut_i = v_(⌈i·n/B⌉)` for i = 1..B−1 (the smallest training
- * value with at least a fraction i/B of the values ≤ it; order statistics 1-based), duplicates removed.
- * Paired with `quantileGrade` (grade = number of cuts strictly below the value), B equal-mass buckets
- * when values are distinct. With ties, a tied value never straddles two buckets, so there can be fewer
- * than B grades — a mass of zero counts (no clicks) collapses into one cut at 0 and keeps grade 0.
- * NaN values are an error upstream; `values` is not modified.
- */
-export function quantileCuts(values: ArrayLike<number>, buckets: number): number[] {
-  const sorted = Float64Array.from(values).sort();
-  const n = sorted.length;
-  if (n === 0) return [];
-  const cuts: number[] = [];
-  for (let i = 1; i < buckets; i++) {
-    const c = sorted[Math.max(0, Math.ceil((i * n) / buckets) - 1)];
-    if (cuts.length === 0 || c > cuts[cuts.length - 1]) cuts.push(c);
-  }
-  // A cut at the maximum separates nothing (no value is strictly above it) and would make the top grade unreachable.
-  if (cuts.length && cuts[cuts.length - 1] >= sorted[n - 1]) cuts.pop();
-  return cuts;
-}
-
-/** Grade of a value under frozen cut points: the number of cuts strictly below it (binary search). */
-export function quantileGrade(value: number, cuts: readonly number[]): number {
-  let lo = 0;
-  let hi = cuts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cuts[mid] < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+export { quantileCuts, quantileGrade } from './quantile';
 
 /** A compiled source: raw value of document d (before invert). */
 type RawReader = (d: number) => number;
@@ -363,8 +337,14 @@ export function applyObjectives(
   const objectives = defs.map((def, i) => {
     const obj = resolveDefaults(def, raw);
     if (def.grading.kind === 'quantile') {
-      const frozen = options.resolved?.[i].cutPoints;
-      obj.cutPoints = frozen ? [...frozen] : quantileCuts(rawValues(obj, fitReaders[i] as RawReader, fitOn), def.grading.buckets);
+      const frozen = options.resolved?.[i];
+      if (frozen?.cutPoints) {
+        obj.cutPoints = [...frozen.cutPoints];
+        obj.fittedOn = frozen.fittedOn ?? 'frozen cut points of unknown origin';
+      } else {
+        obj.cutPoints = quantileCuts(rawValues(obj, fitReaders[i] as RawReader, fitOn), def.grading.buckets);
+        obj.fittedOn = datasetName(fitOn);
+      }
     }
     return obj;
   });

@@ -140,7 +140,7 @@ maybe('MQ2008 S1 through the CLI (figures from shared/data/MQ2008/SOURCE.md)', (
 
   test('--preset letor4 writes relevance, pagerank and shallowUrl and drops f41, f44 from the input', async () => {
     const arrow = path.join(dir, 'S1-obj.arrow');
-    const conv = await cli('convert', mq2008, arrow, '--preset', 'letor4', '--json');
+    const conv = await cli('convert', mq2008, arrow, '--preset', 'letor4', '--fit-on-input', '--json');
     expect(conv.code).toBe(0);
     expect(JSON.parse(conv.out)).toMatchObject({ queries: 157, documents: 2933, features: 44, labels: ['relevance', 'pagerank', 'shallowUrl'] });
     const ds = await readArrow(arrow);
@@ -189,4 +189,48 @@ test('convert checks that OUT can be written before reading IN (issue 14 item 11
   const r = await cli('convert', path.join(dir, 'missing.txt'), out);
   expect(r.code).toBe(1);
   expect(r.err).toContain(`${out}: cannot write`);
+});
+
+describe('frozen objectives (issue 11 item 4)', () => {
+  const TRAIN = 'qid,relevance,f1,clicks\nA,2,0.5,4\nA,0,0.25,0\nA,1,1,9\nB,1,2,1\nB,0,3,0\nB,1,3,7\n';
+  const TEST = 'qid,relevance,f1,clicks\nC,1,0.5,5\nC,0,1,0\nC,2,1,100\n';
+  const declarations = [
+    { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs', max: 2 } },
+    { name: 'clicks', source: { feature: 2 }, grading: { kind: 'quantile', buckets: 3 } },
+  ];
+
+  test('quantile cut points are never fitted on IN silently; --objectives-from reuses the training ones and says so', async () => {
+    const train = path.join(dir, 'fz-train.csv');
+    const test = path.join(dir, 'fz-test.csv');
+    const objectives = path.join(dir, 'fz-objectives.json');
+    fs.writeFileSync(train, TRAIN);
+    fs.writeFileSync(test, TEST);
+    fs.writeFileSync(objectives, JSON.stringify(declarations));
+    const trainArrow = path.join(dir, 'fz-train.arrow');
+    const testArrow = path.join(dir, 'fz-test.arrow');
+
+    const silent = await cli('convert', test, testArrow, '--objectives', objectives);
+    expect(silent.code).toBe(2);
+    expect(silent.err).toMatch(/clicks grade by quantiles: their cut points must come from the training split \(--objectives-from/);
+    expect(fs.existsSync(testArrow)).toBe(false);
+
+    const fit = await cli('convert', train, trainArrow, '--objectives', objectives, '--fit-on-input', '--json');
+    expect(fit.code).toBe(0);
+    expect(JSON.parse(fit.out).cutPointsFrom).toEqual({ clicks: train });
+
+    const frozen = await cli('convert', test, testArrow, '--objectives-from', trainArrow, '--json');
+    expect(frozen.code).toBe(0);
+    expect(JSON.parse(frozen.out).cutPointsFrom).toEqual({ clicks: train });
+    // train clicks 0,0,1,4,7,9 (n = 6, G = 3): F(5) = 4/6 → 2, F(0) = (0 + 2)/12 → 0, F(100) = 1 → 2
+    const back = await readArrow(testArrow);
+    expect(Array.from(back.labels[1])).toEqual([2, 0, 2]);
+    // the same with the declarations given again, and in text output
+    const text = await cli('convert', test, testArrow, '--objectives', objectives, '--objectives-from', trainArrow);
+    expect(text.out).toContain(`quantile cut points of 'clicks' fitted on ${train}`);
+    // fitting on the test file itself is possible, explicitly, and then says so
+    const own = await cli('convert', test, testArrow, '--objectives', objectives, '--fit-on-input', '--json');
+    expect(JSON.parse(own.out).cutPointsFrom).toEqual({ clicks: test });
+    expect((await cli('convert', test, testArrow, '--objectives-from', trainArrow, '--fit-on-input')).code).toBe(2);
+    expect((await cli('convert', test, testArrow, '--objectives-from', test)).err).toMatch(/carries no objectives/);
+  });
 });

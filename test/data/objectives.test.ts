@@ -1,8 +1,11 @@
 import { applyObjectives, gradeValue, objectiveInputMapping, parseObjectives, quantileCuts, quantileGrade, type ObjectiveDef } from '../../src/data/objectives';
+import { nextDown } from '../../src/data/quantile';
 import { presetObjectives, PRESET_NAMES } from '../../src/data/presets';
 import { defaultFeatureNames, validateDataset, type RankingDataset } from '../../src/data/dataset';
 import { ConfigError, DataError } from '../../src/util/errors';
 import { readLetor } from '../../src/data/letor';
+import { concatDatasets } from '../../src/data/concat';
+import { Rng } from '../../src/util/rng';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configIssues } from '../configIssues';
@@ -79,20 +82,41 @@ describe('parseObjectives', () => {
 
 describe('quantile grading', () => {
   it('splits distinct values into equal buckets (hand-computed cuts)', () => {
-    // n = 10, B = 5: cut_i = v_(⌈2i⌉) → v(2), v(4), v(6), v(8) = 1, 3, 5, 7
+    // n = 10, G = 5, F(v) = (2v + 1)/20 → g = ⌊(2v + 1)/4⌋ = 0,0,1,1,2,2,3,3,4,4; between v and v+1, ⌊(v + 1)/2⌋
     const cuts = quantileCuts([9, 8, 7, 6, 5, 4, 3, 2, 1, 0], 5);
     expect(cuts).toEqual([1, 3, 5, 7]);
     expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => quantileGrade(v, cuts))).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    expect([1.5, 2.5, 8.5, 100, -1].map((v) => quantileGrade(v, cuts))).toEqual([1, 1, 4, 4, 0]);
   });
 
-  it('keeps tied zeros at grade 0 and never splits a tie', () => {
-    // sorted 0,0,0,1,2,3,4,5,6,7: v(2)=0, v(4)=1, v(6)=3, v(8)=5
-    const cuts = quantileCuts([0, 0, 0, 1, 2, 3, 4, 5, 6, 7], 5);
-    expect(cuts).toEqual([0, 1, 3, 5]);
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((v) => quantileGrade(v, cuts))).toEqual([0, 1, 2, 2, 3, 3, 4, 4]);
-    // 70% zeros: only the cut at 0 survives below the top; nothing above the maximum
-    expect(quantileCuts([0, 0, 0, 0, 0, 0, 0, 1, 1, 2], 5)).toEqual([0, 1]);
-    expect(quantileCuts([3, 3, 3], 4)).toEqual([]);
+  it('grades a tied column by the mid-rank ECDF (hand-computed)', () => {
+    // values 1,1,1,1,2,3,3,4 (n = 8), G = 4, F(x) = (#{<x} + #{≤x}) / 16:
+    //   F(1) = (0 + 4)/16 → ⌊1⌋ = 1; F(1.5) = 8/16 → 2; F(2) = (4 + 5)/16 → ⌊2.25⌋ = 2;
+    //   F(3) = (5 + 7)/16 → 3; F(4) = (7 + 8)/16 → ⌊3.75⌋ = 3; F(0.5) = 0 → 0; F(9) = 1 → min(3, 4) = 3
+    const values = [3, 1, 4, 1, 2, 1, 3, 1];
+    const cuts = quantileCuts(values, 4);
+    expect([0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 9].map((v) => quantileGrade(v, cuts))).toEqual([0, 1, 2, 2, 2, 3, 3, 3, 3]);
+    expect(cuts).toEqual([nextDown(1), 1, nextDown(3)]);
+    expect(values.map((v) => quantileGrade(v, cuts))).toEqual([3, 1, 3, 1, 2, 1, 3, 1]);
+    // 70% zeros: the tie's middle (F = 7/20) is grade 1, values just above 0 get ⌊5 · 7/10⌋ = 3, 1 gets ⌊5 · 16/20⌋ = 4
+    const zeros = quantileCuts([0, 0, 0, 0, 0, 0, 0, 1, 1, 2], 5);
+    expect([0, 0.5, 1, 2].map((v) => quantileGrade(v, zeros))).toEqual([1, 3, 4, 4]);
+    // one repeated value: F = 1/2 → grade 2 of 0..3
+    expect(quantileGrade(3, quantileCuts([3, 3, 3], 4))).toBe(2);
+  });
+
+  it('agrees with the formula on random tied columns (property)', () => {
+    const rng = new Rng(4);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + rng.int(60);
+      const G = 2 + rng.int(6);
+      const values = Array.from({ length: n }, () => rng.int(8) / 2);
+      const cuts = quantileCuts(values, G);
+      for (const x of [...values, -1, 0.25, 1.75, 3.6, 10]) {
+        const F = (values.filter((v) => v < x).length + values.filter((v) => v <= x).length) / (2 * n);
+        expect(quantileGrade(x, cuts)).toBe(Math.min(G - 1, Math.floor(G * F + 1e-12)));
+      }
+    }
   });
 });
 
@@ -204,5 +228,13 @@ withData('letor4 preset on MQ2008 (fit on S1, frozen on S4)', () => {
     const f44 = (d: number) => vali.features[d * vali.nFeatures + 43];
     for (let d = 0; d < 200; d++) expect(v.dataset.labels[2][d]).toBe(quantileGrade(-f44(d), fit.objectives[2].cutPoints ?? []));
     expect(v.objectives[2].cutPoints).toEqual(fit.objectives[2].cutPoints);
+  });
+
+  it('PageRank (f41, heavily tied) on S1–S3 gets the mid-rank grades 1981/1390/2035/2514/1710', async () => {
+    const parts = await Promise.all(['S1', 'S2', 'S3'].map((s) => readLetor(path.join(DATA, `MQ2008/${s}.txt`))));
+    const train = concatDatasets(parts, ['S1', 'S2', 'S3']);
+    const { dataset } = applyObjectives(train, presetObjectives('letor4'));
+    const counts = [0, 1, 2, 3, 4].map((g) => dataset.labels[1].filter((z) => z === g).length);
+    expect(counts).toEqual([1981, 1390, 2035, 2514, 1710]);
   });
 });

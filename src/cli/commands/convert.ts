@@ -5,12 +5,13 @@
  *
  * Also exports the reader flags shared with `cosrank inspect`.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { inputProgress } from '../progress';
 import { DATA_FORMATS, formatFromPath, readDataset, writeDataset, type DataFormat, type ReadOptions } from '../../data/read';
 import { documentCount, queryCount, type RankingDataset } from '../../data/dataset';
+import type { ResolvedObjective } from '../../data/objectives';
 import { ConfigError } from '../../util/errors';
 import type { ProgressCallback } from '../../util/progress';
 import { DEFAULT_MAX_FEATURES } from '../../data/readLimits';
@@ -132,9 +133,61 @@ ${READ_ARG_HELP}
 Objectives (optional, at most one):
   --objectives FILE      JSON list of objective declarations applied before writing
   --preset NAME          a built-in objective preset: mslr | letor4 | ohsumed | yahoo
+Quantile cut points (required when an objective has quantile grading):
+  --objectives-from X    use the cut points fitted on the training split: X is a converted training
+                         file (.arrow/.parquet written with objectives) or a model directory; alone,
+                         it also supplies the objective declarations
+  --fit-on-input         fit the cut points on IN itself (for a training split only: a validation or
+                         test file graded with its own cut points is not comparable)
 
 Output:
   --json                 print a JSON summary of what was written on stdout`;
+
+/**
+ * The resolved objectives (with frozen cut points) of a converted training file or a model directory.
+ * Everything they need is in the file's metadata or the model's model.json.
+ */
+async function frozenObjectives(from: string): Promise<ResolvedObjective[]> {
+  const isDir = (await stat(from).catch(() => null))?.isDirectory() ?? false;
+  if (isDir) {
+    const { loadModel } = await import('../../model/modelFile');
+    return (await loadModel(from)).objectives;
+  }
+  const ds = await readDataset(from, { arrow: { nonFinite: 'keep' }, letor: { nonFinite: 'keep' }, csv: { nonFinite: 'keep' } });
+  const objectives = ds.metadata?.objectives;
+  if (!Array.isArray(objectives) || objectives.length === 0) {
+    throw new UsageError(`--objectives-from ${from}: this file carries no objectives (convert the training split with --preset/--objectives and --fit-on-input first)`);
+  }
+  return objectives as ResolvedObjective[];
+}
+
+/**
+ * Applies objectives to the dataset read, refusing to fit quantile cut points on IN silently: they
+ * come from `--objectives-from`, or from IN with `--fit-on-input`.
+ */
+async function objectivesApplied(
+  ds: RankingDataset,
+  input: string,
+  values: { objectives?: string; preset?: string; 'objectives-from'?: string; 'fit-on-input'?: boolean },
+): Promise<{ dataset: RankingDataset; objectives: ResolvedObjective[] } | null> {
+  const from = values['objectives-from'];
+  if (from !== undefined && values['fit-on-input']) throw new UsageError('give --objectives-from or --fit-on-input, not both');
+  const resolved = from !== undefined ? await frozenObjectives(from) : undefined;
+  const defs = (await objectiveDefs(values)) ?? resolved ?? null;
+  if (!defs) {
+    if (values['fit-on-input']) throw new UsageError('--fit-on-input needs --objectives or --preset');
+    return null;
+  }
+  const quantile = defs.filter((d) => d.grading.kind === 'quantile').map((d) => d.name);
+  if (quantile.length > 0 && !resolved && !values['fit-on-input']) {
+    throw new UsageError(
+      `objective${quantile.length > 1 ? 's' : ''} ${quantile.join(', ')} grade by quantiles: their cut points must come from the training split ` +
+        `(--objectives-from TRAIN.arrow or MODEL_DIR), or be fitted on ${input} itself with --fit-on-input (for a training split)`,
+    );
+  }
+  const { applyObjectives } = await import('../../data/objectives');
+  return applyObjectives(ds, defs, resolved ? { resolved } : {});
+}
 
 async function objectiveDefs(values: { objectives?: string; preset?: string }) {
   if (values.objectives !== undefined && values.preset !== undefined) throw new UsageError('give --objectives or --preset, not both');
@@ -167,7 +220,14 @@ export const command: CliCommand = {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { ...READ_ARG_OPTIONS, objectives: { type: 'string' }, preset: { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        ...READ_ARG_OPTIONS,
+        objectives: { type: 'string' },
+        preset: { type: 'string' },
+        'objectives-from': { type: 'string' },
+        'fit-on-input': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
     });
     if (positionals.length !== 2) throw new UsageError(`expected IN and OUT, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
     const [input, output] = positionals;
@@ -176,14 +236,17 @@ export const command: CliCommand = {
     await checkWritable(output);
     const progress = await inputProgress(io, input);
     try {
-      const defs = await objectiveDefs(values);
+      // declarations are checked before the (possibly long) read
+      await objectiveDefs(values);
       let ds: RankingDataset = await readDataset(input, readOptionsFromArgs(values, progress));
       let objectives: string[] | null = null;
-      if (defs) {
-        const { applyObjectives } = await import('../../data/objectives');
-        const applied = applyObjectives(ds, defs);
+      let cutPointsFrom: Record<string, string> | null = null;
+      const applied = await objectivesApplied(ds, input, values);
+      if (applied) {
         ds = applied.dataset;
         objectives = applied.objectives.map((o) => o.name);
+        const quantile = applied.objectives.filter((o) => o.grading.kind === 'quantile');
+        if (quantile.length > 0) cutPointsFrom = Object.fromEntries(quantile.map((o) => [o.name, o.fittedOn ?? 'unknown']));
       }
       await writeDataset(ds, output, { onProgress: progress });
       progress.stop();
@@ -197,6 +260,7 @@ export const command: CliCommand = {
         features: ds.nFeatures,
         labels: outFormat === 'letor' ? ds.labelNames.slice(0, 1) : ds.labelNames,
         objectives,
+        cutPointsFrom,
       };
       if (outFormat === 'letor' && ds.labelNames.length > 1) {
         io.stderr(`note: LETOR text keeps only the main label '${ds.labelNames[0]}'; write .arrow to keep all ${ds.labelNames.length} label columns\n`);
@@ -205,7 +269,8 @@ export const command: CliCommand = {
       else {
         io.stdout(
           `wrote ${output} (${outFormat}): ${summary.queries} queries, ${summary.documents} documents, ${summary.features} features, ` +
-            `labels ${summary.labels.join(', ')}\n`,
+            `labels ${summary.labels.join(', ')}\n` +
+            (cutPointsFrom ? Object.entries(cutPointsFrom).map(([name, where]) => `quantile cut points of '${name}' fitted on ${where}\n`).join('') : ''),
         );
       }
       return 0;
