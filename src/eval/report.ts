@@ -22,6 +22,7 @@ import type { TrainingLogEntry } from './trainingLog';
 import { atK, formatWeights, frontPlotSpec, trainingCurvesSpec, type PlotSpec, type StageLog } from './plots';
 import { renderSvg, svgToPng, type PngOptions } from './render';
 import { htmlReport } from './reportHtml';
+import type { ReportBlock, ReportDocument } from './reportDocument';
 
 /** One row of the summary table: a method (the model, or a baseline) as in the paper's Table 1. */
 export interface MethodSummary {
@@ -122,17 +123,7 @@ function summaryRows(input: ReportInput, fs: FrontSummary | null): MethodSummary
   return rows.concat(input.baselines ?? []);
 }
 
-/** One block of a report section. */
-export type ReportBlock =
-  | { kind: 'table'; header: string[]; rows: string[][] }
-  | { kind: 'list'; items: string[] }
-  | { kind: 'plots'; plots: { title: string; file: string }[] };
-
-/** The report as data: a title and its sections in order, each with its blocks. */
-export interface ReportDocument {
-  title: string;
-  sections: { heading: string; blocks: ReportBlock[] }[];
-}
+export type { ReportBlock, ReportDocument } from './reportDocument';
 
 /** The report's sections (in the order of the module comment), for the Markdown and HTML writers. */
 export function reportDocument(input: ReportInput): ReportDocument {

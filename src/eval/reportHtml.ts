@@ -5,7 +5,7 @@
  * archived alone and shows the same text as the PNGs.
  */
 import { readFileSync } from 'node:fs';
-import type { ReportBlock, ReportDocument } from './report';
+import type { ReportBlock, ReportDocument } from './reportDocument';
 import { plotFontFiles } from './render';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
