@@ -94,6 +94,8 @@ export interface ServedFile {
   cutTimes?: number;
   /** Ignore Range headers (always 200 with the whole body). */
   noRanges?: boolean;
+  /** Answer a Range request with 206 and the whole body from byte 0 (a broken server). */
+  rangeFromZero?: boolean;
 }
 
 /** An HTTP server on 127.0.0.1 (an ephemeral port) serving `files` with byte ranges; other paths are 404. */
@@ -112,7 +114,7 @@ export async function serve(files: Record<string, ServedFile>): Promise<TestServ
     const count = (served.get(p) ?? 0) + 1;
     served.set(p, count);
     const m = range && !file.noRanges ? /^bytes=(\d+)-$/.exec(range) : null;
-    const start = m ? Number(m[1]) : 0;
+    const start = m && !file.rangeFromZero ? Number(m[1]) : 0;
     if (start >= file.body.length && m) {
       res.writeHead(416, { 'content-range': `bytes */${file.body.length}` }).end();
       return;

@@ -25,6 +25,7 @@ beforeAll(async () => {
     '/cut-once.bin': { body: BODY, cutAfter: 70_000 },
     '/cut-twice.bin': { body: BODY, cutAfter: 50_000, cutTimes: 2 },
     '/no-ranges.bin': { body: BODY, cutAfter: 60_000, noRanges: true },
+    '/range-from-zero.bin': { body: BODY, cutAfter: 60_000, rangeFromZero: true },
     '/page.html': { body: Buffer.from('<html>sign in</html>'), contentType: 'text/html; charset=utf-8' },
   });
   agent = new Agent();
@@ -102,6 +103,18 @@ test('a server that ignores Range restarts the file from byte 0 instead of appen
   const target = path.join(d, 'a.bin');
   const r = await downloadFile(server.url('/no-ranges.bin'), target, { dispatcher: agent, retries: 1 });
   expect(server.ranges.get('/no-ranges.bin')).toEqual([null, 'bytes=60000-']);
+  expect(r.resumed).toBe(false);
+  expect(fs.readFileSync(target).equals(BODY)).toBe(true);
+});
+
+test('a 206 that does not start where the part file ends is not appended: the download starts over', async () => {
+  const d = freshDir('range-from-zero');
+  const target = path.join(d, 'a.bin');
+  const r = await downloadFile(server.url('/range-from-zero.bin'), target, { dispatcher: agent, retries: 1 });
+  const seen = server.ranges.get('/range-from-zero.bin') ?? [];
+  expect(seen).toHaveLength(3);
+  expect([seen[0], seen[2]]).toEqual([null, null]);
+  expect(seen[1]).toMatch(/^bytes=\d+-$/);
   expect(r.resumed).toBe(false);
   expect(fs.readFileSync(target).equals(BODY)).toBe(true);
 });

@@ -59,6 +59,21 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Refuses an HTTP error or a web page (the body is cancelled); returns the Content-Range of a 206. */
+async function checkResponse(url: string, res: Awaited<ReturnType<typeof import('undici').fetch>>): Promise<{ start: number; total: number | null } | null> {
+  let problem: string | null = null;
+  if (res.status !== 200 && res.status !== 206) {
+    problem = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${res.status === 404 ? ' (no such file on the server)' : ''}`;
+  } else if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
+    problem = 'the server answered with a web page, not the archive (a sign-in or agreement page?)';
+  }
+  if (problem !== null) {
+    await res.body?.cancel();
+    throw new DatasetError(`${url}: ${problem}`);
+  }
+  return res.status === 206 ? contentRange(res.headers.get('content-range')) : null;
+}
+
 /** One request: appends to (or restarts) the part file. Returns whether it appended to earlier bytes. */
 async function attempt(url: string, part: string, options: DownloadOptions, dispatcher: Dispatcher): Promise<boolean> {
   let have = await fileSize(part);
@@ -81,16 +96,15 @@ async function attempt(url: string, part: string, options: DownloadOptions, disp
     await fsp.rm(part, { force: true });
     return attempt(url, part, options, dispatcher);
   }
-  if (res.status !== 200 && res.status !== 206) {
+  const range = await checkResponse(url, res);
+  if (res.status === 206 && range?.start !== have) {
     await res.body?.cancel();
-    throw new DatasetError(`${url}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${res.status === 404 ? ' (no such file on the server)' : ''}`);
+    if (have === 0) throw new DatasetError(`${url}: partial content without a readable Content-Range`);
+    // Not the bytes after ours: start over without a Range.
+    await fsp.rm(part, { force: true });
+    return attempt(url, part, options, dispatcher);
   }
-  if ((res.headers.get('content-type') ?? '').startsWith('text/html')) {
-    await res.body?.cancel();
-    throw new DatasetError(`${url}: the server answered with a web page, not the archive (a sign-in or agreement page?)`);
-  }
-  const range = res.status === 206 ? contentRange(res.headers.get('content-range')) : null;
-  const append = range !== null && range.start === have;
+  const append = range !== null;
   const length = Number(res.headers.get('content-length') ?? NaN);
   const total = range?.total ?? (Number.isFinite(length) ? (append ? have + length : length) : null);
   if (options.expectedBytes !== undefined && total !== null && total !== options.expectedBytes) {
