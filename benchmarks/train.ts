@@ -308,6 +308,68 @@ export const median = (xs: number[]) => {
 const fmt = (x: number, d = 1) => x.toFixed(d);
 export const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
+type Timer = (s: number) => Promise<Sample>;
+interface Row {
+  name: string;
+  header: string;
+  flops: number;
+  unit: string;
+  timers: [string, Timer][];
+}
+
+/** Runs every timer of every row for `seconds`, in `rounds` rounds, the order alternating. */
+async function interleave(rows: Row[], rounds: number, seconds: number): Promise<{ samples: Map<string, Sample[]>; firsts: Map<string, number[]> }> {
+  const samples = new Map<string, Sample[]>();
+  const firsts = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (const row of rows) {
+      // PyTorch first in even rounds, last in odd ones: neither side always follows the other
+      const order = r % 2 === 0 ? [...row.timers].reverse() : row.timers;
+      for (const [engine, timer] of order) {
+        const key = `${row.name}/${engine}`;
+        try {
+          const s = await timer(seconds);
+          if (s.first !== undefined) firsts.set(key, s.first);
+          samples.set(key, [...(samples.get(key) ?? []), s]);
+        } catch (err) {
+          if (!samples.has(key)) console.log(`  ${key}: failed: ${err instanceof Error ? err.message : String(err)}`);
+          samples.set(key, samples.get(key) ?? []);
+        }
+      }
+    }
+  }
+  return { samples, firsts };
+}
+
+/** Prints each row: per engine the median rate, GFLOP/s, CPU per call and the ratio to PyTorch. */
+function printRows(rows: Row[], samples: Map<string, Sample[]>, firsts: Map<string, number[]>): void {
+  for (const row of rows) {
+    console.log(`-- ${row.name}: ${row.header}`);
+    const ref = samples.get(`${row.name}/pytorch`) ?? [];
+    for (const [engine] of row.timers) {
+      const mine = samples.get(`${row.name}/${engine}`) ?? [];
+      if (mine.length === 0) continue;
+      const rate = median(mine.map((s) => s.rate));
+      const cpu = median(mine.map((s) => s.cpuMs));
+      let vs = '';
+      if (engine !== 'pytorch') {
+        const ratios = mine.filter((_, i) => i < ref.length).map((s, i) => s.rate / ref[i].rate);
+        const cpuRatio = ref.length > 0 ? median(ref.map((s) => s.cpuMs)) / cpu : NaN;
+        vs =
+          ratios.length > 0
+            ? `  ${fmt(median(ratios), 2)}× pytorch (rounds ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}; by CPU time ${fmt(cpuRatio, 2)}×)`
+            : '  (no pytorch)';
+      }
+      const first = firsts.get(`${row.name}/${engine}`);
+      const rateText = row.unit === 'docs/s' ? Math.round(rate).toLocaleString('en-US') : fmt(rate);
+      console.log(
+        `  ${engine.padEnd(11)} ${rateText.padStart(9)} ${row.unit}  ${fmt((rate * row.flops) / 1e9).padStart(5)} GFLOP/s  ${fmt(cpu).padStart(6)} ms CPU/${row.unit === 'docs/s' ? 'pass' : 'step'}${vs}` +
+          (first ? `  first ${row.unit === 'docs/s' ? 'scores' : 'losses'} ${first.slice(0, 3).map((l) => l.toFixed(5)).join(', ')}` : ''),
+      );
+    }
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -336,8 +398,7 @@ export async function run(args: string[]): Promise<void> {
   const peer = typeof torch === 'string' ? null : torch;
 
   // timers per (workload, engine): training sessions persist across rounds, like the PyTorch side
-  type Timer = (s: number) => Promise<Sample>;
-  const rows: { name: string; header: string; flops: number; unit: string; timers: [string, Timer][] }[] = [];
+  const rows: Row[] = [];
   const sessions: { dispose(): void }[] = [];
   for (const w of ws) {
     const timers: [string, Timer][] = [];
@@ -380,52 +441,9 @@ export async function run(args: string[]): Promise<void> {
     rows.push({ name: 'infer', header: `score ${inf.rows} documents, MLP 141→256→256→1, ≈${fmt(inf.flops / 1e9, 2)} GFLOP per pass`, flops: inf.flops / inf.rows, unit: 'docs/s', timers });
   }
 
-  const samples = new Map<string, Sample[]>();
-  const firsts = new Map<string, number[]>();
-  for (let r = 0; r < rounds; r++) {
-    for (const row of rows) {
-      // PyTorch first in even rounds, last in odd ones: neither side always follows the other
-      const order = r % 2 === 0 ? [...row.timers].reverse() : row.timers;
-      for (const [engine, timer] of order) {
-        const key = `${row.name}/${engine}`;
-        try {
-          const s = await timer(seconds);
-          if (s.first !== undefined) firsts.set(key, s.first);
-          samples.set(key, [...(samples.get(key) ?? []), s]);
-        } catch (err) {
-          if (!samples.has(key)) console.log(`  ${key}: failed: ${err instanceof Error ? err.message : String(err)}`);
-          samples.set(key, samples.get(key) ?? []);
-        }
-      }
-    }
-  }
+  const { samples, firsts } = await interleave(rows, rounds, seconds);
   peer?.close();
   for (const s of sessions) s.dispose();
-
-  for (const row of rows) {
-    console.log(`-- ${row.name}: ${row.header}`);
-    const ref = samples.get(`${row.name}/pytorch`) ?? [];
-    for (const [engine] of row.timers) {
-      const mine = samples.get(`${row.name}/${engine}`) ?? [];
-      if (mine.length === 0) continue;
-      const rate = median(mine.map((s) => s.rate));
-      const cpu = median(mine.map((s) => s.cpuMs));
-      let vs = '';
-      if (engine !== 'pytorch') {
-        const ratios = mine.filter((_, i) => i < ref.length).map((s, i) => s.rate / ref[i].rate);
-        const cpuRatio = ref.length > 0 ? median(ref.map((s) => s.cpuMs)) / cpu : NaN;
-        vs =
-          ratios.length > 0
-            ? `  ${fmt(median(ratios), 2)}× pytorch (rounds ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}; by CPU time ${fmt(cpuRatio, 2)}×)`
-            : '  (no pytorch)';
-      }
-      const first = firsts.get(`${row.name}/${engine}`);
-      const rateText = row.unit === 'docs/s' ? Math.round(rate).toLocaleString('en-US') : fmt(rate);
-      console.log(
-        `  ${engine.padEnd(11)} ${rateText.padStart(9)} ${row.unit}  ${fmt((rate * row.flops) / 1e9).padStart(5)} GFLOP/s  ${fmt(cpu).padStart(6)} ms CPU/${row.unit === 'docs/s' ? 'pass' : 'step'}${vs}` +
-          (first ? `  first ${row.unit === 'docs/s' ? 'scores' : 'losses'} ${first.slice(0, 3).map((l) => l.toFixed(5)).join(', ')}` : ''),
-      );
-    }
-  }
+  printRows(rows, samples, firsts);
   console.log(`  load average after: ${loadAverage()}`);
 }

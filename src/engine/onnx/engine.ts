@@ -48,7 +48,7 @@ export interface OnnxEngineOptions {
   spin?: boolean;
   /**
    * Train MLP rankers (no dropout, no β input) on the real documents' rows only, gathered into the padded
-   * lists for the loss (see trainGraph.ts `packed`; default false); false pads every list as the loss does.
+   * lists for the loss (see trainGraph.ts `packed`; default true); false pads every list as the loss does.
    */
   packedRows?: boolean;
 }
@@ -104,7 +104,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
       return inference.with(spec, params, (session) => scoreOnSession(spec, input, nDocs, session, maxSlots));
     },
     async createTrainSession(sessionOptions) {
-      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`, profile, options.packedRows === true);
+      return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`, profile, options.packedRows !== false);
     },
     trainProfile: () => ({ ...profile }),
   };

@@ -85,6 +85,46 @@ export function trainedScorer(spec: RankerSpec, target: 'base' | 'cos') {
   return spec.cos.net;
 }
 
+/** The dropout hook of a training graph: each site gets an input `drop.<k>` shaped like its activation. */
+function dropoutHook(g: Graph, dropoutShapes: number[][]): DropoutHook {
+  return (v) => {
+    const shape = v.shape.map((d) => {
+      if (typeof d !== 'number') throw new Error('internal error: dynamic dropout shape');
+      return d;
+    });
+    const k = dropoutShapes.push(shape) - 1;
+    return g.mul(v, g.input(`drop.${k}`, shape));
+  };
+}
+
+/** The backward pass and the mode's outputs: gradients (named or one flat `grad`), or the AdamW update. */
+function backwardOutputs(g: Graph, o: TrainGraphOptions, loss: Value, params: ParamValues, trainableNames: string[]): void {
+  const grads = gradients(
+    g,
+    loss,
+    trainableNames.map((n) => params[n]),
+  );
+  if (o.mode === 'gradients' && o.flatGradients === true) {
+    const flat = grads.map((d) => g.reshape(d, [d.shape.reduce((a, b) => dimProduct(a, b), 1)]));
+    g.output(flat.length === 1 ? flat[0] : g.concat(flat, 0), 'grad');
+  } else if (o.mode === 'gradients') trainableNames.forEach((n, i) => g.output(grads[i], `grad.${n}`));
+  else {
+    const step = g.input('step', []);
+    const slots = trainableNames.map((n, i) => ({
+      param: params[n],
+      grad: grads[i],
+      m: g.input(`m.${n}`, [...params[n].shape]),
+      v: g.input(`v.${n}`, [...params[n].shape]),
+    }));
+    adamUpdate(g, slots, step, o.optimizer).forEach((u, i) => {
+      const n = trainableNames[i];
+      g.output(u.param, `new.p.${n}`);
+      g.output(u.m, `new.m.${n}`);
+      g.output(u.v, `new.v.${n}`);
+    });
+  }
+}
+
 export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   const g = new Graph();
   const { spec } = o;
@@ -117,17 +157,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   for (const [name, shape] of shapes) params[name] = g.input(`p.${name}`, shape);
 
   const dropoutShapes: number[][] = [];
-  const dropout: DropoutHook | null =
-    o.dropout > 0 && o.mode !== 'loss'
-      ? (v) => {
-          const shape = v.shape.map((d) => {
-            if (typeof d !== 'number') throw new Error('internal error: dynamic dropout shape');
-            return d;
-          });
-          const k = dropoutShapes.push(shape) - 1;
-          return g.mul(v, g.input(`drop.${k}`, shape));
-        }
-      : null;
+  const dropout = o.dropout > 0 && o.mode !== 'loss' ? dropoutHook(g, dropoutShapes) : null;
 
   let scores: Value;
   if (o.target === 'base') {
@@ -145,32 +175,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   g.output(loss, 'loss');
 
   const trainableNames = shapes.map(([n]) => n).filter(isTrainable);
-  if (o.mode !== 'loss') {
-    const grads = gradients(
-      g,
-      loss,
-      trainableNames.map((n) => params[n]),
-    );
-    if (o.mode === 'gradients' && o.flatGradients === true) {
-      const flat = grads.map((d) => g.reshape(d, [d.shape.reduce((a, b) => dimProduct(a, b), 1)]));
-      g.output(flat.length === 1 ? flat[0] : g.concat(flat, 0), 'grad');
-    } else if (o.mode === 'gradients') trainableNames.forEach((n, i) => g.output(grads[i], `grad.${n}`));
-    else {
-      const step = g.input('step', []);
-      const slots = trainableNames.map((n, i) => ({
-        param: params[n],
-        grad: grads[i],
-        m: g.input(`m.${n}`, [...params[n].shape]),
-        v: g.input(`v.${n}`, [...params[n].shape]),
-      }));
-      adamUpdate(g, slots, step, o.optimizer).forEach((u, i) => {
-        const n = trainableNames[i];
-        g.output(u.param, `new.p.${n}`);
-        g.output(u.m, `new.m.${n}`);
-        g.output(u.v, `new.v.${n}`);
-      });
-    }
-  }
+  if (o.mode !== 'loss') backwardOutputs(g, o, loss, params, trainableNames);
   return {
     graph: g,
     needsW,
