@@ -183,6 +183,19 @@ describe('routes stored in the model', () => {
     fs.writeFileSync(jsonFile, JSON.stringify(json));
   }, 120_000);
 
+  it('an operating point edited in model.json is caught by the model checksum', async () => {
+    await pickOperatingPoint(opts({ name: 'fresh' }));
+    const jsonFile = path.join(small.dir, 'model.json');
+    const text = fs.readFileSync(jsonFile, 'utf8');
+    const json = JSON.parse(text) as { operatingPoints: { name: string; c: number }[] };
+    const point = json.operatingPoints.find((p) => p.name === 'fresh')!;
+    point.c = point.c * 1.5;
+    fs.writeFileSync(jsonFile, JSON.stringify(json));
+    await expect(loadModel(small.dir)).rejects.toThrow(/checksum mismatch/);
+    fs.writeFileSync(jsonFile, text);
+    expect((await loadModel(small.dir)).operatingPoints!.some((p) => p.name === 'fresh')).toBe(true);
+  }, 120_000);
+
   it('a model file without operating points or routes loads unchanged', async () => {
     const dir = path.join(root, 'plain');
     await saveModel(dir, small.model);
