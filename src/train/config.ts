@@ -111,8 +111,11 @@ export const DEFAULTS: TrainConfig = {
   cos: {
     ...STAGE_DEFAULTS,
     optimizer: { ...DEFAULT_OPTIMIZER },
+    // a budget past the latest peaks seen on MQ2008 (~2,300 steps), and 10 checks of the smoothed
+    // validation hypervolume (earlyStopping.ts) before stopping: issue 11 item 5
+    maxSteps: 3000,
     validateEvery: 50,
-    patience: 6,
+    patience: 10,
     mode: 'wcos',
     parametrisation: 'augment',
     alpha: null,
@@ -173,7 +176,7 @@ const stageSchema = (what: string): Schema => ({
   slateLength: { check: int(0), doc: `${what}: cut longer lists to this many documents by seeded sampling (0 = off)` },
   optimizer: optimizerSchema,
   validateEvery: { check: int(1), doc: `${what}: validate every N steps and after the last` },
-  patience: { check: int(0), doc: `${what}: validations without improvement before stopping (0 = never)` },
+  patience: { check: int(0), doc: `${what}: validations without a new best 3-check moving average of the validation figure before stopping (0 = never; the best raw check is kept)` },
   metricK: { check: int(1), doc: `${what}: k of the validation NDCG@k (linear gain, skip queries without relevant documents)` },
 });
 

@@ -11,6 +11,8 @@
  * Order within step t (1-based): batch → optimizer step → loss check → validation if
  * `t % validateEvery == 0` or t is the last step → checkpoint if `t % every == 0` → progress.
  * Validation also runs once before the first step, so "no training" competes as the best.
+ * Stopping follows earlyStopping.ts: `patience` validations without a new best 3-validation moving average
+ * of the figure (noise-robust); the parameters kept are those of the best raw figure.
  */
 import type { ListBatch, TrainSession } from '../engine/engine';
 import type { TrainingLogEntry } from '../eval/trainingLog';
@@ -18,6 +20,7 @@ import type { Parameters } from '../model/spec';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import type { RngState } from '../util/rng';
 import { readCheckpoint, writeCheckpoint, checkpointPath } from './checkpoint';
+import { initialStoppingState, observeFigure, type StoppingState } from './earlyStopping';
 
 /** A resumable source of training batches. */
 export interface BatchSource {
@@ -76,7 +79,7 @@ export interface LoopOptions {
   batches: BatchSource;
   totalSteps: number;
   validateEvery: number;
-  /** Validations without improvement before stopping; 0 = never stop early. */
+  /** Validations without a new best smoothed figure before stopping (earlyStopping.ts); 0 = never stop early. */
   patience: number;
   /** Name of the early-stopping figure in progress events, e.g. `ndcg@10`. */
   figureName: string;
@@ -114,6 +117,8 @@ interface LoopState {
   batches: unknown;
   best: Omit<Best, 'params'> | null;
   sinceBest: number;
+  /** The early-stopping rule's memory (absent in checkpoints written before the smoothed rule). */
+  stopping?: StoppingState;
   history: TrainingLogEntry[];
   lossSum: number;
   lossCount: number;
@@ -158,6 +163,7 @@ class LoopRun {
   stoppedEarly = false;
   private best: Best | null = null;
   private sinceBest = 0;
+  private stopping: StoppingState = initialStoppingState();
   private history: TrainingLogEntry[] = [];
   private lossSum = 0;
   private lossCount = 0;
@@ -205,6 +211,7 @@ class LoopRun {
       o.batches.setState(s.batches);
       this.best = s.best ? { ...s.best, params: saved.tensors.best } : null;
       this.sinceBest = s.sinceBest;
+      this.stopping = s.stopping ?? { recent: [], bestSmoothed: null, sinceBest: s.sinceBest };
       this.history = s.history;
       this.lossSum = s.lossSum;
       this.lossCount = s.lossCount;
@@ -217,8 +224,9 @@ class LoopRun {
       this.best = { step: 0, figure: v.figure, metrics: v.metrics, params: o.session.parameters() };
       this.history.push({ step: 0, validation: v.metrics });
       this.lastFigure = v.figure;
+      this.stopping = observeFigure(this.stopping, v.figure, o.patience).state;
     }
-    this.stoppedEarly = this.sinceBest >= o.patience && o.patience > 0;
+    this.stoppedEarly = this.stopping.sinceBest >= o.patience && o.patience > 0;
   }
 
   /** One step t: batch → optimizer step → loss check → validation if due → checkpoint if due → progress. */
@@ -256,7 +264,10 @@ class LoopRun {
       this.best = { step: this.step, figure: v.figure, metrics: v.metrics, params };
       this.sinceBest = 0;
     } else this.sinceBest++;
-    if (o.patience > 0 && this.sinceBest >= o.patience) this.stoppedEarly = true;
+    // stop on the smoothed figure (earlyStopping.ts); the best RAW figure's parameters are kept
+    const r = observeFigure(this.stopping, v.figure, o.patience);
+    this.stopping = r.state;
+    if (r.stop) this.stoppedEarly = true;
   }
 
   /** Writes the checkpoint of the current step (refusing non-finite parameters). */
@@ -269,6 +280,7 @@ class LoopRun {
       batches: o.batches.getState(),
       best: best && { step: best.step, figure: best.figure, metrics: best.metrics },
       sinceBest: this.sinceBest,
+      stopping: this.stopping,
       history: this.history,
       lossSum: this.lossSum,
       lossCount: this.lossCount,
