@@ -172,6 +172,23 @@ export function resolveSearchOptions(options: Partial<SearchOptions> = {}): Sear
   return o;
 }
 
+/** The lattice points: every weight vector × every c (× every β vector for T-COS). */
+function latticeOf(m: number, o: SearchOptions, temperature: boolean): TradeOffPoint[] {
+  const betas = temperature ? betaLattice(m, o.betaValues) : [undefined];
+  const out: TradeOffPoint[] = [];
+  for (const w of weightGrid(m, { divisions: o.divisions })) {
+    for (const c of o.cValues) for (const beta of betas) out.push({ weights: Array.from(w), c, ...(beta ? { beta } : {}) });
+  }
+  return out;
+}
+
+/** First refinement steps: half a lattice step in w, and half the mean log-spacing of the c and β lattices. */
+function initialSteps(o: SearchOptions): { w: number; c: number; beta: number } {
+  const logC = Math.log(Math.max(...o.cValues) / Math.min(...o.cValues)) / Math.max(1, o.cValues.length - 1) / 2;
+  const logB = o.betaValues.length > 1 ? Math.log(Math.max(...o.betaValues) / Math.min(...o.betaValues)) / (o.betaValues.length - 1) / 2 : 0.1;
+  return { w: 1 / (2 * o.divisions), c: logC || 0.1, beta: logB };
+}
+
 /** The β vectors of the lattice: the full product of `values` when it has ≤ 27 vectors, else equal β. */
 function betaLattice(m: number, values: number[]): number[][] {
   if (values.length ** m > 27) return values.map((v) => new Array<number>(m).fill(v));
@@ -226,21 +243,15 @@ export async function searchOperatingPoint(evaluate: PointEvaluator, problem: Se
   };
 
   // 1. lattice
-  const betas = problem.temperature ? betaLattice(m, o.betaValues) : [undefined];
-  const lattice: TradeOffPoint[] = [];
-  for (const w of weightGrid(m, { divisions: o.divisions })) {
-    for (const c of o.cValues) for (const beta of betas) lattice.push({ weights: Array.from(w), c, ...(beta ? { beta } : {}) });
-  }
+  const lattice = latticeOf(m, o, problem.temperature);
   const latticePoints = await run(lattice, 'lattice');
   const cmp = (a: EvaluatedPoint, b: EvaluatedPoint) => comparePoints(a, b, maximize);
 
   // 2. refinement from the best distinct lattice points
-  const logC = Math.log(Math.max(...o.cValues) / Math.min(...o.cValues)) / Math.max(1, o.cValues.length - 1) / 2;
-  const logB = o.betaValues.length > 1 ? Math.log(Math.max(...o.betaValues) / Math.min(...o.betaValues)) / (o.betaValues.length - 1) / 2 : 0.1;
   const refine = async (order: (a: EvaluatedPoint, b: EvaluatedPoint) => number, count: number): Promise<void> => {
     for (const start of [...latticePoints].sort((a, b) => order(b, a)).slice(0, count)) {
       let current = start;
-      let steps = { w: 1 / (2 * o.divisions), c: logC || 0.1, beta: logB };
+      let steps = initialSteps(o);
       let halvings = 0;
       while (halvings <= o.refineHalvings && points.length < o.maxEvaluations) {
         const around = await run(neighbours(current, steps, o), 'refine');
