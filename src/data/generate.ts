@@ -70,6 +70,14 @@ export interface GeneratorOptions {
   objectives?: SyntheticObjective[];
   /** Multiplier of every feature's noise σ_f. Default 1. */
   noise?: number;
+  /**
+   * Label noise λ in [0, 1): the features see relevance only through r' = √(1 − λ²)·r + λ·ν (ν an
+   * independent normal per document), so a fraction of each grade is unpredictable from any feature,
+   * as in real click- or judge-labelled data. Auxiliary objectives keep their declared correlation with
+   * the relevance *grade* (they are drawn from r itself). 0 reproduces the earlier, almost perfectly
+   * predictable data.
+   */
+  labelNoise?: number;
 }
 
 export const DEFAULT_SHARES = [0.3, 0.25, 0.2, 0.15, 0.1];
@@ -86,6 +94,7 @@ export const GENERATOR_DEFAULTS = {
     { name: 'quality', correlation: 0.2, shares: [0.2, 0.25, 0.3, 0.15, 0.1] },
   ] as SyntheticObjective[],
   noise: 1,
+  labelNoise: 0,
 };
 
 /** Weight of the query effect u_q in latent relevance (so some queries have few or no relevant documents). */
@@ -126,6 +135,7 @@ export function resolveGeneratorOptions(options: GeneratorOptions): ResolvedGene
   }
   if (!(o.listLengthSigma >= 0 && o.listLengthSigma <= 3)) issues.push({ path: 'generator.listLengthSigma', value: o.listLengthSigma, expected: 'a number in 0..3' });
   if (!(o.noise > 0 && Number.isFinite(o.noise))) issues.push({ path: 'generator.noise', value: o.noise, expected: 'a finite number > 0' });
+  if (!(o.labelNoise >= 0 && o.labelNoise < 1)) issues.push({ path: 'generator.labelNoise', value: o.labelNoise, expected: 'a number in [0, 1)' });
   checkShares(o.relevanceShares, 'generator.relevanceShares', issues);
   const objectives = (Array.isArray(o.objectives) ? o.objectives : []).map((obj, i) => {
     const shares = obj.shares ?? DEFAULT_SHARES;
@@ -230,6 +240,8 @@ function fillQueries(
   const latent = new Float64Array(nAux + 1);
   const queryValue = new Float64Array(nF);
   const restQ = Math.sqrt(1 - QUERY_EFFECT * QUERY_EFFECT);
+  const labelNoise = plan.options.labelNoise;
+  const keepRelevance = Math.sqrt(1 - labelNoise * labelNoise);
   const knots = noiseKnots();
   const knotScale = (NOISE_KNOTS - 1) / 4294967296;
   let row = 0;
@@ -248,6 +260,8 @@ function fillQueries(
         out.labels[j][row] = g;
         histograms[j][g]++;
       }
+      // features see relevance only through r' = √(1 − λ²)·r + λ·ν: the part λ of the grade no feature explains
+      if (labelNoise > 0) latent[0] = keepRelevance * r + labelNoise * rng.normal();
       const base = row * nF;
       for (let f = 0; f < nF; f++) {
         const kind = cr.kind[f] as layout.Kind;

@@ -219,4 +219,45 @@ describe('generateToArrow and cosrank generate', () => {
     await expect(command.run(['--queries', 'x', '--seed', '2', '--out', file], io)).rejects.toThrow(/--queries must be an integer/);
     await expect(command.run(['--queries', '5', '--seed', '2'], io)).rejects.toThrow(/--out is required/);
   });
+
+  it('cosrank generate --objectives takes name:correlation pairs (m = 5, some negative) and --label-noise', async () => {
+    const file = path.join(dir, 'five.arrow');
+    let out = '';
+    const io = { stdout: (t: string) => (out += t), stderr: () => undefined, isTTY: false };
+    const list = 'freshness:-0.3,clicks:0.5,quality:0.2,novelty:-0.2,depth:0.1';
+    expect(await command.run(['--queries', '10', '--seed', '2', '--out', file, '--objectives', list, '--label-noise', '0.5', '--json'], io)).toBe(0);
+    expect(JSON.parse(out).labelNames).toEqual(['relevance', 'freshness', 'clicks', 'quality', 'novelty', 'depth']);
+    const back = await readArrow(file);
+    expect((back.metadata?.generator as { labelNoise: number }).labelNoise).toBe(0.5);
+    await expect(command.run(['--queries', '5', '--seed', '2', '--out', file, '--objectives', 'a=1'], io)).rejects.toThrow(/name:correlation pairs/);
+    await expect(command.run(['--queries', '5', '--seed', '2', '--out', file, '--objectives', 'a:2'], io)).rejects.toThrow(/objectives\[0\]\.correlation/);
+  });
+});
+
+describe('auxiliary objectives as a list (issue 11 item 6)', () => {
+  const declared = [
+    { name: 'freshness', correlation: -0.3 },
+    { name: 'clicks', correlation: 0.5 },
+    { name: 'quality', correlation: 0.2 },
+    { name: 'novelty', correlation: -0.4 },
+    { name: 'depth', correlation: 0.35 },
+  ];
+
+  it.each([0, 0.7])('m = 5: each grade correlation with relevance has the declared sign and size (label noise %s)', (labelNoise) => {
+    const ds = generateSynthetic({ queries: 250, seed: 5, objectives: declared, labelNoise });
+    expect(ds.labelNames).toEqual(['relevance', ...declared.map((o) => o.name)]);
+    declared.forEach((o, k) => {
+      const r = pearson(ds.labels[0], ds.labels[k + 1]);
+      expect(Math.sign(r)).toBe(Math.sign(o.correlation));
+      expect(Math.abs(r - o.correlation)).toBeLessThan(0.04);
+    });
+  });
+
+  it('objectives 4 and 5 are carried by their own features (variance statistics of a stream)', () => {
+    const ds = generateSynthetic({ queries: 150, seed: 6, objectives: declared });
+    const rel = ds.labels[0];
+    // objective k ≥ 4 loads on text types 8, 13, 18 of stream (k − 4) mod 5: feature 5·type + stream + 1
+    expect(pearson(residual(ds.labels[4], rel), column(ds, 5 * 8 + 0 + 1))).toBeGreaterThan(0.2);
+    expect(pearson(residual(ds.labels[5], rel), column(ds, 5 * 8 + 1 + 1))).toBeGreaterThan(0.2);
+  });
 });

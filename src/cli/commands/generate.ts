@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
-import { GENERATOR_DEFAULTS, generateToArrow, type GenerateSummary, type GeneratorOptions } from '../../data/generate';
+import { GENERATOR_DEFAULTS, generateToArrow, type GenerateSummary, type GeneratorOptions, type SyntheticObjective } from '../../data/generate';
 
 const HELP = `Usage: cosrank generate --queries N --seed S --out FILE.arrow [options]
 
@@ -21,6 +21,11 @@ Options:
   --mean-length N        mean documents per query                           (default ${GENERATOR_DEFAULTS.meanListLength})
   --max-length N         longest list                                       (default ${GENERATOR_DEFAULTS.maxListLength})
   --noise X              multiplier of the feature noise                    (default ${GENERATOR_DEFAULTS.noise})
+  --label-noise L        share λ of relevance no feature sees, in [0, 1)    (default ${GENERATOR_DEFAULTS.labelNoise})
+  --objectives LIST      auxiliary objectives as name:correlation pairs, comma-separated, each the
+                         grade correlation with relevance (negative allowed), e.g.
+                         freshness:-0.3,clicks:0.5,quality:0.2,novelty:-0.2,depth:0.1
+                         (default ${GENERATOR_DEFAULTS.objectives.map((o) => `${o.name}:${o.correlation}`).join(',')})
   --json                 print the summary as JSON on stdout`;
 
 function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
@@ -30,6 +35,15 @@ function number(flag: string, value: string | undefined, integer: boolean): numb
     throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'}, got '${value}'`);
   }
   return n;
+}
+
+/** `name:correlation,…` → objectives (grade shares default; the library checks names and ranges). */
+function objectiveList(text: string): SyntheticObjective[] {
+  return text.split(',').map((item) => {
+    const m = /^\s*([^:\s]+)\s*:\s*(\S+)\s*$/.exec(item);
+    if (!m) throw new UsageError(`--objectives takes name:correlation pairs separated by commas, got '${item}'`);
+    return { name: m[1], correlation: number('objectives', m[2], false) as number };
+  });
 }
 
 function parseGenerateArgs(argv: string[]): { options: GeneratorOptions; out: string; json: boolean } {
@@ -44,6 +58,8 @@ function parseGenerateArgs(argv: string[]): { options: GeneratorOptions; out: st
       'mean-length': { type: 'string' },
       'max-length': { type: 'string' },
       noise: { type: 'string' },
+      'label-noise': { type: 'string' },
+      objectives: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -57,6 +73,8 @@ function parseGenerateArgs(argv: string[]): { options: GeneratorOptions; out: st
       meanListLength: number('mean-length', values['mean-length'], false),
       maxListLength: number('max-length', values['max-length'], true),
       noise: number('noise', values.noise, false),
+      labelNoise: number('label-noise', values['label-noise'], false),
+      objectives: values.objectives === undefined ? undefined : objectiveList(values.objectives),
     },
     out,
     json: values.json === true,
