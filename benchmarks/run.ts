@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, string> = {
   quality: './quality',
   startup: './startup',
   install: './install',
+  generator: './generator',
 };
 
 async function main(argv: string[]): Promise<void> {
