@@ -18,7 +18,7 @@ describe('parseTrainConfig', () => {
   it('does not share nested objects with DEFAULTS', () => {
     const c = parseTrainConfig({});
     c.model.hidden.push(7);
-    expect(DEFAULTS.model.hidden).toEqual([64, 32]);
+    expect(DEFAULTS.model.hidden).toEqual([64, 64]);
   });
 
   it('reports every problem at once with path, value and what is allowed', () => {
