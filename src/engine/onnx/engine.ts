@@ -93,7 +93,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
   const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters) => open(buildInferenceGraph(spec, params).toModel(), threads));
   return {
     name: 'onnx',
-    description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} threads: intra-op for scoring, ${parallel ? `${threads} data-parallel parts` : 'intra-op'} for training; graphs built by cosrank, opset 17)`,
+    description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} threads: intra-op for scoring, ${parallel ? `${threads} data-parallel parts` : 'intra-op'} for training${options.packedRows !== false ? ', MLP rankers without dropout on packed rows with intra-op threads' : ''}; graphs built by cosrank, opset 17)`,
     async score(spec, params, input) {
       // a (spec, parameters) pairing is checked once: sessions are cached by the same identities
       if (checked.get(params) !== spec) {
