@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { folderSize, installOffline, pack, stagePackage } from '../test/package/packInstall';
-import { loadLine, timeCommand } from './startup';
+import { loadLine, timeNode } from './startup';
 
 interface Manifest {
   dependencies?: Record<string, string>;
@@ -77,12 +77,13 @@ export async function run(args: string[]): Promise<void> {
     console.log(`  (cosrank itself ${(ownSize(cosrank) / MB).toFixed(1)} MB)`);
 
     console.log(loadLine());
-    const bare = timeCommand(process.execPath, ['-e', ''], runs, consumer);
-    console.log(`load time of each entry point, median of ${runs} fresh processes (node alone ${bare.toFixed(3)} s):`);
+    const bare = timeNode(['-e', ''], runs, consumer);
+    console.log(`load time of each entry point, median of ${runs} fresh processes, wall / CPU (node alone ${bare.wall.toFixed(3)} / ${bare.cpu.toFixed(3)} s):`);
     for (const entry of ['cosrank', 'cosrank/serve', 'cosrank/data', 'cosrank/eval']) {
-      const cjs = timeCommand(process.execPath, ['-e', `require('${entry}')`], runs, consumer);
-      const esm = timeCommand(process.execPath, ['--input-type=module', '-e', `import '${entry}'`], runs, consumer);
-      console.log(`  ${entry.padEnd(16)} require ${cjs.toFixed(3)} s   import ${esm.toFixed(3)} s   (+${(cjs - bare).toFixed(3)} s over node alone)`);
+      const cjs = timeNode(['-e', `require('${entry}')`], runs, consumer);
+      const esm = timeNode(['--input-type=module', '-e', `import '${entry}'`], runs, consumer);
+      const t = (x: { wall: number; cpu: number }): string => `${x.wall.toFixed(3)} / ${x.cpu.toFixed(3)} s`;
+      console.log(`  ${entry.padEnd(16)} require ${t(cjs)}   import ${t(esm)}`);
     }
     console.log(loadLine());
   } finally {
