@@ -186,6 +186,47 @@ describe('SIGTERM under load (child process, 2 workers)', () => {
   });
 });
 
+describe('SIGTERM under continuous saturation (child process, scoring in the HTTP thread)', () => {
+  it('every request written before the signal on a live keep-alive connection gets 200', async () => {
+    const server = await startCli(['--workers', '0', '--log-level', 'warn']);
+    const clients = 30;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+    const big = JSON.stringify({ documents: denseDocs(randomDocuments(1000, 6)) });
+    const u = new URL('/score', server.url);
+    let signalAt = Infinity;
+    let stop = false;
+    const before: (number | string)[] = [];
+    const one = () =>
+      new Promise<{ writtenAt: number; reused: boolean; status: number | string }>((resolve) => {
+        let writtenAt = Infinity;
+        const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ writtenAt, reused: req.reusedSocket, status: res.statusCode ?? 0 }));
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => resolve({ writtenAt, reused: req.reusedSocket, status: e.code ?? 'error' }));
+        req.on('finish', () => (writtenAt = performance.now()));
+        req.end(big);
+      });
+    const loops = Array.from({ length: clients }, async () => {
+      while (!stop) {
+        const r = await one();
+        // requests sent on a connection the server had already accepted (a reused keep-alive socket)
+        if (r.writtenAt < signalAt && r.reused) before.push(r.status);
+        if (typeof r.status !== 'number') await new Promise((res) => setTimeout(res, 20));
+      }
+    });
+    await new Promise((r) => setTimeout(r, 4000));
+    signalAt = performance.now();
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    stop = true;
+    await Promise.all(loops);
+    agent.destroy();
+    expect(before.length).toBeGreaterThan(clients);
+    expect(before.filter((s) => s !== 200)).toEqual([]);
+  });
+});
+
 describe('in-process server details', () => {
   it('a stalled upload is answered 408 and closed after the request timeout', async () => {
     const ranker = await Ranker.load(dir);
