@@ -9,6 +9,7 @@ import {
   normalCdf,
   normalQuantile,
   syntheticListLengths,
+  MSLR_LIKE_LABEL_NOISE,
 } from '../../src/data/generate';
 import { readArrow } from '../../src/data/arrow';
 import { applyObjectives } from '../../src/data/objectives';
@@ -251,6 +252,18 @@ describe('auxiliary objectives as a list (issue 11 item 6)', () => {
       expect(Math.sign(r)).toBe(Math.sign(o.correlation));
       expect(Math.abs(r - o.correlation)).toBeLessThan(0.04);
     });
+  });
+
+  it('label noise λ hides a share of relevance from the features: their correlation shrinks by about √(1 − λ²)', () => {
+    const bm25 = (ds: RankingDataset) => {
+      const score = new Float64Array(ds.labels[0].length);
+      for (let f = 106; f <= 110; f++) column(ds, f).forEach((v, d) => (score[d] += v));
+      return pearson(score, ds.labels[0]);
+    };
+    const clean = bm25(generateSynthetic({ queries: 150, seed: 8 }));
+    const noisy = bm25(generateSynthetic({ queries: 150, seed: 8, labelNoise: MSLR_LIKE_LABEL_NOISE }));
+    expect(noisy / clean).toBeGreaterThan(Math.sqrt(1 - 0.8 ** 2) - 0.12);
+    expect(noisy / clean).toBeLessThan(Math.sqrt(1 - 0.8 ** 2) + 0.12);
   });
 
   it('objectives 4 and 5 are carried by their own features (variance statistics of a stream)', () => {
