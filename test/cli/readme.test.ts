@@ -68,7 +68,9 @@ function tsBlocks(text: string): string[] {
 
 /** The shared data: the real LETOR data when present, else generated MQ2008-shaped folds (46 features, grades 0–2). */
 async function sharedData(tmp: string): Promise<string> {
-  const real = ['/work/shared/data', path.join(ROOT, '..', 'shared', 'data')].find((p) => fs.existsSync(path.join(p, 'MQ2008', 'S1.txt')));
+  // COSRANK_README_DATA=generated forces the generated folds (what a checkout without the data sees)
+  const candidates = process.env.COSRANK_README_DATA === 'generated' ? [] : ['/work/shared/data', path.join(ROOT, '..', 'shared', 'data')];
+  const real = candidates.find((p) => fs.existsSync(path.join(p, 'MQ2008', 'S1.txt')));
   const shared = path.join(tmp, 'shared');
   fs.mkdirSync(shared, { recursive: true });
   if (real) {
@@ -78,7 +80,8 @@ async function sharedData(tmp: string): Promise<string> {
   fs.mkdirSync(path.join(shared, 'data', 'MQ2008'), { recursive: true });
   for (let fold = 1; fold <= 5; fold++) {
     const ds = generateSynthetic({ queries: 60, seed: fold, nFeatures: 46, meanListLength: 15, maxListLength: 40, relevanceShares: [0.7, 0.2, 0.1] });
-    await writeDataset(ds, path.join(shared, 'data', 'MQ2008', `S${fold}.txt`));
+    // query ids distinct across folds, as in MQ2008 (folds concatenated into one split keep their queries apart)
+    await writeDataset({ ...ds, queryIds: ds.queryIds.map((_, q) => String(fold * 1000 + q + 1)) }, path.join(shared, 'data', 'MQ2008', `S${fold}.txt`));
   }
   return 'generated';
 }
