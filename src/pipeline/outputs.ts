@@ -11,6 +11,7 @@ import type { ObjectiveMetric } from '../eval/metrics';
 import { writeReport, type MethodSummary, type ReportInput } from '../eval/report';
 import type { SweepTable } from '../eval/sweep';
 import type { TrainingLogEntry } from '../eval/trainingLog';
+import type { StageLog } from '../eval/plots';
 import { saveModel, type SavedModel } from '../model/modelFile';
 import { writeJsonAtomic } from '../util/atomicWrite';
 import type { PreparedData } from './loadData';
@@ -137,7 +138,7 @@ export async function writeFrontJson(file: string, table: SweepTable, front: Fro
 }
 
 /** Writes the model (with its test figures), the sweep and front files and the report; returns the paths (the manifest is written last, by the caller). */
-export async function writeRunOutputs(out: string, cos: SavedModel, sweep: SweepOutcome, report: ReportInput, trainingLog: TrainingLogEntry[], pngScale: number): Promise<RunFiles> {
+export async function writeRunOutputs(out: string, cos: SavedModel, sweep: SweepOutcome, report: ReportInput, trainingLogs: StageLog[], pngScale: number): Promise<RunFiles> {
   const front = sweep.front;
   const model = path.join(out, 'model');
   const testMetrics = { 'test.hypervolume': front.hypervolume, 'test.mainNdcg.mean': front.mainMean, 'test.mainNdcg.std': front.mainStd };
@@ -146,7 +147,7 @@ export async function writeRunOutputs(out: string, cos: SavedModel, sweep: Sweep
   await writeSweepJson(sweepJson, sweep.table, front, sweep.reference);
   const frontJson = path.join(out, 'front.json');
   await writeFrontJson(frontJson, sweep.table, front, sweep.reference);
-  const written = await writeReport(out, report, { trainingLog, png: { scale: pngScale } });
+  const written = await writeReport(out, report, { trainingLogs, png: { scale: pngScale } });
   const plots = written.files.filter((f) => /\.(png|svg)$/.test(f));
   return { model, report: written.report, sweepCsv: path.join(out, 'sweep.csv'), sweepJson, frontJson, plots, manifest: path.join(out, 'run.json') };
 }
