@@ -46,7 +46,6 @@ export {
 } from './train/config';
 export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from './train/baseTraining';
 export { trainCos, type BaseModel, type CosTrainResult } from './train/cosTraining';
-export { trainDpoLs, type DpoLsResult } from './train/baselines/dpoLs';
 export { sweepRanker, evaluateCos, type RankerSweepOptions } from './train/sweepScoring';
 export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
 export { datasetHash } from './util/hash';

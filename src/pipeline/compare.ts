@@ -65,6 +65,26 @@ export interface CompareContext {
   dataHashes: Record<string, string>;
   cacheRoot: string;
   onProgress?: ProgressCallback;
+  /**
+   * The run's cos stage, when it trained a conditioned network: the method of the same mode reuses it
+   * instead of training it again (same s0, data, seed, engine and cos settings by construction, since
+   * the run passes its own config) when it was validated on the comparison's weight grid.
+   */
+  cosStage?: CosStageResult;
+}
+
+/** What the methods stage needs of a trained cos stage. */
+export interface CosStageResult {
+  mode: 'wcos' | 'tcos';
+  /** `cos.sweepDivisions` it was validated (and early-stopped) on. */
+  divisions: number;
+  model: { spec: RankerSpec; params: RankerParameters };
+  validation: SweepRow[];
+  bestStep: number;
+  steps: number;
+  stoppedEarly: boolean;
+  seconds: number;
+  validationSeconds: number;
 }
 
 function methodKey(ctx: CompareContext, method: MethodName): string {
@@ -91,19 +111,29 @@ async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos'): Pro
   // validated (and its checkpoint chosen) on the comparison's points
   const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null, sweepDivisions: ctx.divisions } };
   const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress });
-  const beta = mode === 'tcos' && config.cos.beta ? config.cos.beta : undefined;
+  return conditionedMethod(ctx, mode, { model: { spec: r.spec, params: r.params }, validation: r.sweep.rows, bestStep: r.bestStep, steps: r.steps, stoppedEarly: r.stoppedEarly, seconds: r.seconds, validationSeconds: r.validationSeconds }, []);
+}
+
+/** The cos stage's result, when it is this method trained with the same settings (CompareContext.cosStage). */
+function reusableCosStage(ctx: CompareContext, method: MethodName): CosStageResult | null {
+  const c = ctx.cosStage;
+  return c && c.mode === method && c.divisions === ctx.divisions ? c : null;
+}
+
+function conditionedMethod(ctx: CompareContext, mode: 'wcos' | 'tcos', r: Omit<CosStageResult, 'mode' | 'divisions'>, notes: string[]): TrainedMethod {
+  const beta = mode === 'tcos' && ctx.config.cos.beta ? ctx.config.cos.beta : undefined;
   return {
     method: mode,
-    models: [{ spec: r.spec, params: r.params }],
+    models: [r.model],
     points: ctx.points.map((p) => ({ weights: Array.from(p), model: 0 })),
     ...(beta ? { beta } : {}),
-    validation: r.sweep.rows,
+    validation: r.validation,
     chosenStep: r.bestStep,
     trainSeconds: r.seconds - r.validationSeconds,
     validationSeconds: r.validationSeconds,
     jobs: 1,
-    parameters: parameterCount((r.params.cos ?? {}) as Parameters),
-    notes: [`best validation at step ${r.bestStep} of ${r.steps}${r.stoppedEarly ? ' (stopped early)' : ''}`],
+    parameters: parameterCount((r.model.params.cos ?? {}) as Parameters),
+    notes: [`best validation at step ${r.bestStep} of ${r.steps}${r.stoppedEarly ? ' (stopped early)' : ''}`, ...notes],
   };
 }
 
@@ -166,6 +196,14 @@ export async function trainMethods(ctx: CompareContext, methods: readonly Method
     if (cached) {
       onProgress?.({ stage: `method ${method}`, done: 1, total: 1, message: `${method}: reusing cache method-${key.slice(0, 16)}` });
       out.push(cached);
+      continue;
+    }
+    const fromCos = reusableCosStage(ctx, method);
+    if (fromCos) {
+      // the cos stage already trained this method: its figures, not a second training
+      const trained = conditionedMethod(ctx, fromCos.mode, fromCos, ["the run's cos stage (same s0, data, budget and mode), not trained again"]);
+      onProgress?.({ stage: `method ${method}`, done: 1, total: 1, message: `${method}: reusing the run's cos stage (same settings)` });
+      out.push(trained);
       continue;
     }
     const trained =

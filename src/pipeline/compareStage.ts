@@ -11,11 +11,12 @@ import type { Engine } from '../engine/engine';
 import { frontSummary } from '../eval/hypervolume';
 import { evaluateObjectives } from '../eval/metrics';
 import { saveModel, type SavedModel } from '../model/modelFile';
+import { defaultPointIndex } from '../train/baselines/methods';
 import type { TrainConfig } from '../train/config';
 import { datasetHash } from '../util/hash';
 import type { ProgressCallback } from '../util/progress';
 import type { TrainedStage } from './cache';
-import { trainMethods, type TrainedMethod } from './compare';
+import { trainMethods, type CosStageResult, type TrainedMethod } from './compare';
 import { compareMethods, writeComparison, type MethodComparison } from './compareReport';
 import type { PreparedData } from './loadData';
 import type { MethodName, RunConfig } from './runConfig';
@@ -31,11 +32,36 @@ export interface MethodsOutcome {
   files: string[];
 }
 
-/** Trains (or reuses) every method and writes the comparison into `out`. */
+/**
+ * The cos stage as a method: its model and validation figures (from its record), when it trained a
+ * conditioned network and its record has them (records of older runs lack `validationSeconds`).
+ */
+function cosStageResult(config: TrainConfig, cos: TrainedStage | null | undefined): CosStageResult | undefined {
+  const mode = config.cos.mode;
+  if (!cos || (mode !== 'wcos' && mode !== 'tcos')) return undefined;
+  const d = cos.record.details as { bestStep?: number; steps?: number; stoppedEarly?: boolean; validationSeconds?: number; validationSweep?: { rows: CosStageResult['validation'] } };
+  if (d.validationSeconds === undefined || !d.validationSweep || d.bestStep === undefined || d.steps === undefined) return undefined;
+  return {
+    mode,
+    divisions: config.cos.sweepDivisions,
+    model: { spec: cos.model.spec, params: cos.model.params },
+    validation: d.validationSweep.rows,
+    bestStep: d.bestStep,
+    steps: d.steps,
+    stoppedEarly: d.stoppedEarly === true,
+    seconds: cos.record.seconds,
+    validationSeconds: d.validationSeconds,
+  };
+}
+
+/**
+ * Trains (or reuses) every method and writes the comparison into `out`. The method matching the run's
+ * cos stage (`run.cos`, same mode and validation grid) takes that stage's model instead of training again.
+ */
 export async function methodsStage(
   config: RunConfig & TrainConfig,
   methods: readonly MethodName[],
-  run: { engine: Engine; data: PreparedData; base: TrainedStage; out: string; cacheRoot: string; onProgress: ProgressCallback },
+  run: { engine: Engine; data: PreparedData; base: TrainedStage; cos?: TrainedStage | null; out: string; cacheRoot: string; onProgress: ProgressCallback },
 ): Promise<MethodsOutcome> {
   const { engine, data, base } = run;
   const m = data.objectives.length - 1;
@@ -56,6 +82,7 @@ export async function methodsStage(
       dataHashes: { train: datasetHash(data.train), validation: datasetHash(data.validation) },
       cacheRoot: run.cacheRoot,
       onProgress: run.onProgress,
+      cosStage: cosStageResult(config, run.cos),
     },
     methods,
   );
@@ -77,7 +104,7 @@ export async function dpoLsAsCosStage(
   const t = outcome.trained[i];
   const table = outcome.tables[i].table;
   const m = run.data.objectives.length - 1;
-  const centre = t.points.reduce((best, p, k) => (dist(p.weights, m) < dist(t.points[best].weights, m) ? k : best), 0);
+  const centre = defaultPointIndex(t.points.map((p) => p.weights));
   const model = (k: number): SavedModel => ({
     ...t.models[t.points[k].model],
     ...modelInputs(run.data),
@@ -100,8 +127,4 @@ export async function dpoLsAsCosStage(
     },
     sweep: { table, front: frontSummary(table, reference), reference, baseTest: evaluateObjectives(baseScores, run.data.test, metricOptions) },
   };
-}
-
-function dist(w: number[], m: number): number {
-  return w.reduce((a, v) => a + (v - 1 / m) ** 2, 0);
 }

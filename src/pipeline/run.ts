@@ -145,7 +145,7 @@ async function trainingSteps(
   const cosKey = stageKey({ stage: 'cos', version: 1, base: baseKey, data: hashes, targets, ...common, cos: config.cos });
   const cos = await cachedTraining(cacheRoot, 'cos', cosKey, 'COS-DPO ranker', onProgress, checkpoint, async (options) => {
     const { model, result: r } = await trainCosModel(engine, base.model, data, trainConfig, { onProgress, ...options }, { key: cosKey, baseKey });
-    const details = { steps: r.steps, bestStep: r.bestStep, stoppedEarly: r.stoppedEarly, metrics: r.metrics, history: r.history, validationSweep: r.sweep };
+    const details = { steps: r.steps, bestStep: r.bestStep, stoppedEarly: r.stoppedEarly, metrics: r.metrics, history: r.history, validationSweep: r.sweep, validationSeconds: r.validationSeconds };
     return { model, seconds: r.seconds, details };
   });
   return { base, cos };
@@ -177,7 +177,8 @@ export async function runPipeline(config: RunConfig, options: RunOptions = {}): 
   const methods = dpoLs ? [...new Set([...(config.methods ?? []), 'dpo-ls' as const])] : config.methods;
   const trained = await trainingSteps(config, engine, data.stage.data, cacheRoot, onProgress, !dpoLs);
   const base = trained.base;
-  const run = { engine, data: data.stage.data, base, out, cacheRoot, onProgress, config };
+  // the method of the cos stage's mode reuses that stage's model (compareStage.ts)
+  const run = { engine, data: data.stage.data, base, cos: trained.cos, out, cacheRoot, onProgress, config };
   const compared = methods ? await methodsStage(config, methods, run) : null;
   const { cos, sweep } =
     compared && dpoLs

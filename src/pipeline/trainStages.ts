@@ -12,14 +12,18 @@ import type { SweepTable } from '../eval/sweep';
 import type { TrainingLogEntry } from '../eval/trainingLog';
 import { loadModel, saveModel, type SavedModel } from '../model/modelFile';
 import type { TrainResult } from '../train/baseTraining';
-import type { TrainConfig } from '../train/config';
+import { configHash, type TrainConfig } from '../train/config';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { ConfigError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { checkWritableFolder, removeCheckpoints } from './cache';
 import { prepareDatasets, readDatasets, type TrainingData } from './datasets';
 import { datasetSummary, packageVersions, writeManifest } from './manifest';
-import { trainBaseModel, trainCosModel, trainDpoLsModels } from './training';
+import { BaselineRunner, defaultPointIndex, type BaselineFront } from '../train/baselines/methods';
+import { describePolicy, evaluateObjectives, resolveMetricOptions } from '../eval/metrics';
+import { weightGrid } from '../eval/sweep';
+import { datasetHash } from '../util/hash';
+import { modelInputs, prefixed, trainBaseModel, trainCosModel } from './training';
 
 /** What a stage command is asked to do. */
 export interface StageRequest {
@@ -145,18 +149,79 @@ export async function trainCosStage(request: StageRequest & { base: string }): P
   const command = `cosrank train (${request.config.cos.mode})`;
   const engineInfo = { name: engine.name, description: engine.description };
   if (request.config.cos.mode === 'dpo-ls' && request.config.cos.fixedWeights === null) {
-    const d = await trainDpoLsModels(engine, base, data, request.config, options);
-    const models = d.models.map((model, i) => ({ dir: path.join(request.out, `point-${i}`), model }));
-    for (let i = 0; i < models.length; i++) {
-      const r = d.result.models[i];
-      await writeStageOutput(request, models[i].dir, models[i].model, { command, engine, data, history: r.history, result: r, base: request.base, started, extra: { sweep: r.sweep } });
-    }
-    const summary: TrainResult = { ...d.result.models[0], metrics: { hypervolume: d.result.hypervolume, [`mean ${data.objectives[0].name} NDCG@${d.result.sweep.k}`]: d.result.meanMain }, seconds: d.result.seconds };
-    const checkpointsRemoved = await finishCheckpoints(checkpointDir);
-    return { result: summary, models, sweep: d.result.sweep, engine: engineInfo, checkpointsRemoved, seconds: (Date.now() - started) / 1000 };
+    return dpoLsStage(request, { base, data, engine, onProgress, checkpointDir, started });
   }
   const { model, result } = await trainCosModel(engine, base, data, request.config, options);
   await writeStageOutput(request, request.out, model, { command, engine, data, history: result.history, result, base: request.base, started, extra: { hypervolume: result.hypervolume, sweep: result.sweep } });
   const checkpointsRemoved = await finishCheckpoints(checkpointDir);
   return { result, models: [{ dir: request.out, model }], sweep: result.sweep, engine: engineInfo, checkpointsRemoved, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The front's validation rows as a sweep table (query counts depend on the labels only). */
+function validationTable(data: TrainingData, k: number, front: BaselineFront): SweepTable {
+  const ds = data.validation;
+  const resolved = resolveMetricOptions({ k });
+  const counts = evaluateObjectives(new Float32Array(ds.queryOffsets[ds.queryOffsets.length - 1]), ds, { k, metrics: ['ndcg'] }).map((e) => ({ queries: e.queries, skipped: e.skippedQueries }));
+  return { objectives: [...ds.labelNames], k: resolved.k, policy: describePolicy(resolved), counts, rows: front.validation };
+}
+
+/** The saved model of point `k` of a DPO-LS front: an unconditioned network, its w in `info`. */
+function dpoLsModel(base: SavedModel, data: TrainingData, front: BaselineFront, k: number, engine: string): SavedModel {
+  const p = front.points[k];
+  const figures = Object.fromEntries(data.objectives.map((o, j) => [`${o.name} NDCG`, front.validation[k].ndcg[j]]));
+  return {
+    spec: p.spec,
+    params: p.params,
+    ...modelInputs(data),
+    defaultWeights: [],
+    metrics: { ...base.metrics, ...prefixed('dpo-ls.validation.', { ...figures, 'front hypervolume': front.validationHypervolume }) },
+    info: { stage: 'cos', method: 'dpo-ls', weights: p.weights, chosenStep: front.chosenStep, engine, baseInfo: base.info ?? null },
+  };
+}
+
+/**
+ * `cosrank train` with cos.mode "dpo-ls" and no fixed w: the DPO-LS front of the methods comparison
+ * (src/train/baselines: one unconditioned network per point of the validation grid, own seed streams, one
+ * common step chosen by the front's validation hypervolume). Writes the default trade-off's model (the
+ * point nearest the simplex centre) to `out` and every point's model to `out/point-<i>`. The jobs always
+ * run their whole budget and keep no checkpoints, so `--resume` is refused.
+ */
+async function dpoLsStage(
+  request: StageRequest & { base: string },
+  run: { base: SavedModel; data: TrainingData; engine: Engine; onProgress: ProgressCallback; checkpointDir: string | undefined; started: number },
+): Promise<StageResult> {
+  const { base, data, engine, started } = run;
+  const c = request.config;
+  if (request.resume) throw new ConfigError([{ path: 'resume', value: true, expected: 'no --resume with cos.mode "dpo-ls" (its jobs keep no checkpoints)' }], request.configFile ?? 'config');
+  const points = weightGrid(data.objectives.length - 1, { divisions: c.cos.sweepDivisions });
+  const targets = data.objectives.slice(1).map((o) => o.target);
+  const ctx = { engine, base: { spec: base.spec, params: base.params }, train: data.train, validation: data.validation, cos: c.cos, seed: c.seed, targets, metric: { k: c.cos.metricK }, onProgress: run.onProgress };
+  const front = await new BaselineRunner(ctx, points).dpoLs();
+  const centre = defaultPointIndex(front.points.map((p) => p.weights));
+  const seconds = front.trainSeconds + front.validationSeconds;
+  const main = `mean ${data.objectives[0].name} NDCG@${c.cos.metricK}`;
+  const meanMain = front.validation.reduce((a, r) => a + r.ndcg[0], 0) / front.validation.length;
+  const history = [{ step: front.chosenStep, validation: { hypervolume: front.validationHypervolume, [main]: meanMain } }];
+  const result: TrainResult = {
+    spec: front.points[centre].spec,
+    params: front.points[centre].params,
+    bestStep: front.chosenStep,
+    steps: front.steps,
+    stoppedEarly: false,
+    metrics: { hypervolume: front.validationHypervolume, [main]: meanMain },
+    history,
+    seconds,
+    validationSeconds: front.validationSeconds,
+    phases: { batch: 0, step: front.trainSeconds, validation: front.validationSeconds, checkpoint: 0, bookkeeping: 0 },
+    resumedFrom: null,
+    configHash: configHash(c, { method: 'dpo-ls', data: [datasetHash(data.train), datasetHash(data.validation)] }),
+  };
+  const sweep = validationTable(data, c.cos.metricK, front);
+  const command = 'cosrank train (dpo-ls)';
+  const extra = { sweep, jobs: front.jobs, trainSeconds: front.trainSeconds, notes: front.notes };
+  const models = [{ dir: request.out, model: dpoLsModel(base, data, front, centre, engine.name) }];
+  for (let k = 0; k < front.points.length; k++) models.push({ dir: path.join(request.out, `point-${k}`), model: dpoLsModel(base, data, front, k, engine.name) });
+  for (const m of models) await writeStageOutput(request, m.dir, m.model, { command, engine, data, history, result, base: request.base, started, extra: { ...extra, weights: (m.model.info as { weights: number[] }).weights } });
+  const checkpointsRemoved = await finishCheckpoints(run.checkpointDir);
+  return { result, models, sweep, engine: { name: engine.name, description: engine.description }, checkpointsRemoved, seconds: (Date.now() - started) / 1000 };
 }

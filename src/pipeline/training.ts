@@ -8,7 +8,6 @@ import type { Engine } from '../engine/engine';
 import type { SavedModel } from '../model/modelFile';
 import { trainBase, type TrainOptions, type TrainResult } from '../train/baseTraining';
 import { trainCos, type BaseModel, type CosTrainResult } from '../train/cosTraining';
-import { trainDpoLs, type DpoLsResult } from '../train/baselines/dpoLs';
 import type { TrainConfig } from '../train/config';
 import type { TrainingData } from './datasets';
 
@@ -78,17 +77,4 @@ export async function trainCosModel(
   const m = data.objectives.length - 1;
   const weights = config.cos.fixedWeights ?? new Array<number>(m).fill(1 / m);
   return { model: cosModel(base, data, result, weights, { engine: engine.name, ...info }), result };
-}
-
-/** DPO-LS: one model per point of the validation weight grid, each saved with its own w as default. */
-export async function trainDpoLsModels(
-  engine: Engine,
-  base: SavedModel,
-  data: TrainingData,
-  config: TrainConfig,
-  options: TrainOptions = {},
-): Promise<{ models: SavedModel[]; result: DpoLsResult }> {
-  const result = await trainDpoLs(engine, { spec: base.spec, params: base.params }, data.train, data.validation, config, { ...options, targets: targetsOf(data) });
-  const models = result.models.map((r, i) => cosModel(base, data, r, result.sweep.rows[i].weights, { engine: engine.name, point: i }));
-  return { models, result };
 }

@@ -5,8 +5,8 @@
  *           `weightSampling: 'query'`) and minimises Σ_j w_j·L_j(β_j) − λ·cos(w, L); β is the fixed vector.
  * - `tcos`  (Temperature-COS): as wcos, and each β_j ~ U[betaRange] is drawn with w; β̄ = β/‖β‖₁ is a
  *           network input and the output is mixed with s0 by 1/‖β‖₁ (the engine applies the spec).
- * - `dpo-ls`: one fixed w for the whole run (`cos.fixedWeights`): one job of the DPO-LS baseline
- *           (`baselines/dpoLs.ts` trains one per point of the weight grid).
+ * - `dpo-ls`: one fixed w for the whole run (`cos.fixedWeights`), on the conditioned network; the DPO-LS
+ *           baseline itself (unconditioned nets, one per weight point) is baselines/methods.ts.
  *
  * Auxiliary objectives are `labels[1..m]` of the datasets (`labels[0]`, the main objective, is only
  * reported). With the default augmentation parametrisation the network's output layer starts at 0, so
@@ -75,7 +75,7 @@ function vectorsFor(config: TrainConfig, m: number): { alpha: number[]; beta: nu
     if (v !== null && v.length !== m) issues.push({ path, value: v, expected: `${m} entries, one per auxiliary objective` });
   }
   if (config.cos.mode === 'dpo-ls' && config.cos.fixedWeights === null) {
-    issues.push({ path: 'cos.fixedWeights', value: null, expected: `the trade-off w (${m} entries) for a dpo-ls run (or use trainDpoLs)` });
+    issues.push({ path: 'cos.fixedWeights', value: null, expected: `the trade-off w (${m} entries) for a dpo-ls run (or the DPO-LS front of baselines/methods.ts)` });
   }
   if (issues.length) throw new ConfigError(issues, 'config');
   return { alpha: config.cos.alpha ?? new Array<number>(m).fill(1), beta: config.cos.beta ?? new Array<number>(m).fill(1) };

@@ -60,6 +60,33 @@ describe('cosrank run with methods', () => {
     expect(again.outcome?.compare?.methods.map((m) => m.hypervolume)).toEqual(outcome?.compare?.methods.map((m) => m.hypervolume));
   });
 
+  it("reuses the cos stage for the method of its mode instead of training it twice", async () => {
+    const out = path.join(dir, 'reuse');
+    // the cos stage validates on the comparison's grid (4 divisions), so its W-COS is the method's
+    const config = parseRunConfig({ ...TINY, cos: { ...TINY.cos, sweepDivisions: 4 }, methods: ['wcos', 'soup'] });
+    const events: { stage: string; message?: string }[] = [];
+    const { outcome } = await runPipeline(config, { out, onProgress: (e) => events.push(e) });
+    const firstMethod = events.findIndex((e) => e.stage.startsWith('method '));
+    expect(firstMethod).toBeGreaterThan(0);
+    // W-COS trained once: every conditioned training event comes before the methods stage
+    expect(events.slice(0, firstMethod).some((e) => e.stage === 'train-cos')).toBe(true);
+    expect(events.slice(firstMethod).filter((e) => e.stage === 'train-cos')).toEqual([]);
+    expect(events.filter((e) => e.message?.includes("wcos: reusing the run's cos stage"))).toHaveLength(1);
+    const wcos = outcome?.compare?.methods.find((m) => m.method === 'wcos');
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'compare.json'), 'utf8'));
+    const stored = json.methods.find((m: { method: string }) => m.method === 'wcos');
+    // the same model: its test figures at every point are the run's sweep (scored separately by the sweep stage)
+    const sweep = outcome?.sweep.rows ?? [];
+    expect(stored.points).toHaveLength(sweep.length);
+    stored.points.forEach((p: { weights: number[]; ndcg: Record<string, number> }, i: number) => {
+      expect(p.weights).toEqual(sweep[i].weights);
+      expect(Object.values(p.ndcg)).toEqual(sweep[i].ndcg);
+    });
+    expect(wcos?.hypervolume).toBeCloseTo(outcome?.front.hypervolume ?? NaN, 12);
+    const record = JSON.parse(fs.readFileSync(path.join(outcome?.stages.find((s) => s.stage === 'cos')?.dir ?? '', 'record.json'), 'utf8'));
+    expect(stored.trainSeconds).toBeCloseTo(record.seconds - record.details.validationSeconds, 9);
+  });
+
   it('runs cos.mode "dpo-ls" without fixed weights: the DPO-LS front is the run', async () => {
     const out = path.join(dir, 'dpols');
     const config = parseRunConfig({ ...TINY, cos: { ...TINY.cos, mode: 'dpo-ls' } });

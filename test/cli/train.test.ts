@@ -72,6 +72,26 @@ describe('cosrank train-base / train', () => {
     expect(cos.params.base).toEqual(baseModel.params.base);
   });
 
+  it('cos.mode "dpo-ls" writes the default trade-off\'s model and one unconditioned model per point', async () => {
+    const common = ['--config', path.join(dir, 'config.json'), '--train', path.join(dir, 'train.arrow'), '--validation', path.join(dir, 'valid.arrow'), '--backend', 'cpu', '--engine', 'tfjs', '--quiet'];
+    const out = path.join(dir, 'dpols');
+    const io = capture();
+    expect(await main(['train', ...common, '--base', path.join(dir, 'base'), '--out', out, '--steps', '6', '--set', 'cos.mode=dpo-ls', '--json'], io)).toBe(0);
+    const figures = JSON.parse(io.out);
+    expect(figures.models).toEqual([out, ...[0, 1, 2].map((k) => path.join(out, `point-${k}`))]);
+    const points = await Promise.all([0, 1, 2].map((k) => loadModel(path.join(out, `point-${k}`))));
+    // the baselines' DPO-LS: networks without a w input, one per grid point, one common step
+    expect(points.map((p) => p.spec.cos?.net.conditioning.weights)).toEqual([0, 0, 0]);
+    expect(points.map((p) => (p.info as { weights: number[] }).weights)).toEqual([[0, 1], [0.5, 0.5], [1, 0]]);
+    expect(new Set(points.map((p) => (p.info as { chosenStep: number }).chosenStep)).size).toBe(1);
+    expect(points[0].params.cos).not.toEqual(points[2].params.cos);
+    // DIR itself is the model of the default trade-off (the centre)
+    const centre = await loadModel(out);
+    expect(centre.params).toEqual(points[1].params);
+    expect(figures.sweep.rows.map((r: { weights: number[] }) => r.weights)).toEqual([[0, 1], [0.5, 0.5], [1, 0]]);
+    expect(JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')).command).toBe('cosrank train (dpo-ls)');
+  });
+
   it('a finished run removes its checkpoints and says so', async () => {
     const io = capture();
     const out = path.join(dir, 'ckpt-base');

@@ -13,8 +13,10 @@ const HELP = `Usage: cosrank train --config C.json --base DIR --train T --valida
 
 Fine-tunes one ranker conditioned on the trade-off w (cos.mode wcos | tcos) against the frozen base ranker,
 with early stopping on the validation hypervolume of the auxiliary NDCG@k over the weight grid, and
-writes the best model to DIR. cos.mode dpo-ls trains one model per weight point (DIR/point-<i>) instead,
-or one model for cos.fixedWeights.
+writes the best model to DIR. cos.mode dpo-ls trains the DPO-LS baseline instead: one unconditioned model
+per weight point, all at one common step chosen by the front's validation hypervolume; DIR holds the model
+of the default trade-off (the point nearest w = (1/m, …)) and DIR/point-<i> the model of point i (no
+checkpoints, so no --resume). With cos.fixedWeights, dpo-ls trains the one model of that w.
 
 Options:
   --base DIR             base model directory (from cosrank train-base)          (required)

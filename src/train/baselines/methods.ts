@@ -34,6 +34,8 @@ export interface BaselineFront {
   /** Validation rows at the chosen step (one per point) and that step's figures. */
   validation: SweepRow[];
   chosenStep: number;
+  /** Steps the jobs ran (the step budget, unless a job failed). */
+  steps: number;
   validationHypervolume: number;
   /** Optimiser time of every job the front needs; validation and checkpoint selection time. */
   trainSeconds: number;
@@ -43,6 +45,15 @@ export interface BaselineFront {
   parameters: number;
   /** Per-job facts worth reading (MO-DPO focus and 1/w_i, failures). */
   notes: string[];
+}
+
+/**
+ * The point serving the default trade-off of a front of fixed-w models: the centre of the simplex
+ * (w_j = 1/m), or the point nearest to it (the first on ties).
+ */
+export function defaultPointIndex(points: ArrayLike<number>[]): number {
+  const dist = (w: ArrayLike<number>) => Array.from(w).reduce((a, v) => a + (v - 1 / w.length) ** 2, 0);
+  return points.reduce((best, w, k) => (dist(w) < dist(points[best]) ? k : best), 0);
 }
 
 const isCorner = (w: ArrayLike<number>) => Array.from(w).filter((v) => v !== 0).length === 1;
@@ -92,6 +103,7 @@ export class BaselineRunner {
       points,
       validation: choice.rows,
       chosenStep: choice.step,
+      steps: Math.max(...jobs.map((j) => j.steps)),
       validationHypervolume: choice.hypervolume,
       trainSeconds: sum(jobs.map((j) => j.trainSeconds)),
       validationSeconds: sum(jobs.map((j) => j.validationSeconds)) + extraValidation,
