@@ -19,7 +19,8 @@
  * to 0.507 (exponential gain; 0.608 linear) while the auxiliary grade correlations stay at their declared
  * values (−0.301 / 0.503 / 0.204 for −0.3 / 0.5 / 0.2). Measured with `npm run bench -- generator
  * --queries 600` (360 training queries, ≈ 43k documents; MSLR-WEB10K size was too slow on the shared
- * machine, load ≈ 25 on 2 cores): λ = 0 → 0.934, 0.6 → 0.728, 0.8 → 0.507 (exp gain). The library
+ * machine, load ≈ 25 on 2 cores): λ = 0 → 0.934, λ = 0.8 → 0.507 (exp gain); before the auxiliary
+ * latents were built on r', λ = 0.6 and 0.8 gave 0.728 and 0.625 (the auxiliaries leaked r). The library
  * default stays λ = 0 for now (tests of the trainers rely on easily learnt data); pass
  * `labelNoise: MSLR_LIKE_LABEL_NOISE` (CLI `--label-noise 0.8`) for realistic difficulty.
  * The latent correlation ρ_k is calibrated so that the *Pearson correlation of the grades* (relevance
