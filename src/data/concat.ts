@@ -24,6 +24,7 @@ export function concatDatasets(parts: RankingDataset[], files: string[]): Rankin
   });
   const aligned = alignFeatures(parts, files);
   if (aligned.length === 1) return aligned[0];
+  refuseSharedQueryIds(aligned, files);
   const nF = aligned[0].nFeatures;
   const nDocs = aligned.reduce((a, p) => a + documentCount(p), 0);
   const nQ = aligned.reduce((a, p) => a + queryCount(p), 0);
@@ -56,6 +57,20 @@ export function concatDatasets(parts: RankingDataset[], files: string[]): Rankin
   };
   validateDataset(ds);
   return ds;
+}
+
+/** Throws a DataError naming the first query id that two parts share, and both files. */
+function refuseSharedQueryIds(parts: RankingDataset[], files: string[]): void {
+  const fileOf = new Map<string, number>();
+  parts.forEach((p, i) => {
+    for (const id of new Set(p.queryIds)) {
+      const earlier = fileOf.get(id);
+      if (earlier !== undefined) {
+        throw new DataError(files[i], null, `query id '${id}' also appears in ${files[earlier]}; query ids must be distinct across the files of one split`);
+      }
+      fileOf.set(id, i);
+    }
+  });
 }
 
 const LETOR_NAME = /^f[1-9][0-9]*$/;

@@ -45,6 +45,14 @@ describe('concatDatasets', () => {
     expect(() => concatDatasets([a, { ...a, labelNames: ['label'] }], ['a', 'b'])).toThrow(DataError);
     expect(() => alignFeatures([letor([[[1, 1, 2]]]), { ...a, metadata: { format: 'csv' } }], ['a.csv', 'b.csv'])).toThrow(/has 1 features/);
   });
+
+  it('refuses a query id that two files share, naming both files (merged it would be one query split in two)', () => {
+    const a = letor([[[1, 0.5]], [[0, 0.2]]], 1); // qids 1, 2
+    const b = letor([[[2, 0.7]]], 2); // qid 2 again
+    expect(() => concatDatasets([a, b], ['s1.txt', 's2.txt'])).toThrow(DataError);
+    expect(() => concatDatasets([a, b], ['s1.txt', 's2.txt'])).toThrow(/s2\.txt.*query id '2' also appears in s1\.txt/);
+    expect(() => concatDatasets([a, letor([[[2, 0.7]]], 3)], ['s1.txt', 's2.txt'])).not.toThrow();
+  });
 });
 
 describe('declareObjectives', () => {
