@@ -35,6 +35,8 @@ export interface GenerateConfig {
   relevanceShares: number[] | null;
   objectives: SyntheticObjective[] | null;
   noise: number;
+  /** Share λ of relevance that no feature sees (src/data/generate.ts; 0.8 = MSLR-like difficulty). */
+  labelNoise: number;
 }
 
 export interface DataConfig {
@@ -104,6 +106,7 @@ export const DEFAULT_GENERATE: GenerateConfig = {
   relevanceShares: null,
   objectives: null,
   noise: 1,
+  labelNoise: 0,
 };
 
 export const DEFAULTS: RunConfig = {
@@ -165,6 +168,7 @@ function parseGenerate(value: unknown, issues: ConfigIssue[]): GenerateConfig {
       v === null || (Array.isArray(v) && v.every(isRecord)) ? null : 'null or an array of {name, correlation, shares?}',
     ),
     noise: s.get('noise', DEFAULT_GENERATE.noise, isNum(0, true)),
+    labelNoise: s.get('labelNoise', DEFAULT_GENERATE.labelNoise, isNum(0, true)),
   };
   // the generator's own cross-field checks (shares sum to 1, correlations in range, names), re-pathed
   try {
@@ -188,6 +192,7 @@ export function generatorOptions(g: GenerateConfig, runSeed: number) {
     ...(g.relevanceShares ? { relevanceShares: g.relevanceShares } : {}),
     ...(g.objectives ? { objectives: g.objectives } : {}),
     noise: g.noise,
+    labelNoise: g.labelNoise,
   };
 }
 

@@ -59,6 +59,13 @@ describe('parseRunConfig', () => {
     expect(issues.map((i) => i.path)).toContain('data.generate.objectives[0].correlation');
   });
 
+  it('takes the generator label noise (default 0) and refuses one outside [0, 1)', () => {
+    expect(parseRunConfig({ data: { generate: {} } }, 't.json').data.generate?.labelNoise).toBe(0);
+    expect(parseRunConfig({ data: { generate: { labelNoise: 0.8 } } }, 't.json').data.generate?.labelNoise).toBe(0.8);
+    expect(issuesOf({ data: { generate: { labelNoise: 1 } } }).map((i) => i.path)).toContain('data.generate.labelNoise');
+    expect(issuesOf({ data: { generate: { labelNoise: -0.1 } } }).map((i) => i.path)).toContain('data.generate.labelNoise');
+  });
+
   it('normalises one path to a list and resolves paths against the config folder', () => {
     const c = parseRunConfig({ data: { train: ['S1.txt', 'S2.txt'], validation: 'S4.txt' }, out: 'runs/x' });
     expect(c.data.validation).toEqual(['S4.txt']);
