@@ -7,9 +7,10 @@
  * config hash, step, the JSON-able loop state, the tensor table and the sha256 of the tensor bytes),
  * zero padding to a multiple of 4, then float32 little-endian tensors as in the model file.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../util/atomicWrite';
+import { sha256 } from '../util/hash';
 import type { NamedTensor, Parameters } from '../model/spec';
 import { packTensors, unpackTensors, type TensorEntry } from '../model/modelFile';
 
@@ -57,7 +58,7 @@ export async function writeCheckpoint(dir: string, ckpt: Checkpoint): Promise<vo
       step: ckpt.step,
       state: ckpt.state,
       tensors: table,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha256: sha256(bytes),
     }),
     'utf8',
   );
@@ -66,20 +67,7 @@ export async function writeCheckpoint(dir: string, ckpt: Checkpoint): Promise<vo
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(header.length, MAGIC.length);
 
-  await mkdir(dir, { recursive: true });
-  const target = checkpointPath(dir);
-  const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writev([prefix, header, Buffer.alloc(pad), bytes]);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, target);
+  await writeFileAtomic(checkpointPath(dir), [prefix, header, Buffer.alloc(pad), bytes], { fsync: true });
 }
 
 /** Reads `<dir>/checkpoint.bin`, or returns null when there is none. Corrupt files throw `CheckpointError`. */
@@ -106,7 +94,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint | null> {
   };
   const dataStart = hstart + hlen + ((4 - ((hstart + hlen) % 4)) % 4);
   const data = buf.subarray(dataStart);
-  if (createHash('sha256').update(data).digest('hex') !== header.sha256) throw new CheckpointError(file, 'checksum mismatch (the file is corrupt)');
+  if (sha256(data) !== header.sha256) throw new CheckpointError(file, 'checksum mismatch (the file is corrupt)');
   const tensors: Record<string, Parameters> = {};
   for (const [full, t] of unpackTensors(data, header.tensors, file)) {
     const slash = full.indexOf('/');
