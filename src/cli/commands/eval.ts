@@ -7,11 +7,11 @@
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, type CliCommand, type CliIO } from '../io';
-import { describePolicy, METRIC_NAMES, resolveMetricOptions, type GainKind, type IdcgZeroPolicy, type MetricName, type ResolvedMetricOptions, type TiePolicy } from '../../eval/metrics';
+import { describePolicy, METRIC_NAMES, resolveMetricOptions, type GainKind, type IdcgZeroPolicy, type MetricName, type TiePolicy } from '../../eval/metrics';
 import { PER_QUERY_FORMATS } from '../../eval/perQuery';
 import { atK, formatWeights } from '../../eval/plots';
 import { describeIdcgZero, formatHypervolume } from '../../eval/report';
-import { evaluateScores, type EvaluateOutcome } from '../../pipeline/evaluate';
+import { evaluateScores, type EvaluateOutcome, type EvaluateRequest } from '../../pipeline/evaluate';
 
 const HELP = `Usage: cosrank eval --data FILE --scores FILE [options]
 
@@ -32,14 +32,8 @@ Options:
   --out DIR              write report.md (+ for a sweep: sweep.csv, summary.json, front.svg/.png)
   --json                 print machine-readable JSON on stdout instead of tables`;
 
-interface EvalArgs {
-  data: string;
-  scores: string;
-  metricOptions: ResolvedMetricOptions;
-  metrics: MetricName[];
-  reference: number[] | null;
-  perQuery: string | null;
-  out: string | null;
+/** The evaluation request plus how to print it. */
+interface EvalArgs extends EvaluateRequest {
   json: boolean;
 }
 
