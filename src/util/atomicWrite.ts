@@ -76,6 +76,29 @@ function asWriteError(target: string, err: unknown): unknown {
   return systemCode(err) !== undefined ? new WriteError(target, err) : err;
 }
 
+/** Creates the target's directory unless `options.mkdir` is false. */
+async function ensureParent(target: string, options: AtomicWriteOptions): Promise<void> {
+  if (options.mkdir === false) return;
+  try {
+    await fsp.mkdir(path.dirname(path.resolve(target)), { recursive: true });
+  } catch (err) {
+    throw asWriteError(target, err);
+  }
+}
+
+/** Moves a finished temporary file onto its target, first flushing it to disk when `options.fsync` asks. */
+async function publish(tmp: string, target: string, options: AtomicWriteOptions): Promise<void> {
+  if (options.fsync) {
+    const fh = await fsp.open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+  await fsp.rename(tmp, target);
+}
+
 /**
  * Runs `produce(tmp)`, which writes the content to the temporary path `tmp` by any means, then renames
  * `tmp` to `target`. On any failure the temporary file is removed and the error rethrown; file-system
@@ -83,25 +106,11 @@ function asWriteError(target: string, err: unknown): unknown {
  * through unchanged.
  */
 export async function writeAtomic<T = void>(target: string, produce: (tmp: string) => Promise<T>, options: AtomicWriteOptions = {}): Promise<T> {
-  if (options.mkdir !== false) {
-    try {
-      await fsp.mkdir(path.dirname(path.resolve(target)), { recursive: true });
-    } catch (err) {
-      throw asWriteError(target, err);
-    }
-  }
+  await ensureParent(target, options);
   const tmp = temporarySibling(target);
   try {
     const result = await produce(tmp);
-    if (options.fsync) {
-      const fh = await fsp.open(tmp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-    await fsp.rename(tmp, target);
+    await publish(tmp, target, options);
     return result;
   } catch (err) {
     await fsp.rm(tmp, { force: true, recursive: true }).catch(() => undefined);
@@ -152,13 +161,7 @@ export interface AtomicStream {
 
 /** Opens a streaming atomic write to `target` (see `AtomicStream`). */
 export async function openAtomicStream(target: string, options: AtomicWriteOptions = {}): Promise<AtomicStream> {
-  if (options.mkdir !== false) {
-    try {
-      await fsp.mkdir(path.dirname(path.resolve(target)), { recursive: true });
-    } catch (err) {
-      throw asWriteError(target, err);
-    }
-  }
+  await ensureParent(target, options);
   const tmp = temporarySibling(target);
   const stream = createWriteStream(tmp);
   let error: unknown = null;
@@ -184,15 +187,7 @@ export async function openAtomicStream(target: string, options: AtomicWriteOptio
       await Promise.race([once(stream, 'finish'), failed]);
       await Promise.race([once(stream, 'close'), failed]);
       try {
-        if (options.fsync) {
-          const fh = await fsp.open(tmp, 'r+');
-          try {
-            await fh.sync();
-          } finally {
-            await fh.close();
-          }
-        }
-        await fsp.rename(tmp, target);
+        await publish(tmp, target, options);
         finished = true;
       } catch (err) {
         throw asWriteError(target, err);
