@@ -64,6 +64,16 @@ const letorFolds = (train: string, vali: string, test: string): FoldLayout[] =>
 
 const MS_LETOR_TERMS = 'Microsoft Research terms accepted on the download page; research use';
 
+/** What MSLR-WEB10K and MSLR-WEB30K share: the same 136 features, grades, fold layout and download caveat. */
+const MSLR_LAYOUT = {
+  features: 136,
+  grades: '0–4',
+  root: '.',
+  folds: letorFolds('train.txt', 'vali.txt', 'test.txt'),
+  preset: 'mslr',
+  notes: 'The OneDrive share link may answer with a web page instead of the file; then download it by hand from the project page.',
+} as const satisfies Partial<DatasetEntry>;
+
 export const CATALOGUE: readonly DatasetEntry[] = [
   {
     name: 'mslr-web10k',
@@ -81,12 +91,7 @@ export const CATALOGUE: readonly DatasetEntry[] = [
     },
     queries: 10_000,
     documents: 1_200_192,
-    features: 136,
-    grades: '0–4',
-    root: '.',
-    folds: letorFolds('train.txt', 'vali.txt', 'test.txt'),
-    preset: 'mslr',
-    notes: 'The OneDrive share link may answer with a web page instead of the file; then download it by hand from the project page.',
+    ...MSLR_LAYOUT,
   },
   {
     name: 'mslr-web30k',
@@ -104,12 +109,7 @@ export const CATALOGUE: readonly DatasetEntry[] = [
     },
     queries: 31_531,
     documents: 3_771_125,
-    features: 136,
-    grades: '0–4',
-    root: '.',
-    folds: letorFolds('train.txt', 'vali.txt', 'test.txt'),
-    preset: 'mslr',
-    notes: 'The OneDrive share link may answer with a web page instead of the file; then download it by hand from the project page.',
+    ...MSLR_LAYOUT,
   },
   {
     name: 'mq2007',
