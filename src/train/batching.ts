@@ -158,3 +158,19 @@ export class BatchStream {
     this.rng.setState(state.rng);
   }
 }
+
+/**
+ * The per-list trade-off `weights` and temperatures `beta` of a batch of `B` lists (`[B, m]` each):
+ * list b's rows come from `row(b)`, called once per list in order b = 0, 1, …, B-1 (callers that draw
+ * from a generator rely on that order).
+ */
+export function perListWeights(B: number, m: number, row: (b: number) => { w: ArrayLike<number>; beta: ArrayLike<number> }): { weights: Float32Array; beta: Float32Array } {
+  const weights = new Float32Array(B * m);
+  const beta = new Float32Array(B * m);
+  for (let b = 0; b < B; b++) {
+    const r = row(b);
+    weights.set(r.w, b * m);
+    beta.set(r.beta, b * m);
+  }
+  return { weights, beta };
+}

@@ -22,7 +22,7 @@ import type { ResolvedObjective } from '../data/objectives';
 import { initParameters, type Parameters, type RankerSpec } from '../model/spec';
 import { ConfigError } from '../util/errors';
 import { Rng } from '../util/rng';
-import { BatchStream, type BatchStreamState } from './batching';
+import { BatchStream, perListWeights, type BatchStreamState } from './batching';
 import { loopCheckpoint, loopReport, type TrainOptions, type TrainResult } from './baseTraining';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash, parametersHash } from '../util/hash';
@@ -96,16 +96,13 @@ class CosBatchSource implements BatchSource {
 
   next(): ListBatch {
     const batch = this.stream.next();
-    const B = batch.batchSize;
-    const weights = new Float32Array(B * this.m);
-    const beta = new Float32Array(B * this.m);
+    // one draw for the whole batch, or one per list: list 0 draws first, then each later list in order
     let sample = this.draw(this.rng);
-    for (let b = 0; b < B; b++) {
+    const row = (b: number) => {
       if (this.perQuery && b > 0) sample = this.draw(this.rng);
-      weights.set(sample.w, b * this.m);
-      beta.set(sample.beta, b * this.m);
-    }
-    return { ...batch, weights, beta };
+      return sample;
+    };
+    return { ...batch, ...perListWeights(batch.batchSize, this.m, row) };
   }
 
   getState(): { stream: BatchStreamState; rng: ReturnType<Rng['getState']> } {

@@ -17,7 +17,7 @@ import type { RankerParameters } from '../../model/rankerParameters';
 import { initParameters, type Parameters, type RankerSpec } from '../../model/spec';
 import type { ProgressCallback } from '../../util/progress';
 import { Rng } from '../../util/rng';
-import { BatchStream, type BatchStreamState } from '../batching';
+import { BatchStream, perListWeights, type BatchStreamState } from '../batching';
 import { scorerSpecOf, stageSteps, type CosConfig } from '../config';
 import { NonFiniteLossError, runTrainingLoop, type BatchSource, type LoopResult } from '../trainer';
 
@@ -102,14 +102,8 @@ class JobBatches implements BatchSource {
 
   next(): ListBatch {
     const batch = this.stream.next();
-    const B = batch.batchSize;
-    const m = this.weights.length;
-    const weights = new Float32Array(B * m);
-    const beta = new Float32Array(B * m);
-    for (let b = 0; b < B; b++) {
-      weights.set(this.weights, b * m);
-      beta.set(this.beta, b * m);
-    }
+    const row = { w: this.weights, beta: this.beta };
+    const { weights, beta } = perListWeights(batch.batchSize, this.weights.length, () => row);
     if (!this.withMargin) return { ...batch, weights, beta };
     // the offset travels as the last label column (so slate cuts keep it aligned with its documents)
     const labels = batch.labels.slice(0, -1);
