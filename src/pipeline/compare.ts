@@ -13,17 +13,14 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { RankingDataset } from '../data/dataset';
-import type { Engine } from '../engine/engine';
-import type { MetricOptions } from '../eval/metrics';
 import type { SweepRow } from '../eval/sweep';
 import type { RankerParameters } from '../model/rankerParameters';
 import { parameterCount, type Parameters, type RankerSpec } from '../model/spec';
 import { BaselineRunner, type BaselineFront } from '../train/baselines/methods';
+import type { JobContext } from '../train/baselines/fixedJob';
 import type { TrainConfig } from '../train/config';
 import { trainCos } from '../train/cosTraining';
 import { writeJsonAtomic } from '../util/atomicWrite';
-import type { ProgressCallback } from '../util/progress';
 import { stageKey } from './cache';
 import type { MethodName } from './runConfig';
 
@@ -48,23 +45,17 @@ export interface TrainedMethod {
   reused?: boolean;
 }
 
-export interface CompareContext {
-  engine: Engine;
-  base: { spec: RankerSpec; params: RankerParameters };
+/** A baseline job's context (s0, data, engine, targets, metric, progress), with `cos` and `seed` taken from `config`. */
+export interface CompareContext extends Omit<JobContext, 'cos' | 'seed'> {
   /** Key of the base stage (part of every method key). */
   baseKey: string;
-  train: RankingDataset;
-  validation: RankingDataset;
   config: TrainConfig;
-  targets: ('sparse' | 'dense')[];
   /** The weight points of the comparison (validation and test): the simplex lattice of `divisions`. */
   points: Float64Array[];
   divisions: number;
-  metric: MetricOptions & { k: number };
   /** Content hashes of train and validation. */
   dataHashes: Record<string, string>;
   cacheRoot: string;
-  onProgress?: ProgressCallback;
   /**
    * The run's cos stage, when it trained a conditioned network: the method of the same mode reuses it
    * instead of training it again (same s0, data, seed, engine and cos settings by construction, since
