@@ -1,22 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { inputProgress, PROGRESS_MIN_INPUT_BYTES } from '../../src/cli/progress';
 import { readArrow } from '../../src/data/arrow';
 import { readDataset } from '../../src/data/read';
-
-function captureIO(): CliIO & { out: string; err: string } {
-  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIO();
-  const code = await main(argv, io);
-  return { code, out: io.out, err: io.err };
-}
+import { captureIO, runCli as cli } from '../cliHarness';
 
 let dir: string;
 beforeAll(() => {

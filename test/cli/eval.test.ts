@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { writeArrow } from '../../src/data/arrow';
 import type { RankingDataset } from '../../src/data/dataset';
 import { evaluateObjectives } from '../../src/eval/metrics';
+import { captureIO } from '../cliHarness';
 
 /**
  * Three queries, three objectives (rel main; fresh, clicks auxiliary). Query q2 has no relevant document
@@ -35,11 +35,6 @@ const A_NDCG = [((L3 + 1) / (2 + L3) + 1) / 2, (1 + 1 + L3) / 3, (0.5 + L3 + 1) 
 //   fresh:  q1 [0,0,1] → 0.5; q2 [1,2] → (1 + 2 L3) / (2 + L3); q3 [1,0] → 1
 //   clicks: q1 [1,0,0] → 1; q2 [1,0] → 1; q3 [0,2] → L3
 const B_NDCG = [(1 + L3) / 2, (0.5 + (1 + 2 * L3) / (2 + L3) + 1) / 3, (1 + 1 + L3) / 3];
-
-function captureIO(): CliIO & { out: string; err: string } {
-  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-eval-'));
 const data = path.join(dir, 'test.arrow');

@@ -2,17 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { generateSynthetic } from '../../src/data/generate';
 import { writeDataset } from '../../src/data/read';
 import { loadModel } from '../../src/model/modelFile';
 import { readTrainingLog } from '../../src/eval/trainingLog';
 import { MANIFEST_KEYS } from '../pipeline/manifestShape';
-
-function capture(): CliIO & { out: string; err: string } {
-  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
+import { captureIO as capture } from '../cliHarness';
 
 describe('cosrank train-base / train', () => {
   let dir: string;

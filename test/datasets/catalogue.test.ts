@@ -8,18 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import * as tar from 'tar';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { CATALOGUE } from '../../src/data/datasets/catalogue';
 import { fetchDataset } from '../../src/data/datasets/fetch';
 import { PRESET_NAMES } from '../../src/data/presets';
 import { countLetor, mq2008Parts } from './letorFixture';
-
-async function cli(...argv: string[]) {
-  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  const code = await main(argv, io as CliIO);
-  return { code, out: io.out, err: io.err };
-}
+import { runCli as cli } from '../cliHarness';
 
 let dir: string;
 beforeAll(() => {

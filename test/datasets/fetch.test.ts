@@ -8,25 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Agent } from 'undici';
-import { main } from '../../src/cli/main';
-import type { CliIO } from '../../src/cli/io';
 import { fetchDataset } from '../../src/data/datasets/fetch';
 import { datasetEntry, DatasetError, type DatasetEntry } from '../../src/data/datasets/catalogue';
 import { readArrow } from '../../src/data/arrow';
 import { DataError } from '../../src/util/errors';
 import { buildRar, buildZip, serve, type TestServer } from './archives';
 import { countLetor, mq2008Layout, mq2008Parts } from './letorFixture';
-
-function captureIO(): CliIO & { out: string; err: string } {
-  const io = { out: '', err: '', isTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };
-  return io;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIO();
-  const code = await main(argv, io);
-  return { code, out: io.out, err: io.err };
-}
+import { captureIO, runCli as cli } from '../cliHarness';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
