@@ -9,6 +9,9 @@
  *
  * Cache: `<out>/cache/method-<key>/method.json` (the front's networks and figures), key = sha256 of the
  * method, the base key, the data hashes, the loss targets, seed, engine, the cos settings and the points.
+ * With checkpoints (`CompareContext.checkpoint`) an interrupted stage resumes: methods already cached are
+ * loaded, baseline jobs already finished are loaded from their records (jobRecord.ts), the running job (or
+ * W-/T-COS network) continues from its last loop checkpoint; the folder is removed once every method is done.
  * compareReport.ts scores the fronts on the test split and writes compare.json / compare.md / the plot.
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -21,7 +24,7 @@ import type { JobContext } from '../train/baselines/fixedJob';
 import type { TrainConfig } from '../train/config';
 import { trainCos } from '../train/cosTraining';
 import { writeJsonAtomic } from '../util/atomicWrite';
-import { stageKey } from './cache';
+import { removeCheckpoints, stageKey } from './cache';
 import type { MethodName } from './runConfig';
 
 
@@ -98,10 +101,12 @@ function methodKey(ctx: CompareContext, method: MethodName): string {
 }
 
 /** Trains a conditioned COS network (wcos or tcos) as one method. */
-async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos'): Promise<TrainedMethod> {
+async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos', key: string): Promise<TrainedMethod> {
   // validated (and its checkpoint chosen) on the comparison's points
   const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null, sweepDivisions: ctx.divisions } };
-  const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress });
+  const ck = ctx.checkpoint;
+  const checkpoint = ck && ck.every > 0 ? { checkpointDir: path.join(ck.dir, `method-${key.slice(0, 16)}`), resume: ck.resume } : {};
+  const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress, signal: ctx.signal, ...checkpoint });
   return conditionedMethod(ctx, mode, { model: { spec: r.spec, params: r.params }, validation: r.sweep.rows, bestStep: r.bestStep, steps: r.steps, stoppedEarly: r.stoppedEarly, seconds: r.seconds, validationSeconds: r.validationSeconds }, []);
 }
 
@@ -174,10 +179,9 @@ async function readCached(file: string, key: string): Promise<TrainedMethod | nu
  */
 export async function trainMethods(ctx: CompareContext, methods: readonly MethodName[]): Promise<TrainedMethod[]> {
   const onProgress = ctx.onProgress;
-  const runner = new BaselineRunner(
-    { engine: ctx.engine, base: ctx.base, train: ctx.train, validation: ctx.validation, cos: ctx.config.cos, seed: ctx.config.seed, targets: ctx.targets, metric: ctx.metric, onProgress },
-    ctx.points,
-  );
+  const { engine, base, train, validation, targets, metric, checkpoint, signal } = ctx;
+  const jobContext = { engine, base, train, validation, cos: ctx.config.cos, seed: ctx.config.seed, targets, metric, onProgress, ...(checkpoint ? { checkpoint } : {}), ...(signal ? { signal } : {}) };
+  const runner = new BaselineRunner(jobContext, ctx.points);
   const out: TrainedMethod[] = [];
   for (const method of methods) {
     const key = methodKey(ctx, method);
@@ -199,12 +203,13 @@ export async function trainMethods(ctx: CompareContext, methods: readonly Method
     }
     const trained =
       method === 'wcos' || method === 'tcos'
-        ? await trainConditioned(ctx, method)
+        ? await trainConditioned(ctx, method, key)
         : fromBaseline(method === 'dpo-ls' ? await runner.dpoLs() : method === 'soup' ? await runner.soup() : await runner.moDpo());
     await mkdir(dir, { recursive: true });
     await writeJsonAtomic(file, toStored(trained, key));
     onProgress?.({ stage: `method ${method}`, done: 1, total: 1, message: `${method}: trained (${trained.jobs} job${trained.jobs > 1 ? 's' : ''}, ${trained.trainSeconds.toFixed(1)} s of optimiser steps), cached as method-${key.slice(0, 16)}` });
     out.push(trained);
   }
+  if (checkpoint) await removeCheckpoints(checkpoint.dir);
   return out;
 }

@@ -15,7 +15,7 @@ import { defaultPointIndex } from '../train/baselines/methods';
 import type { TrainConfig } from '../train/config';
 import { datasetHash } from '../util/hash';
 import type { ProgressCallback } from '../util/progress';
-import type { TrainedStage } from './cache';
+import { stageKey, type TrainedStage } from './cache';
 import { trainMethods, type CosStageResult, type TrainedMethod } from './compare';
 import { compareMethods, writeComparison, type MethodComparison } from './compareReport';
 import type { PreparedData } from './loadData';
@@ -55,6 +55,18 @@ function cosStageResult(config: TrainConfig, cos: TrainedStage | null | undefine
 }
 
 /**
+ * Where the methods stage keeps its jobs' records and loop checkpoints: none when checkpoints are off
+ * (`checkpoint.every` 0), else one folder per comparison (base, data, seed, engine, cos settings, points)
+ * in the configured checkpoint folder or the cache, so `cosrank run` again resumes an interrupted stage.
+ */
+function methodsCheckpoint(config: RunConfig & TrainConfig, cacheRoot: string, parts: Record<string, unknown>): { dir: string; every: number; resume: boolean } | undefined {
+  if (config.checkpoint.every <= 0) return undefined;
+  const { seed, engine, backend, cos } = config;
+  const name = `methods-${stageKey({ stage: 'methods', version: 1, ...parts, seed, engine, backend, cos }).slice(0, 16)}`;
+  return { dir: config.checkpoint.dir !== null ? path.join(config.checkpoint.dir, name) : path.join(cacheRoot, name), every: config.checkpoint.every, resume: true };
+}
+
+/**
  * Trains (or reuses) every method and writes the comparison into `out`. The method matching the run's
  * cos stage (`run.cos`, same mode and validation grid) takes that stage's model instead of training again.
  */
@@ -67,6 +79,9 @@ export async function methodsStage(
   const m = data.objectives.length - 1;
   const metric = { ...sweepMetricOptions(config.sweep), k: config.sweep.k };
   const reference = sweepReference(m, config.sweep);
+  const dataHashes = { train: datasetHash(data.train), validation: datasetHash(data.validation) };
+  const points = sweepPoints(m, config.sweep);
+  const checkpoint = methodsCheckpoint(config, run.cacheRoot, { base: base.outcome.key, data: dataHashes, points: points.map((p) => Array.from(p)), metric });
   const trained = await trainMethods(
     {
       engine,
@@ -76,10 +91,11 @@ export async function methodsStage(
       validation: data.validation,
       config,
       targets: data.objectives.slice(1).map((o) => o.target),
-      points: sweepPoints(m, config.sweep),
+      points,
       divisions: sweepDivisions(m, config.sweep.divisions),
       metric,
-      dataHashes: { train: datasetHash(data.train), validation: datasetHash(data.validation) },
+      dataHashes,
+      ...(checkpoint ? { checkpoint } : {}),
       cacheRoot: run.cacheRoot,
       onProgress: run.onProgress,
       cosStage: cosStageResult(config, run.cos),

@@ -13,13 +13,18 @@
 import type { RankingDataset } from '../../data/dataset';
 import type { Engine, ListBatch } from '../../engine/engine';
 import { evaluateObjectives, type MetricOptions } from '../../eval/metrics';
+import type { TrainingLogEntry } from '../../eval/trainingLog';
 import type { RankerParameters } from '../../model/rankerParameters';
 import { initParameters, type Parameters, type RankerSpec } from '../../model/spec';
+import { datasetHash, parametersHash, sha256, sha256Json } from '../../util/hash';
 import type { ProgressCallback } from '../../util/progress';
 import { Rng } from '../../util/rng';
 import { BatchStream, perListWeights, type BatchStreamState } from '../batching';
 import { scorerSpecOf, stageSteps, type CosConfig } from '../config';
 import { NonFiniteLossError, runTrainingLoop, type BatchSource, type LoopResult } from '../trainer';
+import { JobStore, type JobCheckpointOptions, type JobProgress, type JobSnapshot } from './jobRecord';
+
+export type { JobCheckpointOptions, JobSnapshot } from './jobRecord';
 
 /** Mixes the run seed so baseline jobs never replay the COS stage's draws. */
 const BASELINE_STREAM = 0x0ba5e11;
@@ -35,6 +40,10 @@ export interface JobContext {
   targets: ('sparse' | 'dense')[];
   metric: MetricOptions & { k: number };
   onProgress?: ProgressCallback;
+  /** Job records and loop checkpoints (jobRecord.ts): finished jobs are loaded, an unfinished one resumed. */
+  checkpoint?: JobCheckpointOptions;
+  /** Cancels the running job (the loop throws TrainingAbortedError; its last checkpoint is kept). */
+  signal?: AbortSignal;
 }
 
 /** The MO-DPO part of a job: focus objective, scale 1/w_i and the offset per TRAINING document. */
@@ -42,13 +51,6 @@ export interface JobMargin {
   focus: number;
   scale: number;
   offset: Float32Array;
-}
-
-export interface JobSnapshot {
-  step: number;
-  params: Parameters;
-  /** Validation NDCG@k of every objective (main first) of this job's model. */
-  ndcg: number[];
 }
 
 export interface JobResult {
@@ -59,8 +61,14 @@ export interface JobResult {
   trainSeconds: number;
   validationSeconds: number;
   steps: number;
+  /** Whether early stopping (`JobOptions.patience`) ended the job before its budget. */
+  stoppedEarly: boolean;
   /** Mean training loss per validation interval (instabilities show here). */
   losses: number[];
+  /** One entry per validation (the loop's log; empty after a failure). */
+  history: TrainingLogEntry[];
+  /** The loop step this process resumed the job from (null: trained from the start, or loaded finished). */
+  resumedFrom: number | null;
   /** Set when the loss became non-finite: the job stopped there and keeps the snapshots before it. */
   failure?: string;
 }
@@ -125,15 +133,48 @@ export async function fixedRankerNdcg(engine: Engine, spec: RankerSpec, params: 
   return evaluateObjectives(scores, ds, { ...metric, metrics: ['ndcg'] }).map((o) => o.mean);
 }
 
-/**
- * Trains one job at trade-off `weights` for the full step budget of `ctx.cos`, keeping a snapshot at
- * every validation. With `margin` the job is MO-DPO's: loss weights e_focus, temperature β_focus·scale
- * and the offset subtracted from Δ inside the softmax.
- */
-export async function trainFixedJob(ctx: JobContext, weights: number[], label: string, margin?: JobMargin): Promise<JobResult> {
+
+/** The options of one job. */
+export interface JobOptions {
+  /** MO-DPO: the focus objective, 1/w_i and the offset (moDpo.ts). */
+  margin?: JobMargin;
+  /**
+   * Early stopping on the job's own w-weighted validation NDCG (earlyStopping.ts); 0 (default) runs the
+   * whole budget, as the methods' common step grid needs.
+   */
+  patience?: number;
+}
+
+const contextHashes = new WeakMap<JobContext, string>();
+
+/** Everything in a run's context that determines a job's weights (hashed once per context). */
+function contextHash(ctx: JobContext): string {
+  let h = contextHashes.get(ctx);
+  if (h === undefined) {
+    const { engine, base, train, validation, cos, seed, targets, metric } = ctx;
+    h = sha256Json({ engine: engine.name, baseSpec: base.spec.base, base: parametersHash(base.params.base), train: datasetHash(train), validation: datasetHash(validation), cos, seed, targets, metric });
+    contextHashes.set(ctx, h);
+  }
+  return h;
+}
+
+/** The name of a job's record: its context, trade-off, patience and MO-DPO margin. */
+function jobHash(ctx: JobContext, weights: number[], options: JobOptions): string {
+  const m = options.margin;
+  const margin = m ? { focus: m.focus, scale: m.scale, offset: sha256(m.offset) } : null;
+  return sha256Json({ job: 'baseline', version: 1, context: contextHash(ctx), weights, patience: options.patience ?? 0, margin });
+}
+
+/** A job's network, loss weights, temperatures and batches. */
+interface JobSetup {
+  spec: RankerSpec;
+  batches: JobBatches;
+  totalSteps: number;
+  stepOf: (validation: number) => number;
+}
+
+function setUpJob(ctx: JobContext, weights: number[], margin?: JobMargin): JobSetup {
   const m = auxiliaryCount(ctx.train);
-  const spec = baselineSpec(ctx);
-  const s = seeds(ctx.seed);
   const beta = Float32Array.from(ctx.cos.beta ?? new Array<number>(m).fill(1));
   let lossWeights = Float32Array.from(weights);
   let data = ctx.train;
@@ -144,20 +185,74 @@ export async function trainFixedJob(ctx: JobContext, weights: number[], label: s
     data = { ...ctx.train, labels: [...ctx.train.labels, margin.offset], labelNames: [...ctx.train.labelNames, 'mo-dpo margin'] };
     labelColumns.push(m + 1);
   }
-  const stream = new BatchStream(data, { listsPerBatch: ctx.cos.listsPerBatch, slateLength: ctx.cos.slateLength, labelColumns }, new Rng(s.batches));
+  const stream = new BatchStream(data, { listsPerBatch: ctx.cos.listsPerBatch, slateLength: ctx.cos.slateLength, labelColumns }, new Rng(seeds(ctx.seed).batches));
   const totalSteps = stageSteps(ctx.cos, stream.batchesPerEpoch);
-  const snapshots: JobSnapshot[] = [];
-  const session = await ctx.engine.createTrainSession({
+  const stepOf = (i: number) => (i === 0 ? 0 : Math.min(i * ctx.cos.validateEvery, totalSteps));
+  return { spec: baselineSpec(ctx), batches: new JobBatches(stream, lossWeights, beta, margin !== undefined), totalSteps, stepOf };
+}
+
+function jobResult(weights: number[], spec: RankerSpec, p: JobProgress, done: NonNullable<JobProgress['done']>, resumedFrom: number | null): JobResult {
+  return {
+    weights,
     spec,
-    params: { base: ctx.base.params.base, cos: initialNet(ctx, spec) },
+    snapshots: p.snapshots,
+    trainSeconds: p.trainSeconds,
+    validationSeconds: p.validationSeconds,
+    steps: done.steps,
+    stoppedEarly: done.stoppedEarly === true,
+    losses: done.history.slice(1).map((h) => h.loss ?? NaN),
+    history: done.history,
+    resumedFrom,
+    ...(done.failure ? { failure: done.failure } : {}),
+  };
+}
+
+/**
+ * Trains one job at trade-off `weights` for the step budget of `ctx.cos`, keeping a snapshot at every
+ * validation. With `options.margin` the job is MO-DPO's: loss weights e_focus, temperature β_focus·scale
+ * and the offset subtracted from Δ inside the softmax. With `ctx.checkpoint` a job an earlier run finished
+ * is loaded from its record, and an unfinished one continues from its last loop checkpoint.
+ */
+export async function trainFixedJob(ctx: JobContext, weights: number[], label: string, options: JobOptions = {}): Promise<JobResult> {
+  const job = setUpJob(ctx, weights, options.margin);
+  const store = ctx.checkpoint ? new JobStore(ctx.checkpoint, jobHash(ctx, weights, options)) : null;
+  const finished = store ? await store.finished() : null;
+  if (store && finished?.done) {
+    ctx.onProgress?.({ stage: label, done: finished.done.steps, total: job.totalSteps, message: `${label}: the finished job recorded in ${store.dir}` });
+    return jobResult(weights, job.spec, finished, finished.done, null);
+  }
+  const earlier = store ? await store.resumable(job.stepOf) : null;
+  const progress: JobProgress = { snapshots: earlier?.snapshots ?? [], trainSeconds: earlier?.trainSeconds ?? 0, validationSeconds: earlier?.validationSeconds ?? 0 };
+  const { done, resumedFrom } = await runJob(ctx, job, { weights, label, options, store, progress, resume: earlier !== null });
+  await store?.write({ ...progress, done });
+  return jobResult(weights, job.spec, progress, done, resumedFrom);
+}
+
+/** Runs the job's training loop from `progress` (fresh or resumed); updates its snapshots and seconds. */
+async function runJob(
+  ctx: JobContext,
+  job: JobSetup,
+  run: { weights: number[]; label: string; options: JobOptions; store: JobStore | null; progress: JobProgress; resume: boolean },
+): Promise<{ done: NonNullable<JobProgress['done']>; resumedFrom: number | null }> {
+  const { weights, label, store, progress } = run;
+  const s = seeds(ctx.seed);
+  const session = await ctx.engine.createTrainSession({
+    spec: job.spec,
+    params: { base: ctx.base.params.base, cos: initialNet(ctx, job.spec) },
     target: 'cos',
-    loss: { kind: 'lipo', targets: ctx.targets, lambda: 0, ...(margin ? { margin: true } : {}) },
+    loss: { kind: 'lipo', targets: ctx.targets, lambda: 0, ...(run.options.margin ? { margin: true } : {}) },
     optimizer: ctx.cos.optimizer,
     seed: s.session,
   });
   const started = Date.now();
+  const before = { train: progress.trainSeconds, validation: progress.validationSeconds };
   let validationMs = 0;
-  const stepOf = (i: number) => (i === 0 ? 0 : Math.min(i * ctx.cos.validateEvery, totalSteps));
+  let recordMs = 0;
+  // optimiser seconds so far: wall time less validation and record writing (and the loop's checkpoints)
+  const account = (checkpointSeconds = 0) => {
+    progress.validationSeconds = before.validation + validationMs / 1000;
+    progress.trainSeconds = before.train + (Date.now() - started - validationMs - recordMs) / 1000 - checkpointSeconds;
+  };
   const onProgress = ctx.onProgress;
   try {
     let result: LoopResult | null = null;
@@ -166,36 +261,39 @@ export async function trainFixedJob(ctx: JobContext, weights: number[], label: s
       result = await runTrainingLoop({
         stage: 'train-cos',
         session,
-        batches: new JobBatches(stream, lossWeights, beta, margin !== undefined),
-        totalSteps,
+        batches: job.batches,
+        totalSteps: job.totalSteps,
         validateEvery: ctx.cos.validateEvery,
-        patience: 0,
+        patience: run.options.patience ?? 0,
         figureName: 'weighted auxiliary NDCG',
         validate: async (params) => {
           const t0 = Date.now();
-          const ndcg = await fixedRankerNdcg(ctx.engine, spec, { base: ctx.base.params.base, cos: params }, ctx.validation, ctx.metric);
-          snapshots.push({ step: stepOf(snapshots.length), params, ndcg });
+          const step = job.stepOf(progress.snapshots.length);
+          const ndcg = await fixedRankerNdcg(ctx.engine, job.spec, { base: ctx.base.params.base, cos: params }, ctx.validation, ctx.metric);
+          progress.snapshots.push({ step, params, ndcg });
           validationMs += Date.now() - t0;
+          if (store?.recordDue(step, ctx.cos.validateEvery)) {
+            const t1 = Date.now();
+            account();
+            await store.write(progress);
+            recordMs += Date.now() - t1;
+          }
           const figure = weights.reduce((a, w, j) => a + w * ndcg[j + 1], 0);
           return { figure, metrics: { 'weighted auxiliary NDCG': figure } };
         },
+        ...(store && store.options.every > 0 ? { checkpoint: { dir: store.loopDir, every: store.options.every, configHash: store.hash, resume: run.resume } } : {}),
         onProgress: onProgress && ((e) => onProgress({ ...e, stage: label })),
+        signal: ctx.signal,
       });
     } catch (err) {
       if (!(err instanceof NonFiniteLossError)) throw err;
-      failure = `${label}: the loss became ${err.loss} at step ${err.step}; the job kept its snapshots up to step ${stepOf(snapshots.length - 1)}`;
+      const kept = job.stepOf(progress.snapshots.length - 1);
+      failure = `${label}: the loss became ${err.loss} at step ${err.step}; the job kept its snapshots up to step ${kept}`;
     }
-    const seconds = (Date.now() - started) / 1000;
-    return {
-      weights,
-      spec,
-      snapshots,
-      trainSeconds: seconds - validationMs / 1000,
-      validationSeconds: validationMs / 1000,
-      steps: result?.steps ?? stepOf(snapshots.length - 1),
-      losses: result ? result.history.slice(1).map((h) => h.loss ?? NaN) : [],
-      ...(failure ? { failure } : {}),
-    };
+    account(result?.phases.checkpoint ?? 0);
+    const steps = result?.steps ?? job.stepOf(progress.snapshots.length - 1);
+    const done = { steps, stoppedEarly: result?.stoppedEarly === true, history: result?.history ?? [], ...(failure ? { failure } : {}) };
+    return { done, resumedFrom: result?.resumedFrom ?? null };
   } finally {
     session.dispose();
   }

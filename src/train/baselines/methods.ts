@@ -172,7 +172,7 @@ export class BaselineRunner {
       }
       notes.push(`w = (${w.map((x) => x.toFixed(2)).join(', ')}): focus objective ${focus.objective + 1}, 1/w_i = ${focus.scale.toFixed(3)}`);
       const offset = moDpoOffset(w, focus.objective, singleDeltas);
-      jobs.push(await trainFixedJob(this.ctx, w, `mo-dpo ${p + 1}/${this.points.length}`, { focus: focus.objective, scale: focus.scale, offset }));
+      jobs.push(await trainFixedJob(this.ctx, w, `mo-dpo ${p + 1}/${this.points.length}`, { margin: { focus: focus.objective, scale: focus.scale, offset } }));
     }
     const trained = jobs.filter((j): j is JobResult => j !== null);
     const steps = trained.length > 0 ? commonSteps(trained) : [corner.step];
