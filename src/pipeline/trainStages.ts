@@ -183,8 +183,8 @@ function dpoLsModel(base: SavedModel, data: TrainingData, front: BaselineFront, 
  * `cosrank train` with cos.mode "dpo-ls" and no fixed w: the DPO-LS front of the methods comparison
  * (src/train/baselines: one unconditioned network per point of the validation grid, own seed streams, one
  * common step chosen by the front's validation hypervolume). Writes the default trade-off's model (the
- * point nearest the simplex centre) to `out` and every point's model to `out/point-<i>`. The jobs always
- * run their whole budget and keep no checkpoints, so `--resume` is refused.
+ * point nearest the simplex centre) to `out` and every point's model to `out/point-<i>`. With checkpoints
+ * each job keeps its record and loop checkpoints in the checkpoint folder, and `--resume` continues.
  */
 async function dpoLsStage(
   request: StageRequest & { base: string },
@@ -192,10 +192,10 @@ async function dpoLsStage(
 ): Promise<StageResult> {
   const { base, data, engine, started } = run;
   const c = request.config;
-  if (request.resume) throw new ConfigError([{ path: 'resume', value: true, expected: 'no --resume with cos.mode "dpo-ls" (its jobs keep no checkpoints)' }], request.configFile ?? 'config');
   const points = weightGrid(data.objectives.length - 1, { divisions: c.cos.sweepDivisions });
   const targets = data.objectives.slice(1).map((o) => o.target);
-  const ctx = { engine, base: { spec: base.spec, params: base.params }, train: data.train, validation: data.validation, cos: c.cos, seed: c.seed, targets, metric: { k: c.cos.metricK }, onProgress: run.onProgress };
+  const checkpoint = run.checkpointDir ? { checkpoint: { dir: run.checkpointDir, every: c.checkpoint.every, resume: request.resume ?? false } } : {};
+  const ctx = { engine, base: { spec: base.spec, params: base.params }, train: data.train, validation: data.validation, cos: c.cos, seed: c.seed, targets, metric: { k: c.cos.metricK }, onProgress: run.onProgress, ...checkpoint };
   const front = await new BaselineRunner(ctx, points).dpoLs();
   const centre = defaultPointIndex(front.points.map((p) => p.weights));
   const seconds = front.trainSeconds + front.validationSeconds;

@@ -7,6 +7,7 @@ import { objectiveInputMapping } from '../data/objectives';
 import type { Engine } from '../engine/engine';
 import type { SavedModel } from '../model/modelFile';
 import { trainBase, type TrainOptions, type TrainResult } from '../train/baseTraining';
+import { trainFixedWeights } from '../train/baselines/fixedWeights';
 import { trainCos, type BaseModel, type CosTrainResult } from '../train/cosTraining';
 import type { TrainConfig } from '../train/config';
 import type { TrainingData } from './datasets';
@@ -63,7 +64,10 @@ function targetsOf(data: TrainingData): ('sparse' | 'dense')[] {
   return data.objectives.slice(1).map((o) => o.target);
 }
 
-/** Trains one COS ranker (W-COS, T-COS, or DPO-LS at `cos.fixedWeights`) against the frozen s0 of `base`. */
+/**
+ * Trains one COS ranker (W-COS, T-COS) against the frozen s0 of `base`, or with `cos.mode: "dpo-ls"` the
+ * unconditioned DPO-LS model at `cos.fixedWeights` (the baselines' fixed-w job, baselines/fixedWeights.ts).
+ */
 export async function trainCosModel(
   engine: Engine,
   base: SavedModel,
@@ -73,7 +77,8 @@ export async function trainCosModel(
   info: Record<string, unknown> = {},
 ): Promise<TrainedModel<CosTrainResult>> {
   const baseModel: BaseModel = { spec: base.spec, params: base.params };
-  const result = await trainCos(engine, baseModel, data.train, data.validation, config, { ...options, targets: targetsOf(data) });
+  const train = config.cos.mode === 'dpo-ls' ? trainFixedWeights : trainCos;
+  const result = await train(engine, baseModel, data.train, data.validation, config, { ...options, targets: targetsOf(data) });
   const m = data.objectives.length - 1;
   const weights = config.cos.fixedWeights ?? new Array<number>(m).fill(1 / m);
   return { model: cosModel(base, data, result, weights, { engine: engine.name, ...info }), result };

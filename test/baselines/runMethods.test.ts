@@ -97,4 +97,16 @@ describe('cosrank run with methods', () => {
     expect(fs.existsSync(path.join(out, 'model-points', 'point-4', 'model.json'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'compare.json'))).toBe(true);
   });
+
+  it('runs cos.mode "dpo-ls" with fixed weights: one unconditioned model (the baselines\' fixed-w job)', async () => {
+    const out = path.join(dir, 'dpols-fixed');
+    const config = parseRunConfig({ ...TINY, cos: { ...TINY.cos, mode: 'dpo-ls', fixedWeights: [0.3, 0.7] } });
+    const { outcome } = await runPipeline(config, { out });
+    const model = JSON.parse(fs.readFileSync(path.join(out, 'model', 'model.json'), 'utf8'));
+    expect(model.spec.cos.net.conditioning).toEqual({ weights: 0, beta: false });
+    // a model without a w input ranks the same at every point of the sweep
+    const rows = outcome?.sweep.rows ?? [];
+    expect(rows).toHaveLength(5);
+    for (const r of rows) expect(r.ndcg).toEqual(rows[0].ndcg);
+  });
 });

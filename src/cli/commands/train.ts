@@ -15,8 +15,9 @@ Fine-tunes one ranker conditioned on the trade-off w (cos.mode wcos | tcos) agai
 with early stopping on the validation hypervolume of the auxiliary NDCG@k over the weight grid, and
 writes the best model to DIR. cos.mode dpo-ls trains the DPO-LS baseline instead: one unconditioned model
 per weight point, all at one common step chosen by the front's validation hypervolume; DIR holds the model
-of the default trade-off (the point nearest w = (1/m, …)) and DIR/point-<i> the model of point i (no
-checkpoints, so no --resume). With cos.fixedWeights, dpo-ls trains the one model of that w.
+of the default trade-off (the point nearest w = (1/m, …)) and DIR/point-<i> the model of point i; with
+checkpoints, --resume loads its finished jobs and continues the interrupted one. With cos.fixedWeights,
+dpo-ls trains the one unconditioned model of that w (the same job as that point of the front).
 
 Options:
   --base DIR             base model directory (from cosrank train-base)          (required)
