@@ -21,8 +21,9 @@
  * --queries 600` (360 training queries, ≈ 43k documents; MSLR-WEB10K size was too slow on the shared
  * machine, load ≈ 25 on 2 cores): λ = 0 → 0.934, λ = 0.8 → 0.507 (exp gain); before the auxiliary
  * latents were built on r', λ = 0.6 and 0.8 gave 0.728 and 0.625 (the auxiliaries leaked r). The library
- * default stays λ = 0 for now (tests of the trainers rely on easily learnt data); pass
- * `labelNoise: MSLR_LIKE_LABEL_NOISE` (CLI `--label-noise 0.8`) for realistic difficulty.
+ * default (and `cosrank generate`'s, and a run config's `data.generate`) is `MSLR_LIKE_LABEL_NOISE`;
+ * pass `labelNoise: 0` (CLI `--label-noise 0`) for the almost perfectly predictable data, as the trainer
+ * tests do.
  * The latent correlation ρ_k is calibrated so that the *Pearson correlation of the grades* (relevance
  * grade vs. objective-k grade, pooled over documents) equals the declared `correlation` (exact
  * bivariate-normal computation, see `gradeCorrelation`).
@@ -88,7 +89,7 @@ export interface GeneratorOptions {
    * independent normal per document), and the auxiliary latents through ρ_k·r' + …, so a fraction of
    * each grade is unpredictable from any feature, as in real click- or judge-labelled data. Auxiliary
    * grades keep their declared correlation with the relevance grade (they are drawn from r itself).
-   * 0 reproduces the earlier, almost perfectly predictable data.
+   * Default `MSLR_LIKE_LABEL_NOISE`; 0 reproduces the earlier, almost perfectly predictable data.
    */
   labelNoise?: number;
 }
@@ -110,7 +111,7 @@ export const GENERATOR_DEFAULTS = {
     { name: 'quality', correlation: 0.2, shares: [0.2, 0.25, 0.3, 0.15, 0.1] },
   ] as SyntheticObjective[],
   noise: 1,
-  labelNoise: 0,
+  labelNoise: MSLR_LIKE_LABEL_NOISE,
 };
 
 /** Weight of the query effect u_q in latent relevance (so some queries have few or no relevant documents). */
