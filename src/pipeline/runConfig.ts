@@ -19,7 +19,7 @@
 import * as path from 'node:path';
 import { DATA_FORMATS, type DataFormat } from '../data/read';
 import { objectiveDefsOf } from '../data/presets';
-import { resolveGeneratorOptions, type SyntheticObjective } from '../data/generate';
+import { GENERATOR_DEFAULTS, resolveGeneratorOptions, type SyntheticObjective } from '../data/generate';
 import { DEFAULTS as TRAIN_DEFAULTS, parseTrainConfig, type TrainConfig } from '../train/config';
 import { ConfigError, type ConfigIssue } from '../util/errors';
 import { arrayOf, int, isRecord, nullable, num, ObjectReader, oneOf, record, str, throwIfIssues, type Check } from '../util/validate';
@@ -35,7 +35,7 @@ export interface GenerateConfig {
   relevanceShares: number[] | null;
   objectives: SyntheticObjective[] | null;
   noise: number;
-  /** Share λ of relevance that no feature sees (src/data/generate.ts; 0.8 = MSLR-like difficulty). */
+  /** Share λ of relevance that no feature sees (src/data/generate.ts); default `MSLR_LIKE_LABEL_NOISE` (MSLR-like difficulty), 0 = almost perfectly predictable labels. */
   labelNoise: number;
 }
 
@@ -106,7 +106,8 @@ export const DEFAULT_GENERATE: GenerateConfig = {
   relevanceShares: null,
   objectives: null,
   noise: 1,
-  labelNoise: 0,
+  // the generator's calibrated default (MSLR-like difficulty); 0 = almost perfectly predictable labels
+  labelNoise: GENERATOR_DEFAULTS.labelNoise,
 };
 
 export const DEFAULTS: RunConfig = {
@@ -168,7 +169,7 @@ function parseGenerate(value: unknown, issues: ConfigIssue[]): GenerateConfig {
       v === null || (Array.isArray(v) && v.every(isRecord)) ? null : 'null or an array of {name, correlation, shares?}',
     ),
     noise: s.get('noise', DEFAULT_GENERATE.noise, isNum(0, true)),
-    labelNoise: s.get('labelNoise', DEFAULT_GENERATE.labelNoise, isNum(0, true)),
+    labelNoise: s.get('labelNoise', DEFAULT_GENERATE.labelNoise, isNum(0, false)),
   };
   // the generator's own cross-field checks (shares sum to 1, correlations in range, names), re-pathed
   try {

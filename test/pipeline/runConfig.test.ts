@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { MSLR_LIKE_LABEL_NOISE } from '../../src/data/generate';
 import { DEFAULTS, parseRunConfig, resolveConfigPaths } from '../../src/pipeline/runConfig';
 import { latticeSize, planRun, formatPlan, sweepDivisions } from '../../src/pipeline/run';
 import { applyOverrides } from '../../src/train/config';
@@ -59,9 +60,10 @@ describe('parseRunConfig', () => {
     expect(issues.map((i) => i.path)).toContain('data.generate.objectives[0].correlation');
   });
 
-  it('takes the generator label noise (default 0) and refuses one outside [0, 1)', () => {
-    expect(parseRunConfig({ data: { generate: {} } }, 't.json').data.generate?.labelNoise).toBe(0);
-    expect(parseRunConfig({ data: { generate: { labelNoise: 0.8 } } }, 't.json').data.generate?.labelNoise).toBe(0.8);
+  it('takes the generator label noise (default the calibrated MSLR-like one, 0 explicitly) and refuses one outside [0, 1)', () => {
+    expect(parseRunConfig({ data: { generate: {} } }, 't.json').data.generate?.labelNoise).toBe(MSLR_LIKE_LABEL_NOISE);
+    expect(parseRunConfig({ data: { generate: { labelNoise: 0 } } }, 't.json').data.generate?.labelNoise).toBe(0);
+    expect(parseRunConfig({ data: { generate: { labelNoise: 0.5 } } }, 't.json').data.generate?.labelNoise).toBe(0.5);
     expect(issuesOf({ data: { generate: { labelNoise: 1 } } }).map((i) => i.path)).toContain('data.generate.labelNoise');
     expect(issuesOf({ data: { generate: { labelNoise: -0.1 } } }).map((i) => i.path)).toContain('data.generate.labelNoise');
   });
