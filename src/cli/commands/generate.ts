@@ -21,7 +21,8 @@ Options:
   --mean-length N        mean documents per query                           (default ${GENERATOR_DEFAULTS.meanListLength})
   --max-length N         longest list                                       (default ${GENERATOR_DEFAULTS.maxListLength})
   --noise X              multiplier of the feature noise                    (default ${GENERATOR_DEFAULTS.noise})
-  --label-noise L        share λ of relevance no feature sees, in [0, 1)    (default ${GENERATOR_DEFAULTS.labelNoise})
+  --label-noise L        share λ of relevance no feature sees, in [0, 1)    (default ${GENERATOR_DEFAULTS.labelNoise}: as hard
+                         to rank as MSLR-WEB10K; 0 = almost perfectly predictable relevance)
   --objectives LIST      auxiliary objectives as name:correlation pairs, comma-separated, each the
                          grade correlation with relevance (negative allowed), e.g.
                          freshness:-0.3,clicks:0.5,quality:0.2,novelty:-0.2,depth:0.1
