@@ -11,6 +11,7 @@
  */
 import { Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { readArrowDocuments } from './arrowBody';
+import { joinBody } from './bodyChunks';
 import { readDocuments } from './documents';
 import { scanRequest } from './jsonScanner';
 import { rankOrder, type Ranker } from './ranker';
@@ -31,7 +32,8 @@ export interface WireRequest {
   options?: string;
   /** The Accept header (an Arrow answer when it names the Arrow stream type). */
   accept?: string;
-  body: Uint8Array;
+  /** The body in the chunks it arrived in (joined where it is parsed: bodyChunks.ts). */
+  body: Uint8Array[];
 }
 
 /** A response: status, media type, body (JSON text, or Arrow IPC bytes). */
@@ -58,15 +60,16 @@ export interface ParsedRequest {
 /** Parses a body of either media type (see the modules it calls for the rules). */
 export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLimits): ParsedRequest {
   const withTopK = req.route === 'rerank';
+  const bytes = joinBody(req.body);
   if (req.contentType === ARROW_STREAM) {
     const options = readOptions(optionsHeader(req.options), withTopK);
-    return { ...readArrowDocuments(req.body, ranker.layout, limits.maxDocuments, limits.maxValues), options };
+    return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues), options };
   }
-  const scanned = scanRequest(req.body, ranker.layout, limits.maxDocuments, limits.maxValues);
+  const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues);
   if (scanned !== null) return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8'));
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
     throw new RequestError('body', `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }

@@ -11,13 +11,14 @@
  *                    with a reload token, `Authorization: Bearer TOKEN`)
  *
  * Every bad request gets a 4xx whose body is `{error, field, message}` with `message` naming the field;
- * the service never answers 500 to bad input. Bodies are read as bytes and handed to the scoring backend
+ * the service never answers 500 to bad input. Bodies are read as bytes (bodyReader.ts) and handed to the scoring backend
  * (backend.ts: this thread, or worker threads), which parses, scores and serialises them.
  */
 import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { LocalBackend, type ScoringBackend } from './backend';
+import { readBody } from './bodyReader';
 import { drainOnClose, type Drain } from './drain';
 import { ARROW_STREAM, OPTIONS_HEADER, type ScoringRoute } from './handler';
 import type { Ranker } from './ranker';
@@ -83,7 +84,9 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
   const closed = new Promise<void>((resolve) => app.addHook('onClose', async () => resolve()));
   setErrors(app);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', ARROW_STREAM], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  const bodyLimit = app.initialConfig.bodyLimit ?? 64 * 1024 * 1024;
+  // kept in the chunks they arrived in, not joined here in one stall (bodyReader.ts)
+  app.addContentTypeParser(['application/json', ARROW_STREAM], (req, payload, done) => readBody(payload, req.headers['content-length'], bodyLimit, done));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/model', async () => modelInfo(backend, maxDocuments));
@@ -118,7 +121,7 @@ async function closeServer(drain: Drain, backend: ScoringBackend): Promise<void>
 function wireRequest(route: ScoringRoute, req: FastifyRequest) {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   const header = req.headers[OPTIONS_HEADER];
-  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const body = Array.isArray(req.body) ? (req.body as Uint8Array[]) : [];
   return { route, contentType: type, options: Array.isArray(header) ? header.join(',') : header, accept: req.headers.accept, body };
 }
 

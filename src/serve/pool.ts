@@ -2,7 +2,7 @@
  * Scoring on every core: N worker threads (worker.ts), each with its own engine and a copy of the
  * model; the HTTP thread only receives bodies and sends replies, so it stays responsive (`/healthz`)
  * however heavy a request is. A request goes to the worker with the fewest requests in flight; its
- * body is transferred, not copied, when it owns its buffer.
+ * body's chunks are transferred, not copied.
  *
  * Reload is two-phase so that it reaches every worker atomically: every worker loads and warms up the
  * new model beside the old (`load`); only when all succeeded does each get `commit` — posted in one
@@ -16,6 +16,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EngineRequest } from '../engine/select';
 import type { ScoringBackend } from './backend';
+import { ownsBuffer } from './bodyChunks';
 import type { HandlerLimits, WireReply, WireRequest } from './handler';
 import { loadServingModel, type ServingModel } from './loadServingModel';
 import type { RoutesOverride } from './operatingPoints';
@@ -138,10 +139,9 @@ export class WorkerPool implements ScoringBackend {
   async handle(req: WireRequest): Promise<WireReply> {
     let w = this.workers[0];
     for (const x of this.workers) if (x.load < w.load) w = x;
-    const body = req.body;
-    // transfer the body when it owns its whole buffer; else copy it once into one that can be transferred
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer ? body : new Uint8Array(body);
-    const r = await w.call({ kind: 'request', seq: w.nextSeq(), req: { ...req, body: own } }, [own.buffer as ArrayBuffer]);
+    // the body's chunks are transferred (each owning its buffer), not copied; the worker joins them
+    const body = req.body.map((c) => (ownsBuffer(c) ? c : new Uint8Array(c)));
+    const r = await w.call({ kind: 'request', seq: w.nextSeq(), req: { ...req, body } }, [...new Set(body.map((c) => c.buffer as ArrayBuffer))]);
     if (!r.ok) throw new Error(r.message);
     if (!r.reply) throw new Error('scoring worker sent no reply');
     return r.reply;
