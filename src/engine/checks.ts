@@ -103,6 +103,8 @@ export interface BatchNeeds {
   m: number;
   /** Whether `margin` `[B, N]` is read (LiPO with the margin option). */
   margin: boolean;
+  /** Whether precomputed frozen-s0 scores `s0` `[B, N]` may be given (target 'cos': s0 is frozen). */
+  s0: boolean;
 }
 
 /** The batch inputs a session with these options reads. */
@@ -116,6 +118,7 @@ export function batchNeeds(options: TrainSessionOptions): BatchNeeds {
     beta: lipo || (cos !== undefined && (cos.temperature || cos.net.conditioning.beta)),
     m: lipo ? loss.targets.length : tradeOffLength(spec),
     margin: lipo && loss.margin === true,
+    s0: target === 'cos',
   };
 }
 
@@ -134,6 +137,10 @@ export function checkListBatch(batch: ListBatch, inputSize: number, needs: Batch
   if (needs.beta && batch.beta !== undefined && batch.beta.length !== B * m) issues.push({ path: 'batch.beta', value: batch.beta.length, expected: `${B} × ${m} values` });
   if (needs.margin && (batch.margin === undefined || batch.margin.length !== B * N || !batch.margin.every(Number.isFinite))) {
     issues.push({ path: 'batch.margin', value: batch.margin?.length, expected: `${B} × ${N} finite values` });
+  }
+  if (batch.s0 !== undefined) {
+    if (!needs.s0) issues.push({ path: 'batch.s0', value: batch.s0.length, expected: "nothing: precomputed s0 scores are for target 'cos' (here s0 is trained)" });
+    else if (batch.s0.length !== B * N || !batch.s0.every(Number.isFinite)) issues.push({ path: 'batch.s0', value: batch.s0.length, expected: `${B} × ${N} finite values` });
   }
   if (issues.length > 0) throw new ConfigError(issues, 'list batch');
 }

@@ -39,6 +39,12 @@ export interface ListBatch {
    * `margin`; MO-DPO's Σ_{i′≠i} w_{i′}(s_{e_i′} − s0), with its 1/w_i carried by the list's β).
    */
   margin?: Float32Array;
+  /**
+   * `[B, N]` the frozen s0's score of each slot (target 'cos' only; any finite value in padded slots). When
+   * given, the engine reads it instead of running s0 in the step: s0 never changes while a COS net trains,
+   * so the trainer scores every document once (`frozenBaseScores`) and gathers the scores into each batch.
+   */
+  s0?: Float32Array;
 }
 
 /**

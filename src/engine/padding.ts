@@ -30,13 +30,15 @@ export function padBatch(batch: ListBatch, listSize: number, withFeatures = true
   const mask = new Uint8Array(B * listSize);
   const labels = batch.labels.map(() => new Float32Array(B * listSize));
   const margin = batch.margin ? new Float32Array(B * listSize) : undefined;
+  const s0 = batch.s0 ? new Float32Array(B * listSize) : undefined;
   for (let b = 0; b < B; b++) {
     if (withFeatures) features.set(batch.features.subarray(b * N * f, (b + 1) * N * f), b * listSize * f);
     mask.set(batch.mask.subarray(b * N, (b + 1) * N), b * listSize);
     batch.labels.forEach((l, j) => labels[j].set(l.subarray(b * N, (b + 1) * N), b * listSize));
     if (margin && batch.margin) margin.set(batch.margin.subarray(b * N, (b + 1) * N), b * listSize);
+    if (s0 && batch.s0) s0.set(batch.s0.subarray(b * N, (b + 1) * N), b * listSize);
   }
-  return { ...batch, listSize, features, mask, labels, ...(margin ? { margin } : {}) };
+  return { ...batch, listSize, features, mask, labels, ...(margin ? { margin } : {}), ...(s0 ? { s0 } : {}) };
 }
 
 /** The real documents of a batch as rows, and where each slot of the lists padded to `listSize` finds its row. */
@@ -48,6 +50,8 @@ export interface PackedRows {
   slots: BigInt64Array;
   /** `[D]` list of each row. */
   listOf: Int32Array;
+  /** `[D]` the batch's precomputed s0 score of each row (when the batch carries `s0`). */
+  s0?: Float32Array;
 }
 
 /** Packs the real documents (mask 1) of `batch` into rows, with the slot → row map for `listSize` slots. */
@@ -58,6 +62,7 @@ export function packRows(batch: ListBatch, listSize: number): PackedRows {
   const rows = new Float32Array(Math.max(1, count) * f);
   const slots = new BigInt64Array(B * listSize);
   const listOf = new Int32Array(Math.max(1, count));
+  const s0 = batch.s0 ? new Float32Array(Math.max(1, count)) : undefined;
   let r = 0;
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < N; i++) {
@@ -66,8 +71,9 @@ export function packRows(batch: ListBatch, listSize: number): PackedRows {
       rows.set(batch.features.subarray(at * f, (at + 1) * f), r * f);
       slots[b * listSize + i] = BigInt(r);
       listOf[r] = b;
+      if (s0 && batch.s0) s0[r] = batch.s0[at];
       r++;
     }
   }
-  return { rows, count: Math.max(1, count), slots, listOf };
+  return { rows, count: Math.max(1, count), slots, listOf, ...(s0 ? { s0 } : {}) };
 }

@@ -22,6 +22,11 @@ export interface BatchingOptions {
   slateLength?: number;
   /** Indices into `ds.labels` that become `batch.labels`, in order. */
   labelColumns: number[];
+  /**
+   * The frozen s0's score of every document of the dataset (`frozenBaseScores`), gathered into `batch.s0`
+   * like a label column so the engine does not run s0 in the step.
+   */
+  s0?: Float32Array;
 }
 
 /** Everything needed to continue a batch stream exactly where it stopped (JSON-serialisable). */
@@ -70,7 +75,10 @@ export function makeBatch(ds: RankingDataset, queries: ArrayLike<number>, option
   const B = queries.length;
   const features = new Float32Array(B * listSize * nF);
   const mask = new Uint8Array(B * listSize);
-  const labels = options.labelColumns.map(() => new Float32Array(B * listSize));
+  // the per-document columns gathered into the lists: the labels, then s0's scores when given
+  const columns = options.labelColumns.map((c) => ds.labels[c]);
+  if (options.s0) columns.push(options.s0);
+  const gathered = columns.map(() => new Float32Array(B * listSize));
   for (let b = 0; b < B; b++) {
     const r = rows[b];
     const n = r.length;
@@ -79,16 +87,17 @@ export function makeBatch(ds: RankingDataset, queries: ArrayLike<number>, option
     if (n > 0 && r[n - 1] - r[0] === n - 1) {
       // an uncut list is one contiguous run of documents: one copy per array
       features.set(ds.features.subarray(r[0] * nF, (r[0] + n) * nF), slot0 * nF);
-      for (let c = 0; c < labels.length; c++) labels[c].set(ds.labels[options.labelColumns[c]].subarray(r[0], r[0] + n), slot0);
+      for (let c = 0; c < columns.length; c++) gathered[c].set(columns[c].subarray(r[0], r[0] + n), slot0);
       continue;
     }
     for (let i = 0; i < n; i++) {
       const d = r[i];
       features.set(ds.features.subarray(d * nF, (d + 1) * nF), (slot0 + i) * nF);
-      for (let c = 0; c < labels.length; c++) labels[c][slot0 + i] = ds.labels[options.labelColumns[c]][d];
+      for (let c = 0; c < columns.length; c++) gathered[c][slot0 + i] = columns[c][d];
     }
   }
-  return { batchSize: B, listSize, inputSize: nF, features, mask, labels };
+  const labels = gathered.slice(0, options.labelColumns.length);
+  return { batchSize: B, listSize, inputSize: nF, features, mask, labels, ...(options.s0 ? { s0: gathered[labels.length] } : {}) };
 }
 
 /** All batches of one epoch: queries shuffled by `rng`, then cut into groups of `listsPerBatch`. */
@@ -123,6 +132,8 @@ export class BatchStream {
     for (const c of options.labelColumns) {
       if (!(c >= 0 && c < ds.labels.length)) throw new Error(`label column ${c} does not exist (the dataset has ${ds.labels.length})`);
     }
+    const nDocs = ds.queryOffsets[nQ];
+    if (options.s0 && options.s0.length !== nDocs) throw new Error(`s0 scores: ${options.s0.length} values for a dataset of ${nDocs} documents`);
     this.batchesPerEpoch = Math.ceil(nQ / options.listsPerBatch);
   }
 

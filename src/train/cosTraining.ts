@@ -26,6 +26,7 @@ import { BatchStream, perListWeights, type BatchStreamState } from './batching';
 import { loopCheckpoint, loopReport, type TrainOptions, type TrainResult } from './baseTraining';
 import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash, parametersHash } from '../util/hash';
+import { frozenBaseScores } from './frozenBase';
 import { evaluateCos } from './sweepScoring';
 import { runTrainingLoop, type BatchSource, type Validation } from './trainer';
 
@@ -193,7 +194,9 @@ export async function trainCos(
     beta: temperature ? beta.map(() => rng.uniformIn(c.betaRange[0], c.betaRange[1])) : beta,
   });
   const labelColumns = Array.from({ length: m }, (_, j) => j + 1);
-  const stream = new BatchStream(train, { listsPerBatch: c.listsPerBatch, slateLength: c.slateLength, labelColumns }, batchRng);
+  // s0 is frozen: scored once per training document, gathered into each batch (not run in the step)
+  const s0 = (await frozenBaseScores(engine, base, train, c.slateLength)) ?? undefined;
+  const stream = new BatchStream(train, { listsPerBatch: c.listsPerBatch, slateLength: c.slateLength, labelColumns, s0 }, batchRng);
   const batches = new CosBatchSource(stream, draw, c.weightSampling === 'query', m, sampleRng);
   const totalSteps = stageSteps(c, stream.batchesPerEpoch);
   const targets = targetsOf(train, m, options.targets);

@@ -130,21 +130,25 @@ export interface RankerInput {
   w: Value | null;
   beta: Value | null;
   c: Value | null;
+  /** The frozen s0's scores, shaped like the scores, when computed outside the graph. */
+  s0?: Value;
 }
 
 /**
  * The composed score of `spec` (see RankerSpec): s0, sθ = s0 + net (augment) or net, T-COS mixing
  * (1 − 1/‖β‖₁)·s0 + (1/‖β‖₁)·sθ with β̄ = β/‖β‖₁ fed to the net, then the c mixing. Returns s0 too.
+ * s0 runs on `base` unless `input.s0` holds its scores already (then `base` may be null).
  */
 export function rankerForward(
   g: Graph,
   spec: RankerSpec,
-  base: ParamValues,
+  base: ParamValues | null,
   cos: ParamValues | null,
   input: RankerInput,
   dropout: DropoutHook | null = null,
 ): { s0: Value; score: Value } {
-  const s0 = scorerForward(g, spec.base, base, { x: input.x, mask: input.mask, w: null, betaBar: null });
+  if (input.s0 === undefined && base === null) throw new Error('internal error: neither s0 parameters nor s0 scores');
+  const s0 = input.s0 ?? scorerForward(g, spec.base, base as ParamValues, { x: input.x, mask: input.mask, w: null, betaBar: null });
   if (spec.cos === undefined || cos === null) return { s0, score: s0 };
   const net = spec.cos.net;
   let invNorm: Value | null = null;

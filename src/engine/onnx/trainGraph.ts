@@ -48,6 +48,11 @@ export interface TrainGraphOptions {
    * and N, D are symbolic: one graph per batch size serves every list size (no graph is built in the loop).
    */
   packed?: boolean;
+  /**
+   * Target 'cos': s0's scores come in as input `s0` (`[B,N]`, or `[D]` rows when packed) instead of being
+   * computed from `frozen` in the graph (s0 is frozen: the trainer scores each document once).
+   */
+  s0Input?: boolean;
 }
 
 /**
@@ -71,6 +76,8 @@ export interface TrainGraphLayout {
   needsMargin: boolean;
   /** Inputs `features` [D,F], `slots` [B·N] and (w-conditioned net) `wRows` [D,m] instead of features [B,N,F]. */
   packed: boolean;
+  /** Input `s0` (the frozen s0's scores, `[B,N]` or packed `[D]`) instead of s0 in the graph. */
+  needsS0: boolean;
   labelCount: number;
   /** Shapes of the drop.<k> inputs, in order. */
   dropoutShapes: number[][];
@@ -163,9 +170,10 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
   if (o.target === 'base') {
     scores = scorerForward(g, spec.base, params, { x, mask: packed ? null : mask, w: null, betaBar: null }, dropout);
   } else {
-    if (o.frozen === null) throw new Error('internal error: target cos without frozen s0');
-    const frozen = constantParams(g, spec.base, o.frozen, 'base');
-    const input = packed ? { x, mask: null, w: wRows, beta: null, c: null } : { x, mask, w, beta, c: null };
+    const given = o.s0Input === true ? g.input('s0', packed ? ['D'] : [B, N]) : undefined;
+    if (o.frozen === null && given === undefined) throw new Error('internal error: target cos without frozen s0');
+    const frozen = given === undefined && o.frozen !== null ? constantParams(g, spec.base, o.frozen, 'base') : null;
+    const input = packed ? { x, mask: null, w: wRows, beta: null, c: null, s0: given } : { x, mask, w, beta, c: null, s0: given };
     const { s0, score } = rankerForward(g, spec, frozen, params, input, dropout);
     scores = g.sub(score, s0);
   }
@@ -183,6 +191,7 @@ export function buildTrainGraph(o: TrainGraphOptions): TrainGraphLayout {
     needsPerm: perm !== null,
     needsMargin: margin !== null,
     packed,
+    needsS0: o.target === 'cos' && o.s0Input === true,
     labelCount,
     dropoutShapes,
     paramNames: shapes.map(([n]) => n),

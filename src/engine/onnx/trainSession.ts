@@ -96,16 +96,18 @@ export class OnnxTrainSession implements TrainSession {
     this.runner = this.packed ? null : parallel && new DataParallelRunner(parallel);
   }
 
-  private graph(mode: GraphMode, batchSize: number, listSize: number, intraThreads: number): BuiltGraph {
+  /** The graph of a shape; `s0Input`: s0's scores are an input (the batch carries them), not computed. */
+  private graph(mode: GraphMode, batchSize: number, listSize: number, intraThreads: number, s0Input: boolean): BuiltGraph {
     // a packed graph serves every list size
-    const key = this.packed && mode !== 'gradients' ? `${mode}:${batchSize}xN:${intraThreads}` : `${mode}:${batchSize}x${listSize}:${intraThreads}`;
+    const shape = this.packed && mode !== 'gradients' ? `${batchSize}xN` : `${batchSize}x${listSize}`;
+    const key = `${mode}${s0Input ? '+s0' : ''}:${shape}:${intraThreads}`;
     let s = this.graphs.get(key);
     if (s !== undefined) {
       this.graphs.delete(key); // most recently used last
       this.graphs.set(key, s);
       return s;
     }
-    s = this.buildGraph(mode, batchSize, listSize, intraThreads);
+    s = this.buildGraph(mode, batchSize, listSize, intraThreads, s0Input);
     this.graphs.set(key, s);
     let slots = 0;
     for (const g of this.graphs.values()) slots += g.slots;
@@ -120,14 +122,15 @@ export class OnnxTrainSession implements TrainSession {
     return s;
   }
 
-  private buildGraph(mode: GraphMode, batchSize: number, listSize: number, intraThreads: number): BuiltGraph {
+  private buildGraph(mode: GraphMode, batchSize: number, listSize: number, intraThreads: number, s0Input: boolean): BuiltGraph {
     const o = this.options;
     const layout = buildTrainGraph({
       spec: o.spec,
       target: o.target,
       loss: o.loss,
       optimizer: o.optimizer,
-      frozen: o.target === 'cos' ? o.params.base : null,
+      frozen: o.target === 'cos' && !s0Input ? o.params.base : null,
+      s0Input,
       batchSize,
       listSize,
       conditioningLength: this.cm,
@@ -157,7 +160,7 @@ export class OnnxTrainSession implements TrainSession {
       const feeds = this.buildPartFeeds(batch, layout, lo, hi, copy);
       if (layout.packed) {
         if (packed === null) throw new Error('internal error: a packed graph without rows');
-        this.packedFeeds(feeds, batch, packed);
+        this.packedFeeds(feeds, batch, packed, layout.needsS0);
       }
       return feeds;
     } finally {
@@ -178,6 +181,7 @@ export class OnnxTrainSession implements TrainSession {
     if (layout.needsW) feeds.w = wire(cut(batch.weights as Float32Array, m), [b, m]);
     if (layout.needsBeta) feeds.beta = wire(batch.beta !== undefined ? cut(batch.beta, m) : new Float32Array(b * m).fill(1), [b, m]);
     if (layout.needsMargin) feeds.margin = wire(cut(batch.margin as Float32Array, N), [b, N]);
+    if (layout.needsS0 && !layout.packed) feeds.s0 = wire(cut(batch.s0 as Float32Array, N), [b, N]);
     if (layout.needsPerm) {
       feeds.perm = { type: 'int64', data: listmlePermutation(batch.labels[0].subarray(lo * N, hi * N), batch.mask.subarray(lo * N, hi * N), b, N), dims: [b, N] };
     }
@@ -188,11 +192,15 @@ export class OnnxTrainSession implements TrainSession {
     return feeds;
   }
 
-  /** The packed graph's `features` [D,F], `slots` [B·N] and (w-conditioned net) `wRows` [D,m]. */
-  private packedFeeds(feeds: WireFeeds, batch: ListBatch, packed: PackedRows): void {
+  /** The packed graph's `features` [D,F], `slots` [B·N], (w-conditioned net) `wRows` [D,m] and (`withS0`) `s0` [D]. */
+  private packedFeeds(feeds: WireFeeds, batch: ListBatch, packed: PackedRows, withS0: boolean): void {
     const f = batch.inputSize;
     feeds.features = wire(packed.rows, [packed.count, f]);
     feeds.slots = { type: 'int64', data: packed.slots, dims: [packed.slots.length] };
+    if (withS0) {
+      if (packed.s0 === undefined) throw new Error('internal error: a packed s0 input without s0 rows');
+      feeds.s0 = wire(packed.s0, [packed.count]);
+    }
     const layoutNeedsRows = this.options.target === 'cos' && (this.options.spec.cos?.net.conditioning.weights ?? 0) > 0;
     if (layoutNeedsRows) {
       const m = this.cm;
@@ -236,7 +244,7 @@ export class OnnxTrainSession implements TrainSession {
   private async runParts(mode: 'loss' | 'gradients', batch: ListBatch, runner: DataParallelRunner, dropout: boolean): Promise<{ outs: Record<string, WireTensor>[]; weights: number[]; layout: TrainGraphLayout }> {
     const { batchSize: B, listSize: N } = batch;
     const ranges = splitLists(B, runner.config.parts);
-    const built = (b: number) => this.graph(mode, b, N, 1);
+    const built = (b: number) => this.graph(mode, b, N, 1, batch.s0 !== undefined);
     const layout0 = built(ranges[0][1]).layout;
     const masks = dropout ? this.drawDropout(layout0.dropoutShapes, B * N) : [];
     const jobs = ranges.map(([lo, hi]) => ({
@@ -332,7 +340,7 @@ export class OnnxTrainSession implements TrainSession {
   }
 
   private async singleStep(batch: ListBatch, packed: PackedRows | null): Promise<number> {
-    const g = this.graph('step', batch.batchSize, batch.listSize, this.threads);
+    const g = this.graph('step', batch.batchSize, batch.listSize, this.threads, batch.s0 !== undefined);
     const { layout } = g;
     const session = await g.session();
     const feeds = toOrt(this.partFeeds(batch, layout, 0, batch.batchSize, false, packed));
@@ -364,7 +372,7 @@ export class OnnxTrainSession implements TrainSession {
         return outs.reduce((sum, o, k) => sum + weights[k] * (o.loss.data as Float32Array)[0], 0);
       },
       async () => {
-        const g = this.graph('loss', batch.batchSize, batch.listSize, this.threads);
+        const g = this.graph('loss', batch.batchSize, batch.listSize, this.threads, batch.s0 !== undefined);
         const session = await g.session();
         const out = await session.run(toOrt(this.partFeeds(batch, g.layout, 0, batch.batchSize, false, packed)));
         return (out.loss.data as Float32Array)[0];

@@ -228,7 +228,8 @@ class TfjsTrainSession implements TrainSession {
 
 /**
  * Tensors of a training batch (checked by `checkListBatch`): features `[B, N, F]`, float mask, `nLabels`
- * label arrays `[B, N]`, and for COS training (m > 0) weights `[B, m]` and beta `[B, m]` (ones when absent).
+ * label arrays `[B, N]`, for COS training (m > 0) weights `[B, m]` and beta `[B, m]` (ones when absent), and
+ * the precomputed s0 scores `[B, N]` when the batch carries them (checked: target 'cos' only).
  */
 function batchTensors(batch: ListBatch, m: number, nLabels: number): { inputs: RankerInputs; labels: tf.Tensor[] } {
   const { batchSize: b, listSize: n, inputSize: f } = batch;
@@ -240,6 +241,7 @@ function batchTensors(batch: ListBatch, m: number, nLabels: number): { inputs: R
     inputs.weights = tf.tensor2d(batch.weights as Float32Array, [b, m]);
     inputs.beta = batch.beta ? tf.tensor2d(batch.beta, [b, m]) : tf.ones([b, m]);
   }
+  if (batch.s0) inputs.s0 = tf.tensor2d(batch.s0, [b, n]);
   return { inputs, labels: batch.labels.slice(0, nLabels).map((y) => tf.tensor2d(y, [b, n])) };
 }
 

@@ -28,6 +28,8 @@ export interface RankerInputs {
   weights?: tf.Tensor;
   /** `[B, m]` temperatures per list; all ones when absent. */
   beta?: tf.Tensor;
+  /** `[B, N]` the frozen s0's scores computed beforehand (then s0 is not run; not with `train: 'base'`). */
+  s0?: tf.Tensor;
 }
 
 export interface RankerOptions {
@@ -51,7 +53,8 @@ export interface RankerOutput {
 export function rankerForward(spec: RankerSpec, params: RankerTensors, inputs: RankerInputs, options: RankerOptions = {}): RankerOutput {
   const c = options.c ?? 1;
   if (!(c > 0)) throw new RangeError(`temperature factor c must be > 0, got ${c}`);
-  const base = scorerForward(spec.base, params.base, inputs, { training: options.train === 'base', rng: options.rng });
+  if (inputs.s0 && options.train === 'base') throw new RangeError('precomputed s0 scores cannot train s0');
+  const base = inputs.s0 ?? scorerForward(spec.base, params.base, inputs, { training: options.train === 'base', rng: options.rng });
   const cos = spec.cos;
   if (!cos) return { base, score: base, delta: tf.zerosLike(base) };
   if (!params.cos) throw new RangeError('a COS ranker needs params.cos');
