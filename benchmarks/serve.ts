@@ -37,7 +37,7 @@ import { corePercents, cpuTimes, processCpuSeconds, quantiles, rssMb, runLoad, s
 const RAW = 136;
 
 /** The served model: `mslr` objectives, seeded MLPs, input normalisation fitted on the generated features. */
-function benchModel(raw: Float32Array, seed: number): SavedModel {
+export function benchModel(raw: Float32Array, seed: number): SavedModel {
   const objectives: ResolvedObjective[] = presetObjectives('mslr').map((o) => {
     const feature = 'feature' in o.source ? o.source.feature : null;
     return { ...o, dropFromInput: feature !== null, target: 'sparse', invert: false, cutPoints: [0, 1, 2, 3], droppedFeatures: feature === null ? [] : [feature] };
@@ -84,7 +84,7 @@ function arrowBody(raw: Float32Array, ids: string[]): Buffer {
 }
 
 /** Request bodies of `n` candidates in `format`, one per trade-off. */
-function bodies(raw: Float32Array, n: number, format: Format, tradeOffs: number[][]): Body[] {
+export function bodies(raw: Float32Array, n: number, format: Format, tradeOffs: number[][]): Body[] {
   const ids = Array.from({ length: n }, (_, d) => `doc${d}`);
   const rows = raw.subarray(0, n * RAW);
   const json = { 'content-type': 'application/json' };

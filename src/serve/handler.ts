@@ -60,7 +60,7 @@ export interface ParsedRequest {
 /** Parses a body of either media type (see the modules it calls for the rules). */
 export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLimits): ParsedRequest {
   const withTopK = req.route === 'rerank';
-  const bytes = joinBody(req.body);
+  const bytes = joinBody(req.body); // a reused buffer: nothing below keeps a view of it
   if (req.contentType === ARROW_STREAM) {
     const options = readOptions(optionsHeader(req.options), withTopK);
     return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues), options };
