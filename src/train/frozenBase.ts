@@ -12,7 +12,7 @@
 import type { RankingDataset } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import type { RankerParameters } from '../model/rankerParameters';
-import type { RankerSpec } from '../model/spec';
+import type { Parameters, RankerSpec } from '../model/spec';
 
 /** Whether some list of `ds` is longer than `slateLength` (and so cut to a sampled sub-list in batches). */
 function hasCutLists(ds: RankingDataset, slateLength: number | undefined): boolean {
@@ -22,8 +22,15 @@ function hasCutLists(ds: RankingDataset, slateLength: number | undefined): boole
 }
 
 /**
- * s0's score of every document of `ds` (`[nDocs]`, dataset order) in one scoring pass on `engine`, or null
- * when the scores depend on the batch (a listwise s0 with slate-cut lists; see the module comment).
+ * Scores already computed, by engine, dataset and s0 parameters (object identities; none of them changes
+ * after creation), so the many baseline jobs of one run over the same data and s0 score it once.
+ */
+const computed = new WeakMap<Engine, WeakMap<RankingDataset, WeakMap<Parameters, Promise<Float32Array>>>>();
+
+/**
+ * s0's score of every document of `ds` (`[nDocs]`, dataset order) from one scoring pass on `engine` (the
+ * first call for this engine, data and s0; later calls share it: read it, never write to it), or null when
+ * the scores depend on the batch (a listwise s0 with slate-cut lists; see the module comment).
  */
 export async function frozenBaseScores(
   engine: Engine,
@@ -32,5 +39,16 @@ export async function frozenBaseScores(
   slateLength: number | undefined,
 ): Promise<Float32Array | null> {
   if (base.spec.base.kind !== 'mlp' && hasCutLists(ds, slateLength)) return null;
-  return engine.score({ base: base.spec.base }, { base: base.params.base }, { features: ds.features, queryOffsets: ds.queryOffsets });
+  let byData = computed.get(engine);
+  if (byData === undefined) computed.set(engine, (byData = new WeakMap()));
+  let byParams = byData.get(ds);
+  if (byParams === undefined) byData.set(ds, (byParams = new WeakMap()));
+  const params = base.params.base;
+  let scores = byParams.get(params);
+  if (scores === undefined) {
+    scores = engine.score({ base: base.spec.base }, { base: params }, { features: ds.features, queryOffsets: ds.queryOffsets });
+    byParams.set(params, scores);
+    scores.catch(() => byParams?.delete(params)); // a failed pass is not kept
+  }
+  return scores;
 }

@@ -20,6 +20,7 @@ import { datasetHash, parametersHash, sha256, sha256Json } from '../../util/hash
 import type { ProgressCallback } from '../../util/progress';
 import { Rng } from '../../util/rng';
 import { BatchStream, perListWeights, type BatchStreamState } from '../batching';
+import { frozenBaseScores } from '../frozenBase';
 import { scorerSpecOf, stageSteps, type CosConfig } from '../config';
 import { NonFiniteLossError, runTrainingLoop, type BatchSource, type LoopResult } from '../trainer';
 import { JobStore, type JobCheckpointOptions, type JobProgress, type JobSnapshot } from './jobRecord';
@@ -173,7 +174,7 @@ interface JobSetup {
   stepOf: (validation: number) => number;
 }
 
-function setUpJob(ctx: JobContext, weights: number[], margin?: JobMargin): JobSetup {
+function setUpJob(ctx: JobContext, weights: number[], s0: Float32Array | null, margin?: JobMargin): JobSetup {
   const m = auxiliaryCount(ctx.train);
   const beta = Float32Array.from(ctx.cos.beta ?? new Array<number>(m).fill(1));
   let lossWeights = Float32Array.from(weights);
@@ -185,7 +186,7 @@ function setUpJob(ctx: JobContext, weights: number[], margin?: JobMargin): JobSe
     data = { ...ctx.train, labels: [...ctx.train.labels, margin.offset], labelNames: [...ctx.train.labelNames, 'mo-dpo margin'] };
     labelColumns.push(m + 1);
   }
-  const stream = new BatchStream(data, { listsPerBatch: ctx.cos.listsPerBatch, slateLength: ctx.cos.slateLength, labelColumns }, new Rng(seeds(ctx.seed).batches));
+  const stream = new BatchStream(data, { listsPerBatch: ctx.cos.listsPerBatch, slateLength: ctx.cos.slateLength, labelColumns, s0: s0 ?? undefined }, new Rng(seeds(ctx.seed).batches));
   const totalSteps = stageSteps(ctx.cos, stream.batchesPerEpoch);
   const stepOf = (i: number) => (i === 0 ? 0 : Math.min(i * ctx.cos.validateEvery, totalSteps));
   return { spec: baselineSpec(ctx), batches: new JobBatches(stream, lossWeights, beta, margin !== undefined), totalSteps, stepOf };
@@ -214,7 +215,8 @@ function jobResult(weights: number[], spec: RankerSpec, p: JobProgress, done: No
  * is loaded from its record, and an unfinished one continues from its last loop checkpoint.
  */
 export async function trainFixedJob(ctx: JobContext, weights: number[], label: string, options: JobOptions = {}): Promise<JobResult> {
-  const job = setUpJob(ctx, weights, options.margin);
+  // s0 is frozen: its scores of the training documents are gathered into the batches (frozenBase.ts)
+  const job = setUpJob(ctx, weights, await frozenBaseScores(ctx.engine, ctx.base, ctx.train, ctx.cos.slateLength), options.margin);
   const store = ctx.checkpoint ? new JobStore(ctx.checkpoint, jobHash(ctx, weights, options)) : null;
   const finished = store ? await store.finished() : null;
   if (store && finished?.done) {
