@@ -50,9 +50,15 @@ export function tradeOffLength(spec: RankerSpec): number {
   return spec.cos?.net.conditioning.weights ?? 0;
 }
 
+/** Whether a checked scoring input gives one trade-off per query (`weights` of nQueries·m values, nQueries ≠ 1). */
+export function weightsPerQuery(spec: RankerSpec, input: ScoreInput): boolean {
+  const m = tradeOffLength(spec);
+  return spec.cos !== undefined && m > 0 && input.weights !== undefined && input.weights.length !== m;
+}
+
 /**
  * Checks a scoring input against the ranker: offsets start at 0 and never decrease, features hold
- * nDocs × inputSize values, and for a COS ranker w has length m (required when m > 0), β (when given)
+ * nDocs × inputSize values, and for a COS ranker w has length m or nQueries·m (required when m > 0), β (when given)
  * has length m and positive entries, c (when given) is > 0. A base ranker ignores w, β and c.
  * Returns the number of documents.
  */
@@ -67,7 +73,10 @@ export function checkScoreInput(spec: RankerSpec, input: ScoreInput): number {
   if (input.features.length !== nDocs * f) issues.push({ path: 'features', value: input.features.length, expected: `${nDocs} × ${f} values` });
   if (spec.cos) {
     const m = tradeOffLength(spec);
-    if (m > 0 && (input.weights === undefined || input.weights.length !== m)) issues.push({ path: 'weights', value: input.weights?.length, expected: `a trade-off vector of length ${m}` });
+    const nQ = Math.max(0, offsets.length - 1);
+    if (m > 0 && (input.weights === undefined || (input.weights.length !== m && input.weights.length !== nQ * m))) {
+      issues.push({ path: 'weights', value: input.weights?.length, expected: `a trade-off vector of length ${m}, or one per query (${nQ} × ${m} values)` });
+    }
     const beta = input.beta;
     if (beta !== undefined) {
       if (m > 0 && beta.length !== m) issues.push({ path: 'beta', value: beta.length, expected: `length ${m}` });

@@ -11,7 +11,10 @@ export interface ScoreInput {
   /** Row-major `[nDocs × inputSize]` raw model-input features. */
   features: Float32Array;
   queryOffsets: Int32Array;
-  /** Trade-off w (length m) for a COS ranker; ignored by a base ranker. */
+  /**
+   * Trade-off w for a COS ranker: length m (every query), or nQueries·m (row q is query q's w, so one call
+   * can score many weight points, the documents repeated once per point); ignored by a base ranker.
+   */
   weights?: Float32Array;
   /** Per-objective temperatures β (length m) for a T-COS ranker; defaults to all ones. */
   beta?: Float32Array;

@@ -17,7 +17,7 @@
 import * as ort from 'onnxruntime-node';
 import type { RankerParameters } from '../../model/rankerParameters';
 import type { RankerSpec } from '../../model/spec';
-import { checkRanker, checkScoreInput } from '../checks';
+import { checkRanker, checkScoreInput, weightsPerQuery } from '../checks';
 import type { Engine, TrainProfile } from '../engine';
 import { dataParallelPool, type DataParallel } from './dataParallel';
 import { InferenceCache } from './inferenceCache';
@@ -90,7 +90,7 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
   const profile: TrainProfile = { transfer: 0, engine: 0, optimiser: 0 };
   const provider = wantCuda ? (cudaListed ? 'CUDA requested (CPU fallback if it fails to load)' : 'CUDA requested but not available: CPU') : 'CPU';
   const checked = new WeakMap<RankerParameters, RankerSpec>();
-  const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters) => open(buildInferenceGraph(spec, params).toModel(), threads));
+  const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters, perDocumentW: boolean) => open(buildInferenceGraph(spec, params, perDocumentW).toModel(), threads));
   return {
     name: 'onnx',
     description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} threads: intra-op for scoring, ${parallel ? `${threads} data-parallel parts` : 'intra-op'} for training${options.packedRows !== false ? ', MLP rankers without dropout on packed rows with intra-op threads' : ''}; graphs built by cosrank, opset 17)`,
@@ -101,7 +101,8 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
         checked.set(params, spec);
       }
       const nDocs = checkScoreInput(spec, input);
-      return inference.with(spec, params, (session) => scoreOnSession(spec, input, nDocs, session, maxSlots));
+      const perQuery = weightsPerQuery(spec, input);
+      return inference.with(spec, params, (session) => scoreOnSession(spec, input, nDocs, session, maxSlots), perQuery);
     },
     async createTrainSession(sessionOptions) {
       return new OnnxTrainSession(sessionOptions, open, threads, parallel, `s${sessionCount++}`, profile, options.packedRows !== false);

@@ -20,6 +20,8 @@ export const MAX_INFERENCE_SESSIONS = 3;
 interface CachedInference {
   params: RankerParameters;
   spec: RankerSpec;
+  /** Which graph of the pair: the trade-off for every document, or one per row/list (`perDocumentW`). */
+  perDocumentW: boolean;
   key: string;
   session: Promise<Session>;
   users: number;
@@ -30,11 +32,14 @@ export class InferenceCache {
   /** Least recently used first. */
   private readonly entries: CachedInference[] = [];
 
-  constructor(private readonly open: (spec: RankerSpec, params: RankerParameters) => Promise<Session>) {}
+  constructor(private readonly open: (spec: RankerSpec, params: RankerParameters, perDocumentW: boolean) => Promise<Session>) {}
 
-  /** Runs `fn` on the session of (spec, params), opening it if needed; the session stays alive during `fn`. */
-  async with<T>(spec: RankerSpec, params: RankerParameters, fn: (s: Session) => Promise<T>): Promise<T> {
-    const e = this.acquire(spec, params);
+  /**
+   * Runs `fn` on the session of (spec, params) — with `perDocumentW`, the graph taking w per row/list —
+   * opening it if needed; the session stays alive during `fn`.
+   */
+  async with<T>(spec: RankerSpec, params: RankerParameters, fn: (s: Session) => Promise<T>, perDocumentW = false): Promise<T> {
+    const e = this.acquire(spec, params, perDocumentW);
     try {
       return await fn(await e.session);
     } catch (err) {
@@ -50,12 +55,12 @@ export class InferenceCache {
   }
 
   /** The entry of (spec, params), most recently used now, with one more user; evicts beyond the bound. */
-  private acquire(spec: RankerSpec, params: RankerParameters): CachedInference {
+  private acquire(spec: RankerSpec, params: RankerParameters, perDocumentW: boolean): CachedInference {
     // the spec object is compared first: the usual caller passes the same one, and JSON is only the fallback
     let key: string | undefined;
     const keyOf = () => (key ??= JSON.stringify(spec));
-    const at = this.entries.findIndex((e) => e.params === params && (e.spec === spec || e.key === keyOf()));
-    const e = at >= 0 ? this.entries.splice(at, 1)[0] : { params, spec, key: keyOf(), session: this.open(spec, params), users: 0, evicted: false };
+    const at = this.entries.findIndex((e) => e.params === params && e.perDocumentW === perDocumentW && (e.spec === spec || e.key === keyOf()));
+    const e = at >= 0 ? this.entries.splice(at, 1)[0] : { params, spec, perDocumentW, key: keyOf(), session: this.open(spec, params, perDocumentW), users: 0, evicted: false };
     this.entries.push(e);
     while (this.entries.length > MAX_INFERENCE_SESSIONS) {
       const old = this.entries.shift() as CachedInference;

@@ -204,15 +204,16 @@ export function constantParams(g: Graph, spec: ScorerSpec, params: Parameters, p
  * The inference graph of a ranker with its parameters baked in as initializers.
  * Inputs: `features` `[R, F]` (rows) or `[B, N, F]` + `mask` `[B, N]` (lists); for a COS ranker `w` `[m]`,
  * `beta` `[m]` (T-COS or β-conditioned nets) and `c` `[]`. Output: `scores` `[R]` or `[B, N]`.
+ * With `wPerDocument` (the engine's, never exported) `w` is one trade-off per row `[R, m]` or per list `[B, m]`.
  */
-export function buildInferenceGraph(spec: RankerSpec, params: { base: Parameters; cos?: Parameters }): Graph {
+export function buildInferenceGraph(spec: RankerSpec, params: { base: Parameters; cos?: Parameters }, wPerDocument = false): Graph {
   const g = new Graph();
   const f = spec.base.inputSize;
   const which = inferenceInputs(spec);
   const x = which.mask ? g.input('features', ['B', 'N', f]) : g.input('features', ['R', f]);
   const mask = which.mask ? g.input('mask', ['B', 'N']) : null;
   const m = conditioningLength(spec);
-  const w = which.w ? g.input('w', [m]) : null;
+  const w = which.w ? g.input('w', wPerDocument ? [x.shape[0], m] : [m]) : null;
   const beta = which.beta ? g.input('beta', [m]) : null;
   const c = which.c ? g.input('c', []) : null;
   const base = constantParams(g, spec.base, params.base, 'base');

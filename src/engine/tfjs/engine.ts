@@ -27,7 +27,7 @@ import type {
 import type { RankerParameters } from '../../model/rankerParameters';
 import { isTrainable, Parameters, parameterShapes, RankerSpec } from '../../model/spec';
 import { ConfigError } from '../../util/errors';
-import { batchNeeds, checkListBatch, checkRanker, checkRestore, checkScoreInput, checkTrainOptions, tradeOffLength, type BatchNeeds } from '../checks';
+import { batchNeeds, checkListBatch, checkRanker, checkRestore, checkScoreInput, checkTrainOptions, tradeOffLength, weightsPerQuery, type BatchNeeds } from '../checks';
 import { Rng } from '../../util/rng';
 import { cosDpoLoss, listMleLoss, listNetLoss } from './losses';
 import { AdamW, snapshot } from './adamw';
@@ -71,6 +71,7 @@ async function scoreRanker(spec: RankerSpec, params: RankerParameters, input: Sc
   const offsets = input.queryOffsets;
   const m = tradeOffLength(spec);
   const weights = spec.cos && m > 0 ? input.weights : undefined;
+  const perQuery = weightsPerQuery(spec, input);
   const beta = spec.cos ? input.beta : undefined;
   const out = new Float32Array(nDocs);
   const tensors: RankerTensors = { base: toTensors(params.base), cos: spec.cos && params.cos ? toTensors(params.cos) : undefined };
@@ -88,10 +89,12 @@ async function scoreRanker(spec: RankerSpec, params: RankerParameters, input: Sc
       });
       const scores = tf.tidy(() => {
         const perList = (x: Float32Array | undefined) => (x ? tf.tile(tf.tensor2d(x, [1, m]), [b, 1]) : undefined);
+        // w per query: the bucket's queries' rows
+        const listWeights = (w: Float32Array) => tf.tensor2d(Float32Array.from(queries.flatMap((q) => Array.from(w.subarray(q * m, (q + 1) * m)))), [b, m]);
         const inputs: RankerInputs = {
           features: tf.tensor3d(feats, [b, n, f]),
           mask: tf.tensor2d(mask, [b, n]),
-          weights: perList(weights),
+          weights: weights && perQuery ? listWeights(weights) : perList(weights),
           beta: perList(beta),
         };
         return rankerForward(spec, tensors, inputs, { c: input.c }).score;
