@@ -56,15 +56,15 @@ export interface OnnxEngineOptions {
 /** The session opener: CUDA first when requested and listed (falling back to CPU for good if it fails). */
 function opener(base: ort.InferenceSession.SessionOptions, wantCuda: boolean, cudaListed: boolean): Opener {
   let cudaFailed = false;
-  return async (bytes, intraThreads) => {
+  return async (bytes, intraThreads, extra = {}) => {
     if (wantCuda && cudaListed && !cudaFailed) {
       try {
-        return await ort.InferenceSession.create(bytes, { ...base, intraOpNumThreads: intraThreads, executionProviders: ['cuda', 'cpu'] });
+        return await ort.InferenceSession.create(bytes, { ...base, ...extra, intraOpNumThreads: intraThreads, executionProviders: ['cuda', 'cpu'] });
       } catch {
         cudaFailed = true; // the CUDA provider did not load: CPU from now on
       }
     }
-    return ort.InferenceSession.create(bytes, { ...base, intraOpNumThreads: intraThreads, executionProviders: ['cpu'] });
+    return ort.InferenceSession.create(bytes, { ...base, ...extra, intraOpNumThreads: intraThreads, executionProviders: ['cpu'] });
   };
 }
 
@@ -90,7 +90,13 @@ export async function createOnnxEngine(options: OnnxEngineOptions = {}): Promise
   const profile: TrainProfile = { transfer: 0, engine: 0, optimiser: 0 };
   const provider = wantCuda ? (cudaListed ? 'CUDA requested (CPU fallback if it fails to load)' : 'CUDA requested but not available: CPU') : 'CPU';
   const checked = new WeakMap<RankerParameters, RankerSpec>();
-  const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters, perDocumentW: boolean) => open(buildInferenceGraph(spec, params, perDocumentW).toModel(), threads));
+  // the w-per-document graph scores sweeps: a few big runs per parameters object (a validation), where an
+  // arena and memory pattern planned on the first run cost more than they save (measured: a cold 30k-row run
+  // took several times the 11 point-by-point runs it replaces with them, about the same without)
+  const oneOff: ort.InferenceSession.SessionOptions = { enableCpuMemArena: false, enableMemPattern: false };
+  const inference = new InferenceCache((spec: RankerSpec, params: RankerParameters, perDocumentW: boolean) =>
+    open(buildInferenceGraph(spec, params, perDocumentW).toModel(), threads, perDocumentW ? oneOff : {}),
+  );
   return {
     name: 'onnx',
     description: `onnxruntime-node ${ort.env.versions.common} (${provider}, ${threads} threads: intra-op for scoring, ${parallel ? `${threads} data-parallel parts` : 'intra-op'} for training${options.packedRows !== false ? ', MLP rankers without dropout on packed rows with intra-op threads' : ''}; graphs built by cosrank, opset 17)`,
