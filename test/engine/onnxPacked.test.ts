@@ -7,7 +7,6 @@
  */
 import { DEFAULT_OPTIMIZER, type ListBatch, type TrainSessionOptions } from '../../src/engine/engine';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
-import { packRows } from '../../src/engine/padding';
 import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
 import { Rng } from '../../src/util/rng';
 import { randomListBatch } from './listBatchFixture';
@@ -71,15 +70,4 @@ describe.each(cases)('packed rows = padded lists: $name', ({ options }) => {
       padded.dispose();
     }
   });
-});
-
-test('packRows: real documents in list order, each slot pointing at its row', () => {
-  const batch = randomListBatch({ base: mlp }, 5, 3, 4, F, (b) => [2, 0, 3][b]);
-  const p = packRows(batch, 8);
-  expect(p.count).toBe(5);
-  expect(Array.from(p.listOf)).toEqual([0, 0, 2, 2, 2]);
-  // slot (list 2, position 1) of the 8-slot layout is row 3 and holds the features of batch slot 2·4 + 1
-  expect(p.slots[2 * 8 + 1]).toBe(3n);
-  expect(Array.from(p.rows.subarray(3 * F, 4 * F))).toEqual(Array.from(batch.features.subarray((2 * 4 + 1) * F, (2 * 4 + 2) * F)));
-  expect(p.slots[1 * 8 + 0]).toBe(0n);
 });

@@ -15,10 +15,11 @@ import { ConfigError } from '../../util/errors';
 import { Rng } from '../../util/rng';
 import { batchNeeds, checkListBatch, checkRestore, checkTrainOptions, type BatchNeeds } from '../checks';
 import type { ListBatch, OptimizerState, TrainProfile, TrainSession, TrainSessionOptions } from '../engine';
-import { listSizeBucket, packRows, padBatch, type PackedRows } from '../padding';
+import { listSizeBucket, padBatch } from '../padding';
 import { buildAdamGraph } from './adam';
 import { DataParallelRunner, splitLists, toOrt, type DataParallel } from './dataParallel';
 import { listmlePermutation } from './losses';
+import { PackedFeedBuffers } from './packedFeeds';
 import type { WireFeeds, WireTensor } from './ortWorker';
 import { f32, type Feeds, type Opener, type Session } from './session';
 import { buildTrainGraph, packedEligible, trainedScorer, type TrainGraphLayout } from './trainGraph';
@@ -67,6 +68,8 @@ export class OnnxTrainSession implements TrainSession {
   private runner: DataParallelRunner | null;
   /** Steps run on the real documents' rows only (`packedEligible`): one graph, no data parallelism. */
   private readonly packed: boolean;
+  /** The packed steps' feed buffers, reused from step to step. */
+  private readonly buffers = new PackedFeedBuffers();
 
   constructor(
     private readonly options: TrainSessionOptions,
@@ -151,18 +154,13 @@ export class OnnxTrainSession implements TrainSession {
   }
 
   /**
-   * Feeds of lists [lo, hi) of a batch (views into the batch's arrays; `copy` makes them own their memory,
-   * for transfer to a worker). Parameters are views of the session's arrays unless `copy`.
+   * Feeds of lists [lo, hi) of a padded batch (views into the batch's arrays; `copy` makes them own their
+   * memory, for transfer to a worker). Parameters are views of the session's arrays unless `copy`.
    */
-  private partFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean, packed: PackedRows | null = null): WireFeeds {
+  private partFeeds(batch: ListBatch, layout: TrainGraphLayout, lo: number, hi: number, copy: boolean): WireFeeds {
     const t0 = performance.now();
     try {
-      const feeds = this.buildPartFeeds(batch, layout, lo, hi, copy);
-      if (layout.packed) {
-        if (packed === null) throw new Error('internal error: a packed graph without rows');
-        this.packedFeeds(feeds, batch, packed, layout.needsS0);
-      }
-      return feeds;
+      return this.buildPartFeeds(batch, layout, lo, hi, copy);
     } finally {
       this.profile.transfer += (performance.now() - t0) / 1000;
     }
@@ -176,12 +174,12 @@ export class OnnxTrainSession implements TrainSession {
     const cut = (a: Float32Array, per: number) => (copy ? a.slice(lo * per, hi * per) : a.subarray(lo * per, hi * per));
     const mask = Float32Array.from(batch.mask.subarray(lo * N, hi * N));
     const feeds: WireFeeds = { mask: wire(mask, [b, N]) };
-    if (!layout.packed) feeds.features = wire(cut(batch.features, N * f), [b, N, f]);
+    feeds.features = wire(cut(batch.features, N * f), [b, N, f]);
     for (let j = 0; j < layout.labelCount; j++) feeds[`label.${j}`] = wire(cut(batch.labels[j], N), [b, N]);
     if (layout.needsW) feeds.w = wire(cut(batch.weights as Float32Array, m), [b, m]);
     if (layout.needsBeta) feeds.beta = wire(batch.beta !== undefined ? cut(batch.beta, m) : new Float32Array(b * m).fill(1), [b, m]);
     if (layout.needsMargin) feeds.margin = wire(cut(batch.margin as Float32Array, N), [b, N]);
-    if (layout.needsS0 && !layout.packed) feeds.s0 = wire(cut(batch.s0 as Float32Array, N), [b, N]);
+    if (layout.needsS0) feeds.s0 = wire(cut(batch.s0 as Float32Array, N), [b, N]);
     if (layout.needsPerm) {
       feeds.perm = { type: 'int64', data: listmlePermutation(batch.labels[0].subarray(lo * N, hi * N), batch.mask.subarray(lo * N, hi * N), b, N), dims: [b, N] };
     }
@@ -190,25 +188,6 @@ export class OnnxTrainSession implements TrainSession {
       feeds[`p.${name}`] = wire(copy ? t.data.slice() : t.data, t.shape);
     }
     return feeds;
-  }
-
-  /** The packed graph's `features` [D,F], `slots` [B·N], (w-conditioned net) `wRows` [D,m] and (`withS0`) `s0` [D]. */
-  private packedFeeds(feeds: WireFeeds, batch: ListBatch, packed: PackedRows, withS0: boolean): void {
-    const f = batch.inputSize;
-    feeds.features = wire(packed.rows, [packed.count, f]);
-    feeds.slots = { type: 'int64', data: packed.slots, dims: [packed.slots.length] };
-    if (withS0) {
-      if (packed.s0 === undefined) throw new Error('internal error: a packed s0 input without s0 rows');
-      feeds.s0 = wire(packed.s0, [packed.count]);
-    }
-    const layoutNeedsRows = this.options.target === 'cos' && (this.options.spec.cos?.net.conditioning.weights ?? 0) > 0;
-    if (layoutNeedsRows) {
-      const m = this.cm;
-      const w = batch.weights as Float32Array;
-      const wRows = new Float32Array(packed.count * m);
-      for (let r = 0; r < packed.count; r++) wRows.set(w.subarray(packed.listOf[r] * m, (packed.listOf[r] + 1) * m), r * m);
-      feeds.wRows = wire(wRows, [packed.count, m]);
-    }
   }
 
   /**
@@ -320,37 +299,48 @@ export class OnnxTrainSession implements TrainSession {
     }
   }
 
-  /** The batch checked (before padding, so a bad batch fails here and not inside padding) and padded. */
-  /**
-   * The batch checked (before padding, so a bad batch fails here and not inside padding) and padded to its
-   * list-size bucket; for packed steps without padded features, and the real documents' rows beside it.
-   */
-  private prepared(raw: ListBatch): { batch: ListBatch; packed: PackedRows | null } {
+  /** The batch checked (before padding, so a bad batch fails here and not inside padding) and padded to its list-size bucket. */
+  private prepared(raw: ListBatch): ListBatch {
     const t0 = performance.now();
     checkListBatch(raw, this.options.spec.base.inputSize, this.needs);
-    const N = listSizeBucket(raw.listSize);
-    const out = this.packed ? { batch: padBatch(raw, N, false), packed: packRows(raw, N) } : { batch: padBatch(raw, N), packed: null };
+    const batch = padBatch(raw, listSizeBucket(raw.listSize));
     this.profile.transfer += (performance.now() - t0) / 1000;
-    return out;
+    return batch;
+  }
+
+  /** A packed step's feeds: the batch checked, then built into the session's reused buffers (packedFeeds.ts). */
+  private packedStepFeeds(raw: ListBatch, layout: TrainGraphLayout): WireFeeds {
+    const t0 = performance.now();
+    checkListBatch(raw, this.options.spec.base.inputSize, this.needs);
+    const wRows = this.options.target === 'cos' && (this.options.spec.cos?.net.conditioning.weights ?? 0) > 0;
+    const feeds = this.buffers.build(raw, listSizeBucket(raw.listSize), layout, this.cm, wRows);
+    for (const name of layout.paramNames) {
+      const t = this.params[name];
+      feeds[`p.${name}`] = wire(t.data, t.shape);
+    }
+    this.profile.transfer += (performance.now() - t0) / 1000;
+    return feeds;
   }
 
   async step(raw: ListBatch): Promise<number> {
-    const { batch, packed } = this.prepared(raw);
-    return this.withParallel(batch, (r) => this.parallelStep(batch, r), () => this.singleStep(batch, packed));
+    if (this.packed) return this.singleStep(raw.batchSize, listSizeBucket(raw.listSize), raw.s0 !== undefined, (layout) => this.packedStepFeeds(raw, layout));
+    const batch = this.prepared(raw);
+    const feeds = (layout: TrainGraphLayout) => this.partFeeds(batch, layout, 0, batch.batchSize, false);
+    return this.withParallel(batch, (r) => this.parallelStep(batch, r), () => this.singleStep(batch.batchSize, batch.listSize, batch.s0 !== undefined, feeds));
   }
 
-  private async singleStep(batch: ListBatch, packed: PackedRows | null): Promise<number> {
-    const g = this.graph('step', batch.batchSize, batch.listSize, this.threads, batch.s0 !== undefined);
+  /** One graph: forward, backward and AdamW on the calling thread (counted as engine time). */
+  private async singleStep(batchSize: number, listSize: number, withS0: boolean, feedsOf: (layout: TrainGraphLayout) => WireFeeds): Promise<number> {
+    const g = this.graph('step', batchSize, listSize, this.threads, withS0);
     const { layout } = g;
     const session = await g.session();
-    const feeds = toOrt(this.partFeeds(batch, layout, 0, batch.batchSize, false, packed));
-    this.drawDropout(layout.dropoutShapes, batch.batchSize * batch.listSize).forEach(({ data }, k) => (feeds[`drop.${k}`] = f32(data, layout.dropoutShapes[k])));
+    const feeds = toOrt(feedsOf(layout));
+    this.drawDropout(layout.dropoutShapes, batchSize * listSize).forEach(({ data }, k) => (feeds[`drop.${k}`] = f32(data, layout.dropoutShapes[k])));
     for (const name of layout.trainableNames) {
       feeds[`m.${name}`] = f32(this.m[name].data, this.m[name].shape);
       feeds[`v.${name}`] = f32(this.v[name].data, this.v[name].shape);
     }
     feeds.step = f32(Float32Array.of(this.stepCount + 1), []);
-    // one graph: forward, backward and AdamW run together (counted as engine time)
     const t0 = performance.now();
     const out = await session.run(feeds);
     this.profile.engine += (performance.now() - t0) / 1000;
@@ -364,19 +354,21 @@ export class OnnxTrainSession implements TrainSession {
   }
 
   async evaluateLoss(raw: ListBatch): Promise<number> {
-    const { batch, packed } = this.prepared(raw);
+    const lossOn = async (batchSize: number, listSize: number, withS0: boolean, feedsOf: (layout: TrainGraphLayout) => WireFeeds) => {
+      const g = this.graph('loss', batchSize, listSize, this.threads, withS0);
+      const session = await g.session();
+      const out = await session.run(toOrt(feedsOf(g.layout)));
+      return (out.loss.data as Float32Array)[0];
+    };
+    if (this.packed) return lossOn(raw.batchSize, listSizeBucket(raw.listSize), raw.s0 !== undefined, (layout) => this.packedStepFeeds(raw, layout));
+    const batch = this.prepared(raw);
     return this.withParallel(
       batch,
       async (r) => {
         const { outs, weights } = await this.runParts('loss', batch, r, false);
         return outs.reduce((sum, o, k) => sum + weights[k] * (o.loss.data as Float32Array)[0], 0);
       },
-      async () => {
-        const g = this.graph('loss', batch.batchSize, batch.listSize, this.threads, batch.s0 !== undefined);
-        const session = await g.session();
-        const out = await session.run(toOrt(this.partFeeds(batch, g.layout, 0, batch.batchSize, false, packed)));
-        return (out.loss.data as Float32Array)[0];
-      },
+      () => lossOn(batch.batchSize, batch.listSize, batch.s0 !== undefined, (layout) => this.partFeeds(batch, layout, 0, batch.batchSize, false)),
     );
   }
 
