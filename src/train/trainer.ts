@@ -8,8 +8,9 @@
  * uninterrupted one with the same seed (dropout 0; with dropout the engine's mask stream must be
  * step-derived for this to hold).
  *
- * Order within step t (1-based): batch → optimizer step → loss check → validation if
- * `t % validateEvery == 0` or t is the last step → checkpoint if `t % every == 0` → progress.
+ * Order within step t (1-based): batch → optimizer step (batch t+1 drawn while it runs, unless a checkpoint
+ * follows step t) → loss check → validation if `t % validateEvery == 0` or t is the last step → checkpoint if
+ * `t % every == 0` → progress.
  * Validation also runs once before the first step, so "no training" competes as the best.
  * Stopping follows earlyStopping.ts: `patience` validations without a new best 3-validation moving average
  * of the figure (noise-robust); the parameters kept are those of the best raw figure.
@@ -87,6 +88,11 @@ export interface LoopOptions {
   checkpoint?: CheckpointOptions;
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /**
+   * Draw batch t+1 while step t is in flight (default true): it overlaps the engine's work on other threads
+   * (data-parallel parts on worker threads); the batches and the numbers are the same either way.
+   */
+  prefetch?: boolean;
 }
 
 export interface LoopResult {
@@ -175,6 +181,8 @@ class LoopRun {
   private readonly startedAt = performance.now();
   private readonly phases: LoopPhases = { batch: 0, step: 0, validation: 0, checkpoint: 0, bookkeeping: 0 };
   private readonly onProgress: ProgressCallback;
+  /** The next step's batch, drawn while the current step ran (null: draw it when needed). */
+  private prefetched: ListBatch | null = null;
 
   constructor(private readonly o: LoopOptions) {
     this.onProgress = o.onProgress ?? noProgress;
@@ -233,8 +241,28 @@ class LoopRun {
   async next(): Promise<void> {
     const { o } = this;
     if (o.signal?.aborted) throw new TrainingAbortedError(o.stage, this.step);
-    const batch = await this.timed('batch', () => o.batches.next());
-    const loss = await this.timed('step', () => o.session.step(batch));
+    const batch = this.prefetched ?? (await this.timed('batch', () => o.batches.next()));
+    this.prefetched = null;
+    const t0 = performance.now();
+    const stepping = o.session.step(batch);
+    // the next batch while this step runs, unless a checkpoint after this step must save the stream before it
+    // (or there is no next step); the stream is drawn in the same order either way
+    const t = this.step + 1;
+    const checkpointDue = o.checkpoint !== undefined && o.checkpoint.every > 0 && t % o.checkpoint.every === 0;
+    if (o.prefetch !== false && !checkpointDue && t < o.totalSteps) {
+      const b0 = performance.now();
+      try {
+        this.prefetched = o.batches.next();
+      } catch (err) {
+        await stepping.catch(() => undefined); // the step's own failure, if any, is not left unhandled
+        throw err;
+      } finally {
+        this.phases.batch += (performance.now() - b0) / 1000;
+        this.phases.step -= (performance.now() - b0) / 1000;
+      }
+    }
+    const loss = await stepping;
+    this.phases.step += (performance.now() - t0) / 1000;
     this.step++;
     this.stepsThisRun++;
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(o.stage, this.step, loss, this.lastCheckpoint);
