@@ -1,15 +1,18 @@
 /**
  * `npm run bench -- loop [--steps S] [--rounds R] [--threads T] [--jobs base,wcos,dpols] [--data DIR]`: what a user
- * waits for. Trains, through the same functions `cosrank train` calls (`trainBase`, `trainCos`):
+ * waits for. Trains, through the same functions `cosrank train` calls (`trainBase`, `trainCos`, and for
+ * `cos.mode: "dpo-ls"` `trainFixedWeights`):
  * - `base`: s0, an MLP 64-64 on the main objective, ListNet, from scratch;
  * - `wcos`: a W-COS net, MLP 64-64 from scratch over the frozen s0, LiPO on the auxiliary objectives, a
  *   Dirichlet(1) trade-off per step, validated on the 11-point weight grid;
- * - `dpols`: one DPO-LS job (the same net and loss at the fixed trade-off (0.5, 0.5));
+ * - `dpols`: one DPO-LS job: an unconditioned MLP 64-64 net, LiPO at the fixed trade-off (0.5, 0.5), validated at
+ *   that point (its batch assembly is inside the job's step figure: the job reports no loop profile);
  * each for S steps (default 2000) of 32 lists, validated only at the start and the end, on MQ2008 S1–S3
  * (validation S4; objectives of the `letor4` preset: relevance, PageRank, shallow URL) from DIR (default
  * ../shared/data/MQ2008; a generated dataset of the same shape when absent). Beside it, a plain PyTorch loop
  * (`peers/torch_loop.py`) trains the same jobs on the same prepared data with the same model sizes, batch size,
- * steps, loss and Adam; the two alternate in R rounds (default 2; PyTorch first in odd rounds).
+ * steps, loss and Adam; the two alternate in R rounds (default 2; PyTorch first in odd rounds). The PyTorch loop
+ * runs the frozen s0 in every step, as a plain loop does; cosrank scores the training set with s0 once.
  *
  * Printed per job: steps/s of the training loop (validation excluded) and end to end (the whole `trainX` call:
  * set-up, loop and validation; PyTorch: loop and its final validation scoring), the median ratio over rounds
@@ -32,11 +35,14 @@ import type { Engine, TrainProfile } from '../src/engine/engine';
 import { createOnnxEngine } from '../src/engine/onnx/engine';
 import { trainBase, type TrainResult } from '../src/train/baseTraining';
 import { parseTrainConfig, type TrainConfig } from '../src/train/config';
+import { trainFixedWeights } from '../src/train/baselines/fixedWeights';
 import { trainCos, type BaseModel } from '../src/train/cosTraining';
 
 type Job = 'base' | 'wcos' | 'dpols';
 const JOBS: Job[] = ['base', 'wcos', 'dpols'];
 const DPO_LS_POINT = [0.5, 0.5];
+/** LiPO targets of both auxiliaries, here and in the PyTorch manifest. */
+const TARGETS: ('sparse' | 'dense')[] = ['sparse', 'sparse'];
 
 /** MQ2008 S1–S3 / S4 with the letor4 objectives, or generated data of the same shape. */
 async function loadData(dir: string): Promise<{ train: RankingDataset; validation: RankingDataset; source: string }> {
@@ -162,7 +168,9 @@ async function runCosrank(engine: Engine, job: Job, data: { train: RankingDatase
   const result =
     job === 'base'
       ? await trainBase(engine, data.train, data.validation, config)
-      : await trainCos(engine, base, data.train, data.validation, job === 'wcos' ? config : { ...config, cos: { ...config.cos, mode: 'dpo-ls', fixedWeights: DPO_LS_POINT } });
+      : job === 'wcos'
+        ? await trainCos(engine, base, data.train, data.validation, config)
+        : await trainFixedWeights(engine, base, data.train, data.validation, { ...config, cos: { ...config.cos, mode: 'dpo-ls', fixedWeights: DPO_LS_POINT } }, { targets: TARGETS });
   const wall = (performance.now() - t0) / 1000;
   const after = engine.trainProfile?.() ?? null;
   const profile = before && after ? { transfer: after.transfer - before.transfer, engine: after.engine - before.engine, optimiser: after.optimiser - before.optimiser } : null;
@@ -248,7 +256,7 @@ export async function run(args: string[]): Promise<void> {
     alpha: c.alpha ?? [1, 1],
     beta: c.beta ?? [1, 1],
     lambda: c.lambda,
-    targets: ['sparse', 'sparse'],
+    targets: TARGETS,
     fixedWeights: DPO_LS_POINT,
   };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));

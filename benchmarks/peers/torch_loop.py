@@ -110,7 +110,8 @@ def main():
         if job == "base":
             model = mlp(F, cfg["baseHidden"])
         else:
-            model = mlp(F + m, cfg["netHidden"])
+            # W-COS: the net reads w; DPO-LS: an unconditioned net at its fixed w (as cosrank's dpo-ls job)
+            model = mlp(F + m if job == "wcos" else F, cfg["netHidden"])
             if s0 is None:
                 s0 = mlp(F, cfg["baseHidden"])
             s0.requires_grad_(False)
@@ -133,7 +134,8 @@ def main():
                 wb = w.expand(len(idx), m)
                 with torch.no_grad():
                     base_scores = s0(x).squeeze(-1)
-                s = model(torch.cat([x, wb[:, None, :].expand(len(idx), n, m)], -1)).squeeze(-1)
+                inp = torch.cat([x, wb[:, None, :].expand(len(idx), n, m)], -1) if job == "wcos" else x
+                s = model(inp).squeeze(-1)
                 loss = lipo(s - base_scores, ys[1:], mask, wb, beta, cfg["targets"], cfg["lambda"])
             loss.backward()
             opt.step()
@@ -145,9 +147,11 @@ def main():
             if job == "base":
                 model(Xv)
             else:
-                points = [torch.tensor([k / 10, 1 - k / 10]) for k in range(11)] if job == "wcos" else [fixed]
-                for w in points:
-                    model(torch.cat([Xv, w.expand(Xv.shape[0], Xv.shape[1], m)], -1))
+                if job == "wcos":
+                    for w in [torch.tensor([k / 10, 1 - k / 10]) for k in range(11)]:
+                        model(torch.cat([Xv, w.expand(Xv.shape[0], Xv.shape[1], m)], -1))
+                else:
+                    model(Xv)
         return {"seconds": seconds, "validationSeconds": time.perf_counter() - t1, "steps": steps, "loss": float(loss)}
 
     print(json.dumps({"ready": True}), flush=True)
