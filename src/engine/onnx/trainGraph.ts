@@ -11,7 +11,8 @@
  *            `gradients`: grad.<name> (tests), or with `flatGradients` one flat `grad` (data-parallel steps).
  * Target 'base' trains s0 on its own scores. Target 'cos' trains the COS net and feeds every loss
  * Δ = s − s0 with s the full composed score (augmentation, T-COS mixing with the per-list β; c = 1) and
- * s0 the frozen reference, whose parameters are baked in as constants.
+ * s0 the frozen reference: its scores as input `s0` (`s0Input`, the trainer's precomputed scores), or else
+ * its forward in the graph with its parameters baked in as constants.
  */
 import { isTrainable, parameterShapes, type Parameters, type RankerSpec } from '../../model/spec';
 import type { LossSpec, OptimizerConfig } from '../engine';
