@@ -142,7 +142,9 @@ async function trainingSteps(
   });
   if (!withCos) return { base, cos: null };
   const targets = data.objectives.slice(1).map((o) => o.target);
-  const cosKey = stageKey({ stage: 'cos', version: 1, base: baseKey, data: hashes, targets, ...common, cos: config.cos });
+  // a fixed-w dpo-ls stage trains an unconditioned network since version 2 (older cached ones are conditioned)
+  const version = config.cos.mode === 'dpo-ls' ? 2 : 1;
+  const cosKey = stageKey({ stage: 'cos', version, base: baseKey, data: hashes, targets, ...common, cos: config.cos });
   const cos = await cachedTraining(cacheRoot, 'cos', cosKey, 'COS-DPO ranker', onProgress, checkpoint, async (options) => {
     const { model, result: r } = await trainCosModel(engine, base.model, data, trainConfig, { onProgress, ...options }, { key: cosKey, baseKey });
     const details = { steps: r.steps, bestStep: r.bestStep, stoppedEarly: r.stoppedEarly, metrics: r.metrics, history: r.history, validationSweep: r.sweep, validationSeconds: r.validationSeconds };
