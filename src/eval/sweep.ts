@@ -7,7 +7,8 @@
 import { type RankingDataset } from '../data/dataset';
 import { ConfigError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
-import type { Rng } from '../util/rng';
+import { Rng } from '../util/rng';
+import { isRecord, type Check } from '../util/validate';
 import { describePolicy, evaluateObjectives, resolveMetricOptions, type MetricOptions } from './metrics';
 
 /**
@@ -50,6 +51,76 @@ export function dirichletWeights(m: number, count: number, alpha: number | Array
   }
   if (issues.length > 0) throw new ConfigError(issues, 'dirichlet weights');
   return Array.from({ length: count }, () => rng.dirichlet(a));
+}
+
+/** Seeded Dirichlet weight points (see `weightPoints`). */
+export interface DirichletPoints {
+  /** Number of points, corners included. */
+  count: number;
+  /** Seed of the draws (fixed, not the run's seed, so every seed of a run is scored on the same points). */
+  seed: number;
+  /** Dirichlet concentration, the same for every coordinate. */
+  alpha: number;
+  /** Whether the first m points are the corners e_1..e_m (then count − m draws follow). */
+  corners: boolean;
+}
+
+/**
+ * Which weight points a sweep evaluates: `'lattice'`, the simplex lattice of the sweep's divisions
+ * (`weightGrid`), or `{dirichlet: {count, seed?, alpha?, corners?}}`, seeded Dirichlet samples
+ * (DESIGN.md §2: for m > 2 "a simplex lattice or Dirichlet samples (seeded)").
+ */
+export type WeightPoints = 'lattice' | { dirichlet: Partial<DirichletPoints> & { count: number } };
+
+/** Defaults of the optional fields of `{dirichlet: …}`. */
+export const DIRICHLET_POINTS_DEFAULTS: Omit<DirichletPoints, 'count'> = { seed: 1, alpha: 1, corners: true };
+
+const DIRICHLET_KEYS = ['count', 'seed', 'alpha', 'corners'];
+
+/** Config check of a `WeightPoints` value (shared by `sweep.points` and `cos.sweepPoints`). */
+export const weightPointsCheck: Check = (v) => {
+  const allowed = "'lattice' or {\"dirichlet\": {\"count\": integer ≥ 1, \"seed\"?: integer ≥ 0, \"alpha\"?: number > 0, \"corners\"?: true|false}}";
+  if (v === 'lattice') return null;
+  if (!isRecord(v) || Object.keys(v).length !== 1 || !isRecord(v.dirichlet)) return allowed;
+  const d = v.dirichlet;
+  const ok =
+    Object.keys(d).every((k) => DIRICHLET_KEYS.includes(k)) &&
+    typeof d.count === 'number' && Number.isInteger(d.count) && d.count >= 1 &&
+    (d.seed === undefined || (typeof d.seed === 'number' && Number.isInteger(d.seed) && d.seed >= 0)) &&
+    (d.alpha === undefined || (typeof d.alpha === 'number' && Number.isFinite(d.alpha) && d.alpha > 0)) &&
+    (d.corners === undefined || typeof d.corners === 'boolean');
+  return ok ? null : allowed;
+};
+
+/** The Dirichlet settings of a `WeightPoints` value with its defaults filled, or null for the lattice. */
+export function dirichletPointsOf(spec: WeightPoints): DirichletPoints | null {
+  return spec === 'lattice' ? null : { ...DIRICHLET_POINTS_DEFAULTS, ...spec.dirichlet };
+}
+
+/**
+ * The weight points of a sweep for m auxiliary objectives. `'lattice'`: `weightGrid(m, {divisions})`.
+ * Dirichlet: with `corners` (the default) the m corners e_1..e_m first — the single-objective trade-offs,
+ * which span the front and which Soup and MO-DPO serve by their single-objective models — then
+ * count − m draws from Dirichlet(alpha) in draw order; without `corners`, count draws (interior points).
+ * Deterministic: the same spec and m give the same points, whatever the run's seed. `path` names the
+ * config field in errors.
+ */
+export function weightPoints(m: number, spec: WeightPoints, divisions: number, path = 'sweep.points'): Float64Array[] {
+  const d = dirichletPointsOf(spec);
+  if (d === null) return weightGrid(m, { divisions });
+  if (d.corners && d.count < m) {
+    throw new ConfigError([{ path: `${path}.dirichlet.count`, value: d.count, expected: `at least m = ${m} (the corners come first; or corners: false)` }], 'weight points');
+  }
+  const corners = d.corners ? Array.from({ length: m }, (_, j) => Float64Array.from({ length: m }, (_, i) => (i === j ? 1 : 0))) : [];
+  return [...corners, ...dirichletWeights(m, d.count - corners.length, d.alpha, new Rng(d.seed))];
+}
+
+/** One line naming the points, e.g. `11 weight points (5 corners + 6 Dirichlet(1) draws, seed 1)`. */
+export function describeWeightPoints(m: number, spec: WeightPoints, divisions: number): string {
+  const d = dirichletPointsOf(spec);
+  if (d === null) return `${weightGrid(m, { divisions }).length} weight points (simplex lattice H = ${divisions}, m = ${m})`;
+  const draws = d.corners ? d.count - m : d.count;
+  return `${d.count} weight points (${d.corners ? `${m} corners + ` : ''}${draws} Dirichlet(${d.alpha}) draws, seed ${d.seed}, m = ${m})`;
 }
 
 /**

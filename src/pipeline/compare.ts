@@ -16,7 +16,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { SweepRow } from '../eval/sweep';
+import type { SweepRow, WeightPoints } from '../eval/sweep';
 import type { RankerParameters } from '../model/rankerParameters';
 import { parameterCount, type Parameters, type RankerSpec } from '../model/spec';
 import { BaselineRunner, type BaselineFront } from '../train/baselines/methods';
@@ -53,16 +53,18 @@ export interface CompareContext extends Omit<JobContext, 'cos' | 'seed'> {
   /** Key of the base stage (part of every method key). */
   baseKey: string;
   config: TrainConfig;
-  /** The weight points of the comparison (validation and test): the simplex lattice of `divisions`. */
+  /** The weight points of the comparison (validation and test): `weightPoints(m, pointsSpec, divisions)`. */
   points: Float64Array[];
   divisions: number;
+  /** How `points` were chosen (the lattice of `divisions` or seeded Dirichlet points); W-/T-COS validate on them. */
+  pointsSpec: WeightPoints;
   /** Content hashes of train and validation. */
   dataHashes: Record<string, string>;
   cacheRoot: string;
   /**
    * The run's cos stage, when it trained a conditioned network: the method of the same mode reuses it
    * instead of training it again (same s0, data, seed, engine and cos settings by construction, since
-   * the run passes its own config) when it was validated on the comparison's weight grid.
+   * the run passes its own config) when it was validated on the comparison's weight points.
    */
   cosStage?: CosStageResult;
 }
@@ -70,8 +72,6 @@ export interface CompareContext extends Omit<JobContext, 'cos' | 'seed'> {
 /** What the methods stage needs of a trained cos stage. */
 export interface CosStageResult {
   mode: 'wcos' | 'tcos';
-  /** `cos.sweepDivisions` it was validated (and early-stopped) on. */
-  divisions: number;
   model: { spec: RankerSpec; params: RankerParameters };
   validation: SweepRow[];
   bestStep: number;
@@ -94,7 +94,7 @@ function methodKey(ctx: CompareContext, method: MethodName): string {
     engine: c.engine,
     backend: c.backend,
     // baselines run every job's full budget: early stopping's patience does not change them
-    cos: { ...c.cos, mode: method === 'tcos' ? 'tcos' : 'wcos', fixedWeights: null, sweepDivisions: ctx.divisions, ...(method === 'wcos' || method === 'tcos' ? {} : { patience: null }) },
+    cos: { ...c.cos, mode: method === 'tcos' ? 'tcos' : 'wcos', fixedWeights: null, sweepDivisions: ctx.divisions, sweepPoints: ctx.pointsSpec, ...(method === 'wcos' || method === 'tcos' ? {} : { patience: null }) },
     points: ctx.points.map((p) => Array.from(p)),
     metric: ctx.metric,
   });
@@ -103,7 +103,7 @@ function methodKey(ctx: CompareContext, method: MethodName): string {
 /** Trains a conditioned COS network (wcos or tcos) as one method. */
 async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos', key: string): Promise<TrainedMethod> {
   // validated (and its checkpoint chosen) on the comparison's points
-  const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null, sweepDivisions: ctx.divisions } };
+  const config: TrainConfig = { ...ctx.config, cos: { ...ctx.config.cos, mode, fixedWeights: null, sweepDivisions: ctx.divisions, sweepPoints: ctx.pointsSpec } };
   const ck = ctx.checkpoint;
   const checkpoint = ck && ck.every > 0 ? { checkpointDir: path.join(ck.dir, `method-${key.slice(0, 16)}`), resume: ck.resume } : {};
   const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress, signal: ctx.signal, ...checkpoint });
@@ -113,10 +113,12 @@ async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos', key:
 /** The cos stage's result, when it is this method trained with the same settings (CompareContext.cosStage). */
 function reusableCosStage(ctx: CompareContext, method: MethodName): CosStageResult | null {
   const c = ctx.cosStage;
-  return c && c.mode === method && c.divisions === ctx.divisions ? c : null;
+  // validated (and early-stopped) on exactly the comparison's points
+  const samePoints = (rows: SweepRow[]) => rows.length === ctx.points.length && rows.every((r, i) => r.weights.every((w, j) => w === ctx.points[i][j]));
+  return c && c.mode === method && samePoints(c.validation) ? c : null;
 }
 
-function conditionedMethod(ctx: CompareContext, mode: 'wcos' | 'tcos', r: Omit<CosStageResult, 'mode' | 'divisions'>, notes: string[]): TrainedMethod {
+function conditionedMethod(ctx: CompareContext, mode: 'wcos' | 'tcos', r: Omit<CosStageResult, 'mode'>, notes: string[]): TrainedMethod {
   const beta = mode === 'tcos' && ctx.config.cos.beta ? ctx.config.cos.beta : undefined;
   return {
     method: mode,

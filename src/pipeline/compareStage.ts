@@ -43,7 +43,6 @@ function cosStageResult(config: TrainConfig, cos: TrainedStage | null | undefine
   if (d.validationSeconds === undefined || !d.validationSweep || d.bestStep === undefined || d.steps === undefined) return undefined;
   return {
     mode,
-    divisions: config.cos.sweepDivisions,
     model: { spec: cos.model.spec, params: cos.model.params },
     validation: d.validationSweep.rows,
     bestStep: d.bestStep,
@@ -93,6 +92,7 @@ export async function methodsStage(
       targets: data.objectives.slice(1).map((o) => o.target),
       points,
       divisions: sweepDivisions(m, config.sweep.divisions),
+      pointsSpec: config.sweep.points,
       metric,
       dataHashes,
       ...(checkpoint ? { checkpoint } : {}),

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { objectiveDefsOf } from '../data/presets';
+import { describeWeightPoints } from '../eval/sweep';
 import type { NetConfig, TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
@@ -86,8 +87,10 @@ export function planRun(config: RunConfig): RunPlan {
   const m = plannedAuxiliaryCount(config);
   const sweepText =
     m === null
-      ? `simplex lattice over the auxiliary weights (${config.sweep.divisions === null ? 'divisions by m' : `H = ${config.sweep.divisions}`})`
-      : `${latticeSize(sweepDivisions(m, config.sweep.divisions), m)} weight points (lattice H = ${sweepDivisions(m, config.sweep.divisions)}, m = ${m})`;
+      ? config.sweep.points === 'lattice'
+        ? `simplex lattice over the auxiliary weights (${config.sweep.divisions === null ? 'divisions by m' : `H = ${config.sweep.divisions}`})`
+        : `${config.sweep.points.dirichlet.count} seeded Dirichlet weight points (sweep.points)`
+      : describeWeightPoints(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions));
   const s = config.sweep;
   const cos = config.cos;
   const out = config.out;

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { DATA_FORMATS, type DataFormat } from '../data/read';
 import { objectiveDefsOf } from '../data/presets';
 import { GENERATOR_DEFAULTS, resolveGeneratorOptions, type SyntheticObjective } from '../data/generate';
+import { weightPointsCheck, type WeightPoints } from '../eval/sweep';
 import { DEFAULTS as TRAIN_DEFAULTS, parseTrainConfig, type TrainConfig } from '../train/config';
 import { ConfigError, type ConfigIssue } from '../util/errors';
 import { arrayOf, int, isRecord, nullable, num, ObjectReader, oneOf, record, str, throwIfIssues, type Check } from '../util/validate';
@@ -61,6 +62,12 @@ export interface DataConfig {
 export interface SweepConfig {
   /** Simplex-lattice divisions H; null = 10 when that gives at most 100 points (m ≤ 3), else the largest H that does. */
   divisions: number | null;
+  /**
+   * The weight points: 'lattice' (of `divisions`; m = 2, H = 10: the 11 points t = 0, 0.1, …, 1) or
+   * `{dirichlet: {count, seed = 1, alpha = 1, corners = true}}`: the m corners, then count − m seeded
+   * Dirichlet(alpha) draws (eval/sweep.ts `weightPoints`); the same points for every run seed.
+   */
+  points: WeightPoints;
   k: number;
   gain: 'linear' | 'exponential';
   idcgZero: 'skip' | 'one' | 'zero';
@@ -125,7 +132,7 @@ export const DEFAULTS: RunConfig = {
     letor: {},
     split: { ratios: [0.6, 0.2, 0.2], seed: null },
   },
-  sweep: { divisions: null, k: 10, gain: 'linear', idcgZero: 'skip', ties: 'stable', reference: null, c: 1 },
+  sweep: { divisions: null, points: 'lattice', k: 10, gain: 'linear', idcgZero: 'skip', ties: 'stable', reference: null, c: 1 },
   report: { title: null, pngScale: 2 },
   out: null,
 };
@@ -242,6 +249,7 @@ function parseSweep(value: unknown, issues: ConfigIssue[]): SweepConfig {
   const d = DEFAULTS.sweep;
   return {
     divisions: s.get('divisions', d.divisions, orNull(isInt(1))),
+    points: s.get('points', d.points, weightPointsCheck),
     k: s.get('k', d.k, isInt(1)),
     gain: s.get('gain', d.gain, oneOf('linear', 'exponential')),
     idcgZero: s.get('idcgZero', d.idcgZero, oneOf('skip', 'one', 'zero')),

@@ -9,7 +9,7 @@ import type { RankingDataset } from '../data/dataset';
 import type { Engine } from '../engine/engine';
 import { frontSummary, type FrontSummary } from '../eval/hypervolume';
 import { evaluateObjectives, type MetricOptions, type ObjectiveMetric } from '../eval/metrics';
-import { weightGrid, type SweepTable } from '../eval/sweep';
+import { weightPoints, type SweepTable } from '../eval/sweep';
 import type { SavedModel } from '../model/modelFile';
 import type { CosConfig } from '../train/config';
 import { sweepRanker } from '../train/sweepScoring';
@@ -33,9 +33,9 @@ export function sweepMetricOptions(s: SweepConfig): MetricOptions {
   return { k: s.k, gain: s.gain, idcgZero: s.idcgZero, ties: s.ties };
 }
 
-/** The weight points of the sweep for m auxiliary objectives (the simplex lattice of `sweepDivisions`). */
+/** The weight points of the sweep for m auxiliary objectives: `sweep.points` (the simplex lattice of `sweepDivisions` by default). */
 export function sweepPoints(m: number, s: SweepConfig): Float64Array[] {
-  return weightGrid(m, { divisions: sweepDivisions(m, s.divisions) });
+  return weightPoints(m, s.points, sweepDivisions(m, s.divisions), 'sweep.points');
 }
 
 /** The hypervolume reference point: the configured one (checked against m), else the origin. */

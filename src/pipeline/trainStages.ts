@@ -21,7 +21,7 @@ import { prepareDatasets, readDatasets, type TrainingData } from './datasets';
 import { datasetSummary, packageVersions, writeManifest } from './manifest';
 import { BaselineRunner, defaultPointIndex, type BaselineFront } from '../train/baselines/methods';
 import { describePolicy, evaluateObjectives, resolveMetricOptions } from '../eval/metrics';
-import { weightGrid } from '../eval/sweep';
+import { weightPoints } from '../eval/sweep';
 import { datasetHash } from '../util/hash';
 import { modelInputs, prefixed, trainBaseModel, trainCosModel } from './training';
 
@@ -192,7 +192,7 @@ async function dpoLsStage(
 ): Promise<StageResult> {
   const { base, data, engine, started } = run;
   const c = request.config;
-  const points = weightGrid(data.objectives.length - 1, { divisions: c.cos.sweepDivisions });
+  const points = weightPoints(data.objectives.length - 1, c.cos.sweepPoints, c.cos.sweepDivisions, 'cos.sweepPoints');
   const targets = data.objectives.slice(1).map((o) => o.target);
   const checkpoint = run.checkpointDir ? { checkpoint: { dir: run.checkpointDir, every: c.checkpoint.every, resume: request.resume ?? false } } : {};
   const ctx = { engine, base: { spec: base.spec, params: base.params }, train: data.train, validation: data.validation, cos: c.cos, seed: c.seed, targets, metric: { k: c.cos.metricK }, onProgress: run.onProgress, ...checkpoint };

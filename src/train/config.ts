@@ -7,6 +7,7 @@
 import type { OptimizerConfig } from '../engine/engine';
 import { DEFAULT_OPTIMIZER } from '../engine/engine';
 import type { Activation, ScorerSpec } from '../model/spec';
+import { weightPointsCheck, type WeightPoints } from '../eval/sweep';
 import type { ConfigIssue } from '../util/errors';
 import { sha256Json } from '../util/hash';
 import { arrayOf, checkKeys, hasOwn, int, isRecord, joinPath, nullable, num, oneOf, throwIfIssues, unitInterval, type Check } from '../util/validate';
@@ -66,6 +67,8 @@ export interface CosConfig extends StageConfig {
   fixedWeights: number[] | null;
   /** Divisions of the weight grid of the validation sweep (10 → the 11 points for m = 2). */
   sweepDivisions: number;
+  /** Points of the validation sweep: the lattice of `sweepDivisions`, or seeded Dirichlet points (eval/sweep.ts `weightPoints`). */
+  sweepPoints: WeightPoints;
   net: NetConfig;
 }
 
@@ -127,6 +130,7 @@ export const DEFAULTS: TrainConfig = {
     lambda: 0,
     fixedWeights: null,
     sweepDivisions: 10,
+    sweepPoints: 'lattice',
     net: { kind: 'mlp', hidden: [64, 64], activation: 'relu', dropout: 0, dModel: 64, nLayers: 2, nHeads: 4, ffHidden: 128 },
   },
   checkpoint: { every: 0, dir: null },
@@ -211,6 +215,10 @@ const SCHEMA: Schema = {
     lambda: { check: nonNegative, doc: 'weight of the cosine penalty λ·cos(w, L)' },
     fixedWeights: { check: nullable(arrayOf(nonNegative, 'numbers ≥ 0', 1)), doc: 'DPO-LS: the trade-off w (null = every sweep point)' },
     sweepDivisions: { check: int(1), doc: 'divisions of the validation weight grid (10 = 11 points for m = 2)' },
+    sweepPoints: {
+      check: weightPointsCheck,
+      doc: "validation weight points: 'lattice' (of sweepDivisions) or {dirichlet: {count, seed = 1, alpha = 1, corners = true}} (the m corners, then count − m seeded Dirichlet draws)",
+    },
     ...stageSchema('cos'),
     net: netSchema('COS network'),
   },

@@ -17,7 +17,7 @@
 import type { RankingDataset } from '../data/dataset';
 import type { Engine, ListBatch } from '../engine/engine';
 import type { RankerParameters } from '../model/rankerParameters';
-import { weightGrid, type SweepTable } from '../eval/sweep';
+import { weightPoints, type SweepTable } from '../eval/sweep';
 import type { ResolvedObjective } from '../data/objectives';
 import { initParameters, type Parameters, type RankerSpec } from '../model/spec';
 import { ConfigError } from '../util/errors';
@@ -151,7 +151,7 @@ function initialCosRanker(base: BaseModel, config: TrainConfig, nFeatures: numbe
 function cosValidation(engine: Engine, spec: RankerSpec, base: BaseModel, validation: RankingDataset, config: TrainConfig, m: number, beta: number[]) {
   const c = config.cos;
   const fixed = c.mode === 'dpo-ls' ? (c.fixedWeights as number[]) : null;
-  const points = fixed ? [Float64Array.from(fixed)] : weightGrid(m, { divisions: c.sweepDivisions });
+  const points = fixed ? [Float64Array.from(fixed)] : weightPoints(m, c.sweepPoints, c.sweepDivisions, 'cos.sweepPoints');
   const mainKey = meanMainKey(validation, c.metricK);
   const evaluate = (p: Parameters) => evaluateCos(engine, spec, { base: base.params.base, cos: p }, validation, points, { k: c.metricK, beta });
   const validate = async (p: Parameters): Promise<Validation> => {
