@@ -5,7 +5,7 @@
  * `/healthz` keeps answering; a stalled upload times out; the access log has a line per request.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -55,6 +55,33 @@ async function discardingServer(): Promise<{ child: ChildProcess; url: string }>
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout?.once('data', (b: Buffer) => resolve(b.toString().trim())));
   return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * A child process that reads the file into memory, then POSTs it as JSON on `go()` (resolving with the
+ * status and body text): the reading, and the page faults of its 41 MB — which on this VM stall every
+ * process for up to ~200 ms — happen before any measurement.
+ */
+async function senderProcess(url: string, file: string): Promise<{ go: () => Promise<{ status: number; text: string }> }> {
+  const script = `const [url, file] = process.argv.slice(1); const b = require('fs').readFileSync(file); console.log('ready');
+    process.stdin.once('data', () => {
+      const req = require('http').request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': b.length } }, (res) => {
+        let text = ''; res.on('data', (c) => (text += c)); res.on('end', () => { console.log(JSON.stringify({ status: res.statusCode, text })); process.exit(0); });
+      });
+      req.on('error', (e) => { console.log(JSON.stringify({ status: 0, text: String(e) })); process.exit(0); }); req.end(b);
+    });`;
+  const child = spawn(process.execPath, ['-e', script, url, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  while (!out.includes('ready\n')) await Promise.race([exited, new Promise((r) => setTimeout(r, 10))]);
+  return {
+    go: async () => {
+      child.stdin?.write('go\n');
+      await exited;
+      return JSON.parse(out.split('\n')[1]) as { status: number; text: string };
+    },
+  };
 }
 
 interface Reply {
@@ -141,24 +168,41 @@ describe('cosrank serve --workers 2 (child process)', () => {
       agent.destroy();
       return times;
     };
+    // The 41 MB go from another process, read into its memory beforehand: a client writing them over
+    // loopback spends tens of ms at a time in the kernel, which would delay its own /healthz polls.
     // The bound is 100 ms beyond the slowest answer of a control run measured in the same test: the same
     // 41 MB sent at the same time to a server in another process that only discards it. On a shared
     // 2-core machine moving 41 MB over loopback starves every process of CPU for a while, whatever the
     // server does, and that shows in both runs; a stall of the server's event loop on the body (joining
     // 41 MB in one copy took 150–350 ms here before bodyReader.ts) shows only in the first.
-    const t0 = performance.now();
-    const res = request(undefined, server.url, '/rerank', body);
-    const during = await pollHealth(res);
-    const ms = performance.now() - t0;
-    const reply = await res;
-    expect(reply.status).toBe(400);
-    expect(JSON.parse(reply.text)).toMatchObject({ field: 'documents[0].features' });
-    const sink = await discardingServer();
-    const control = await pollHealth(request(undefined, sink.url, '/', body));
-    sink.child.kill();
+    // The control's own noise counts up to 100 ms (moving 41 MB into a fresh process's memory sometimes
+    // stalls this VM for 300–550 ms, and a bound that loose would prove nothing). A stall of the server's
+    // own making recurs on every try (329–1,746 ms in six tries with fastify's one-buffer join, each
+    // failing this bound; 54–161 ms in six with bodyReader.ts), the VM's noise rarely hits three tries in
+    // a row: the bound must hold on one of up to three.
+    const file = path.join(root, 'big.json');
+    writeFileSync(file, body);
     const slowest = (t: number[]) => Math.max(...t);
-    console.log(`/healthz during the 41 MB request (${ms.toFixed(0)} ms): ${during.length} answers, slowest ${slowest(during).toFixed(1)} ms; while the same body went to a discarding server: slowest ${slowest(control).toFixed(1)} ms`);
-    expect(slowest(during)).toBeLessThan(100 + slowest(control));
+    const tries: string[] = [];
+    let met = false;
+    for (let attempt = 0; attempt < 3 && !met; attempt++) {
+      const sender = await senderProcess(new URL('/rerank', server.url).href, file);
+      const t0 = performance.now();
+      const res = sender.go();
+      const during = await pollHealth(res);
+      const ms = performance.now() - t0;
+      const reply = await res;
+      expect(reply.status).toBe(400);
+      expect(JSON.parse(reply.text)).toMatchObject({ field: 'documents[0].features' });
+      const sink = await discardingServer();
+      const controlSender = await senderProcess(sink.url, file);
+      const control = await pollHealth(controlSender.go());
+      sink.child.kill();
+      met = slowest(during) < 100 + Math.min(100, slowest(control));
+      tries.push(`during the 41 MB request (${ms.toFixed(0)} ms): ${during.length} answers, slowest ${slowest(during).toFixed(1)} ms; same body to a discarding server: slowest ${slowest(control).toFixed(1)} ms`);
+    }
+    console.log(`/healthz ${tries.join('\n/healthz ')}`);
+    expect(met).toBe(true);
   });
 
   it('POST /reload reaches every worker: afterwards every request on any worker scores with the new model', async () => {
