@@ -89,7 +89,8 @@ function configFor(steps: number): TrainConfig {
     seed: 1,
     model: { hidden: [64, 64] },
     base: { ...stage, loss: 'listnet' },
-    cos: { ...stage, mode: 'wcos', parametrisation: 'scratch', lambda: 0, net: { hidden: [64, 64] } },
+    // one Dirichlet(1) draw per step, as the PyTorch loop draws (pinned: the library defaults may change)
+    cos: { ...stage, mode: 'wcos', parametrisation: 'scratch', lambda: 0, alpha: [1, 1], weightSampling: 'step', net: { hidden: [64, 64] } },
   });
 }
 
