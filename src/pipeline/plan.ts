@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { objectiveDefsOf } from '../data/presets';
 import { describeWeightPoints } from '../eval/sweep';
-import type { NetConfig, TrainConfig } from '../train/config';
+import { DEFAULT_DIRICHLET_ALPHA, type NetConfig, type TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export interface PlanStep {
@@ -106,7 +106,7 @@ export function planRun(config: RunConfig): RunPlan {
         stage: 'cos',
         action:
           `train ${cos.mode === 'tcos' ? 'T-COS' : cos.mode === 'wcos' ? 'W-COS' : 'DPO-LS'} (${cos.parametrisation}): ${netText(cos.net)}, ${stepsText(cos)}, ` +
-          `β ${cos.beta ? `[${cos.beta.join(', ')}]` : '1'}, α ${cos.alpha ? `[${cos.alpha.join(', ')}]` : '1'}, λ ${cos.lambda}, early stopping on validation hypervolume; reused when unchanged`,
+          `β ${cos.beta ? `[${cos.beta.join(', ')}]` : '1'}, α ${cos.alpha ? `[${cos.alpha.join(', ')}]` : DEFAULT_DIRICHLET_ALPHA}, one w per ${cos.weightSampling === 'query' ? 'list' : 'step'}, λ ${cos.lambda}, early stopping on validation hypervolume; reused when unchanged`,
       },
       ...(config.methods || (cos.mode === 'dpo-ls' && cos.fixedWeights === null)
         ? [{ stage: 'methods' as const, action: `train ${[...new Set([...(config.methods ?? []), ...(cos.mode === 'dpo-ls' && cos.fixedWeights === null ? ['dpo-ls'] : [])])].join(', ')} from the same s0, data, weight points and step budget (each cached); compare.json, compare.md, compare.png/.svg` }]

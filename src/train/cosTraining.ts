@@ -24,7 +24,7 @@ import { ConfigError } from '../util/errors';
 import { Rng } from '../util/rng';
 import { BatchStream, perListWeights, type BatchStreamState } from './batching';
 import { loopCheckpoint, loopReport, type TrainOptions, type TrainResult } from './baseTraining';
-import { configHash, scorerSpecOf, stageSteps, type TrainConfig } from './config';
+import { configHash, DEFAULT_DIRICHLET_ALPHA, scorerSpecOf, stageSteps, type TrainConfig } from './config';
 import { datasetHash, parametersHash } from '../util/hash';
 import { frozenBaseScores } from './frozenBase';
 import { evaluateCos } from './sweepScoring';
@@ -79,7 +79,7 @@ function vectorsFor(config: TrainConfig, m: number): { alpha: number[]; beta: nu
     issues.push({ path: 'cos.fixedWeights', value: null, expected: `the trade-off w (${m} entries) for a dpo-ls run (or the DPO-LS front of baselines/methods.ts)` });
   }
   if (issues.length) throw new ConfigError(issues, 'config');
-  return { alpha: config.cos.alpha ?? new Array<number>(m).fill(1), beta: config.cos.beta ?? new Array<number>(m).fill(1) };
+  return { alpha: config.cos.alpha ?? new Array<number>(m).fill(DEFAULT_DIRICHLET_ALPHA), beta: config.cos.beta ?? new Array<number>(m).fill(1) };
 }
 
 /**
