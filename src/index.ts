@@ -46,6 +46,7 @@ export {
 } from './train/config';
 export { trainBase, validationNdcg, type TrainOptions, type TrainResult } from './train/baseTraining';
 export { trainCos, type BaseModel, type CosTrainResult } from './train/cosTraining';
+export { trainFixedWeights } from './train/baselines/fixedWeights';
 export { sweepRanker, evaluateCos, type RankerSweepOptions } from './train/sweepScoring';
 export { NonFiniteLossError, TrainingAbortedError } from './train/trainer';
 export { datasetHash } from './util/hash';

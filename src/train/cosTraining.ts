@@ -5,8 +5,8 @@
  *           `weightSampling: 'query'`) and minimises Σ_j w_j·L_j(β_j) − λ·cos(w, L); β is the fixed vector.
  * - `tcos`  (Temperature-COS): as wcos, and each β_j ~ U[betaRange] is drawn with w; β̄ = β/‖β‖₁ is a
  *           network input and the output is mixed with s0 by 1/‖β‖₁ (the engine applies the spec).
- * - `dpo-ls`: one fixed w for the whole run (`cos.fixedWeights`), on the conditioned network; the DPO-LS
- *           baseline itself (unconditioned nets, one per weight point) is baselines/methods.ts.
+ * - `dpo-ls` is refused here: a fixed-w model takes no w input, so it is trained by
+ *           baselines/fixedWeights.ts (one w) or baselines/methods.ts (the DPO-LS front).
  *
  * Auxiliary objectives are `labels[1..m]` of the datasets (`labels[0]`, the main objective, is only
  * reported). With the default augmentation parametrisation the network's output layer starts at 0, so
@@ -72,11 +72,12 @@ function targetsOf(ds: RankingDataset, m: number, given?: ('sparse' | 'dense')[]
 /** Checks the per-objective vectors of the config against m; returns them filled. */
 function vectorsFor(config: TrainConfig, m: number): { alpha: number[]; beta: number[] } {
   const issues = [];
-  for (const [path, v] of [['cos.alpha', config.cos.alpha], ['cos.beta', config.cos.beta], ['cos.fixedWeights', config.cos.fixedWeights]] as const) {
-    if (v !== null && v.length !== m) issues.push({ path, value: v, expected: `${m} entries, one per auxiliary objective` });
+  if (config.cos.mode === 'dpo-ls') {
+    // a conditioned network trained at one w would not be the DPO-LS baseline (its net takes no w input)
+    issues.push({ path: 'cos.mode', value: 'dpo-ls', expected: `'wcos' or 'tcos' for trainCos (dpo-ls: trainFixedWeights, or the methods stage for the front)` });
   }
-  if (config.cos.mode === 'dpo-ls' && config.cos.fixedWeights === null) {
-    issues.push({ path: 'cos.fixedWeights', value: null, expected: `the trade-off w (${m} entries) for a dpo-ls run (or the DPO-LS front of baselines/methods.ts)` });
+  for (const [path, v] of [['cos.alpha', config.cos.alpha], ['cos.beta', config.cos.beta]] as const) {
+    if (v !== null && v.length !== m) issues.push({ path, value: v, expected: `${m} entries, one per auxiliary objective` });
   }
   if (issues.length) throw new ConfigError(issues, 'config');
   return { alpha: config.cos.alpha ?? new Array<number>(m).fill(DEFAULT_DIRICHLET_ALPHA), beta: config.cos.beta ?? new Array<number>(m).fill(1) };
@@ -144,21 +145,18 @@ function initialCosRanker(base: BaseModel, config: TrainConfig, nFeatures: numbe
 }
 
 /**
- * Validation of a COS run: the sweep over the weight grid (DPO-LS: its one point), its early-stopping
- * figure (hypervolume; DPO-LS: the w-weighted auxiliary NDCG, the objective the run optimises) and the
- * mean main NDCG beside it.
+ * Validation of a COS run: the sweep over the weight grid, its early-stopping figure (the hypervolume)
+ * and the mean main NDCG beside it.
  */
 function cosValidation(engine: Engine, spec: RankerSpec, base: BaseModel, validation: RankingDataset, config: TrainConfig, m: number, beta: number[]) {
   const c = config.cos;
-  const fixed = c.mode === 'dpo-ls' ? (c.fixedWeights as number[]) : null;
-  const points = fixed ? [Float64Array.from(fixed)] : weightPoints(m, c.sweepPoints, c.sweepDivisions, 'cos.sweepPoints');
+  const points = weightPoints(m, c.sweepPoints, c.sweepDivisions, 'cos.sweepPoints');
   const mainKey = meanMainKey(validation, c.metricK);
   const evaluate = (p: Parameters) => evaluateCos(engine, spec, { base: base.params.base, cos: p }, validation, points, { k: c.metricK, beta });
   const validate = async (p: Parameters): Promise<Validation> => {
     const e = await evaluate(p);
-    const figure = fixed ? fixed.reduce((a, w, j) => a + w * e.table.rows[0].ndcg[j + 1], 0) : e.hypervolume;
-    const metrics: Record<string, number> = { [fixed ? 'weighted auxiliary NDCG' : HYPERVOLUME_KEY]: figure, [mainKey]: e.meanMain };
-    return { figure, metrics };
+    const metrics: Record<string, number> = { [HYPERVOLUME_KEY]: e.hypervolume, [mainKey]: e.meanMain };
+    return { figure: e.hypervolume, metrics };
   };
   return { evaluate, validate };
 }
@@ -179,7 +177,6 @@ export async function trainCos(
   const c = config.cos;
   const { alpha, beta } = vectorsFor(config, m);
   const temperature = c.mode === 'tcos';
-  const fixed = c.mode === 'dpo-ls' ? (c.fixedWeights as number[]) : null;
 
   const master = new Rng((config.seed ^ COS_STREAM) >>> 0);
   const initRng = master.fork();
@@ -190,7 +187,7 @@ export async function trainCos(
   const { spec, net } = initialCosRanker(base, config, train.nFeatures, m, initRng);
 
   const draw = (rng: Rng): { w: ArrayLike<number>; beta: ArrayLike<number> } => ({
-    w: fixed ?? rng.dirichlet(alpha),
+    w: rng.dirichlet(alpha),
     beta: temperature ? beta.map(() => rng.uniformIn(c.betaRange[0], c.betaRange[1])) : beta,
   });
   const labelColumns = Array.from({ length: m }, (_, j) => j + 1);
@@ -226,7 +223,7 @@ export async function trainCos(
       totalSteps,
       validateEvery: c.validateEvery,
       patience: c.patience,
-      figureName: fixed ? 'weighted NDCG' : HYPERVOLUME_KEY,
+      figureName: HYPERVOLUME_KEY,
       validate,
       checkpoint: loopCheckpoint(options, config, hash),
       onProgress: options.onProgress,

@@ -16,3 +16,13 @@ it('sparse and dense targets give different COS config hashes; the same targets 
   expect(sparseAgain.configHash).toBe(sparse.configHash);
   expect(dense.configHash).not.toBe(sparse.configHash);
 });
+
+it('refuses cos.mode dpo-ls (a fixed-w model takes no w input: trainFixedWeights trains it), naming the field', async () => {
+  const engine = await createTfjsEngine({ backend: 'cpu' });
+  const train = smallData(8, 53);
+  const validation = smallData(4, 54);
+  const config = smallConfig({ base: { maxSteps: 1, validateEvery: 1 }, cos: { maxSteps: 1, validateEvery: 1, sweepDivisions: 1 } });
+  const base = await trainBase(engine, train, validation, config);
+  const dpoLs = { ...config, cos: { ...config.cos, mode: 'dpo-ls' as const, fixedWeights: [0.5, 0.5] } };
+  await expect(trainCos(engine, base, train, validation, dpoLs)).rejects.toThrow(/cos\.mode.*trainFixedWeights/s);
+});
