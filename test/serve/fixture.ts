@@ -24,22 +24,27 @@ export interface FixtureOptions {
   /** T-COS: β is an input (default false, W-COS). */
   temperature?: boolean;
   defaultWeights?: number[];
+  /** Raw features per document (default 12): the ones past 12 are inputs too, after raw features 1..10. */
+  rawFeatures?: number;
 }
 
 /** A COS ranker over the fixture's objectives with parameters drawn from `seed`. */
 export function fixtureModel(seed: number, options: FixtureOptions = {}): SavedModel {
   const rng = new Rng(seed);
   const temperature = options.temperature ?? false;
-  const base: ScorerSpec = { kind: 'mlp', inputSize: INPUT_FEATURES, conditioning: { weights: 0, beta: false }, hidden: [8], activation: 'tanh', dropout: 0 };
+  const raw = options.rawFeatures ?? RAW_FEATURES;
+  const inputs = [...Array.from({ length: INPUT_FEATURES }, (_, i) => i), ...Array.from({ length: raw - RAW_FEATURES }, (_, i) => RAW_FEATURES + i)];
+  const inputSize = inputs.length;
+  const base: ScorerSpec = { kind: 'mlp', inputSize, conditioning: { weights: 0, beta: false }, hidden: [8], activation: 'tanh', dropout: 0 };
   const conditioning = { weights: 2, beta: temperature };
   const net: ScorerSpec =
     options.net === 'transformer'
-      ? { kind: 'transformer', inputSize: INPUT_FEATURES, conditioning, dModel: 8, nLayers: 1, nHeads: 2, ffHidden: 8, activation: 'gelu', dropout: 0 }
-      : { kind: 'mlp', inputSize: INPUT_FEATURES, conditioning, hidden: [8, 6], activation: 'relu', dropout: 0 };
+      ? { kind: 'transformer', inputSize, conditioning, dModel: 8, nLayers: 1, nHeads: 2, ffHidden: 8, activation: 'gelu', dropout: 0 }
+      : { kind: 'mlp', inputSize, conditioning, hidden: [8, 6], activation: 'relu', dropout: 0 };
   const spec: RankerSpec = { base, cos: { net, parametrisation: 'augment', temperature } };
   const params = { base: initParameters(base, rng), cos: initParameters(net, rng) };
   for (const p of [params.base, params.cos]) {
-    for (let f = 0; f < INPUT_FEATURES; f++) {
+    for (let f = 0; f < inputSize; f++) {
       p['input.mean'].data[f] = rng.uniformIn(-0.5, 0.5);
       p['input.scale'].data[f] = rng.uniformIn(0.5, 2);
     }
@@ -48,9 +53,9 @@ export function fixtureModel(seed: number, options: FixtureOptions = {}): SavedM
     spec,
     params,
     objectives: OBJECTIVES,
-    rawFeatureCount: RAW_FEATURES,
-    inputFeatures: Array.from({ length: INPUT_FEATURES }, (_, i) => i),
-    inputFeatureNames: Array.from({ length: INPUT_FEATURES }, (_, i) => `f${i + 1}`),
+    rawFeatureCount: raw,
+    inputFeatures: inputs,
+    inputFeatureNames: inputs.map((i) => `f${i + 1}`),
     defaultWeights: options.defaultWeights ?? [0.25, 0.75],
     metrics: {},
     info: { fixture: seed },
