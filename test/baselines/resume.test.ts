@@ -22,6 +22,7 @@ import type { TrainConfig } from '../../src/train/config';
 import { TrainingAbortedError } from '../../src/train/trainer';
 import type { ProgressEvent } from '../../src/util/progress';
 import { smallConfig, smallData } from '../train/smallData';
+import { TINY } from './tinyRun';
 
 jest.setTimeout(15 * 60 * 1000);
 
@@ -113,21 +114,7 @@ describe('baseline jobs resume', () => {
   });
 
   it('cosrank run with methods and checkpoints: interrupted inside an MO-DPO job, run again, the same comparison', async () => {
-    const tiny = {
-      seed: 5,
-      engine: 'onnx',
-      data: { generate: { queries: 60, nFeatures: 20, meanListLength: 12, maxListLength: 30 } },
-      objectives: [
-        { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs', max: 4 } },
-        { name: 'freshness', source: { label: 'freshness' }, grading: { kind: 'asIs' } },
-        { name: 'clicks', source: { label: 'clicks' }, grading: { kind: 'quantile', buckets: 3 } },
-      ],
-      model: { hidden: [16] },
-      base: { maxSteps: 60, listsPerBatch: 8, validateEvery: 20, patience: 0, optimizer: { learningRate: 0.01 } },
-      cos: { maxSteps: 40, listsPerBatch: 8, validateEvery: 20, patience: 0, net: { hidden: [8] }, optimizer: { learningRate: 0.01 } },
-      sweep: { divisions: 4 },
-      methods: ['dpo-ls', 'mo-dpo'],
-    };
+    const tiny = { ...TINY, methods: ['dpo-ls', 'mo-dpo'] };
     const plain = await runPipeline(parseRunConfig(tiny), { out: path.join(dir, 'run-plain') });
 
     const out = path.join(dir, 'run-interrupted');

@@ -8,23 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runPipeline } from '../../src/pipeline/run';
 import { parseRunConfig } from '../../src/pipeline/runConfig';
+import { TINY } from './tinyRun';
 
 jest.setTimeout(15 * 60 * 1000);
 
-const TINY = {
-  seed: 5,
-  engine: 'onnx',
-  data: { generate: { queries: 60, nFeatures: 20, meanListLength: 12, maxListLength: 30 } },
-  objectives: [
-    { name: 'relevance', source: { label: 'relevance' }, grading: { kind: 'asIs', max: 4 } },
-    { name: 'freshness', source: { label: 'freshness' }, grading: { kind: 'asIs' } },
-    { name: 'clicks', source: { label: 'clicks' }, grading: { kind: 'quantile', buckets: 3 } },
-  ],
-  model: { hidden: [16] },
-  base: { maxSteps: 60, listsPerBatch: 8, validateEvery: 20, patience: 0, optimizer: { learningRate: 0.01 } },
-  cos: { maxSteps: 40, listsPerBatch: 8, validateEvery: 20, patience: 0, net: { hidden: [8] }, optimizer: { learningRate: 0.01 } },
-  sweep: { divisions: 4 },
-};
 
 describe('cosrank run with methods', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-methods-'));

@@ -19,6 +19,7 @@ import { createServer } from '../../src/serve/http';
 import { Ranker } from '../../src/serve/ranker';
 import { isLoopback } from '../../src/serve/service';
 import { denseDocs, fixtureModel, randomDocuments, RAW_FEATURES } from './fixture';
+import { startServe, type ServeProcess } from './serveProcess';
 
 jest.setTimeout(120_000);
 
@@ -31,23 +32,8 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** `cosrank serve` in a child process; resolves once it listens. */
-async function startCli(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }> {
-  const bin = path.resolve(__dirname, '..', '..', 'bin', 'cosrank.js');
-  const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]) as { url: string }).url);
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-  return { child, url, stderr: () => err, exited };
-}
+/** `cosrank serve` of the fixture model in a child process. */
+const startCli = (args: string[]): Promise<ServeProcess> => startServe(dir, args);
 
 /** A plain node:http server in a child process that reads and discards every body, answering 200. */
 async function discardingServer(): Promise<{ child: ChildProcess; url: string }> {

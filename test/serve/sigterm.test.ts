@@ -12,7 +12,7 @@
  * already sent and a 503, as the issue reports, or resets of requests sent just after the signal on a
  * keep-alive connection the server had not closed (at least one of the two in every run so far).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { saveModel } from '../../src/model/modelFile';
 import { fixtureModel } from './fixture';
 import { Rng } from '../../src/util/rng';
+import { startServe, type ServeProcess } from './serveProcess';
 
 jest.setTimeout(180_000);
 
@@ -41,23 +42,11 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function startServer(): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const bin = process.env.COSRANK_TEST_SERVE_BIN ?? path.resolve(__dirname, '..', '..', 'bin', 'cosrank.js');
+async function startServer(): Promise<ServeProcess> {
   const extra = (process.env.COSRANK_TEST_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [bin, 'serve', dir, '--port', '0', '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running = child;
-  let err = '';
-  child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]) as { url: string }).url);
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${err}`)));
-  });
-  return { child, url, exited };
+  const server = await startServe(dir, extra, process.env.COSRANK_TEST_SERVE_BIN);
+  running = server.child;
+  return server;
 }
 
 /** A /score body of `n` documents × 136 features, seeded (values with 10 decimals: ~1.9 MB for 1,000, the issue's size). */
