@@ -11,10 +11,9 @@ import { checkListBatch, batchNeeds } from '../../src/engine/checks';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
 import { buildTrainGraph } from '../../src/engine/onnx/trainGraph';
 import { createTfjsEngine } from '../../src/engine/tfjs/engine';
-import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
+import { type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
 import { ConfigError } from '../../src/util/errors';
-import { Rng } from '../../src/util/rng';
-import { randomListBatch } from './listBatchFixture';
+import { perturbedParams, randomListBatch } from './listBatchFixture';
 
 const F = 5;
 const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [7, 6], activation: 'relu', dropout: 0 };
@@ -31,14 +30,7 @@ const transformer: ScorerSpec = {
   dropout: 0,
 };
 
-function params(spec: RankerSpec, seed: number): { base: Parameters; cos?: Parameters } {
-  const rng = new Rng(seed);
-  const perturb = (p: Parameters) => {
-    for (const t of Object.values(p)) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
-    return p;
-  };
-  return { base: perturb(initParameters(spec.base, rng)), cos: spec.cos ? perturb(initParameters(spec.cos.net, rng)) : undefined };
-}
+const params = perturbedParams;
 
 const optimizer = { ...DEFAULT_OPTIMIZER, learningRate: 0.05, epsilon: 1 };
 const lipo = { kind: 'lipo' as const, targets: ['sparse', 'dense'] as ('sparse' | 'dense')[], lambda: 0.3 };

@@ -1,7 +1,18 @@
-/** Seeded random list batches for the engine tests. */
+/** Seeded random list batches and parameters for the engine tests. */
 import type { ListBatch } from '../../src/engine/engine';
-import type { RankerSpec } from '../../src/model/spec';
+import type { RankerParameters } from '../../src/model/rankerParameters';
+import { initParameters, type Parameters, type RankerSpec } from '../../src/model/spec';
 import { Rng } from '../../src/util/rng';
+
+/** The spec's initial parameters with N(0, 0.2²) added to every value (so no layer starts at 0). */
+export function perturbedParams(spec: RankerSpec, seed: number): RankerParameters {
+  const rng = new Rng(seed);
+  const perturb = (p: Parameters) => {
+    for (const t of Object.values(p)) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
+    return p;
+  };
+  return { base: perturb(initParameters(spec.base, rng)), cos: spec.cos ? perturb(initParameters(spec.cos.net, rng)) : undefined };
+}
 
 /**
  * B lists of N slots with `inputSize` features; list b holds `realDocuments(b)` real documents (the

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
+import { type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
 import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type TrainSessionOptions } from '../../src/engine/engine';
 import type { RankerParameters } from '../../src/model/rankerParameters';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
@@ -16,7 +16,7 @@ import { createTfjsEngine } from '../../src/engine/tfjs/engine';
 import { ConfigError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
 import { rankerList } from './onnxReference';
-import { randomListBatch } from './listBatchFixture';
+import { perturbedParams, randomListBatch } from './listBatchFixture';
 
 const F = 4;
 const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [6, 5], activation: 'gelu', dropout: 0 };
@@ -29,14 +29,7 @@ const specs: { name: string; spec: RankerSpec }[] = [
   { name: 'transformer T-COS augment', spec: { base: mlp, cos: { net: netTr, parametrisation: 'augment', temperature: true } } },
 ];
 
-function params(spec: RankerSpec, seed: number): RankerParameters {
-  const rng = new Rng(seed);
-  const perturb = (p: Parameters) => {
-    for (const t of Object.values(p)) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
-    return p;
-  };
-  return { base: perturb(initParameters(spec.base, rng)), cos: spec.cos ? perturb(initParameters(spec.cos.net, rng)) : undefined };
-}
+const params = perturbedParams;
 
 /** Ragged queries of lengths 3, 1, 5, 2. */
 function queries(seed: number) {

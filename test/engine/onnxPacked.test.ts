@@ -7,22 +7,14 @@
  */
 import { DEFAULT_OPTIMIZER, type ListBatch, type TrainSessionOptions } from '../../src/engine/engine';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
-import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
-import { Rng } from '../../src/util/rng';
-import { randomListBatch } from './listBatchFixture';
+import { type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
+import { perturbedParams, randomListBatch } from './listBatchFixture';
 
 const F = 5;
 const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [7, 6], activation: 'relu', dropout: 0 };
 const net: ScorerSpec = { ...mlp, conditioning: { weights: 2, beta: false }, activation: 'gelu' };
 
-function params(spec: RankerSpec, seed: number): { base: Parameters; cos?: Parameters } {
-  const rng = new Rng(seed);
-  const perturb = (p: Parameters) => {
-    for (const t of Object.values(p)) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
-    return p;
-  };
-  return { base: perturb(initParameters(spec.base, rng)), cos: spec.cos ? perturb(initParameters(spec.cos.net, rng)) : undefined };
-}
+const params = perturbedParams;
 
 const optimizer = { ...DEFAULT_OPTIMIZER, learningRate: 0.05, epsilon: 1 };
 const cosSpec = (parametrisation: 'scratch' | 'augment'): RankerSpec => ({ base: mlp, cos: { net, parametrisation, temperature: false } });

@@ -6,25 +6,17 @@
  * (the same masks whatever the split), clipping and weight decay, more threads than lists, and sessions
  * of one engine sharing its worker threads one after another.
  */
-import { initParameters, type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
+import { type Parameters, type RankerSpec, type ScorerSpec } from '../../src/model/spec';
 import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type TrainSessionOptions } from '../../src/engine/engine';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
-import { Rng } from '../../src/util/rng';
-import { randomListBatch } from './listBatchFixture';
+import { perturbedParams, randomListBatch } from './listBatchFixture';
 
 const F = 4;
 const mlp: ScorerSpec = { kind: 'mlp', inputSize: F, conditioning: { weights: 0, beta: false }, hidden: [6, 5], activation: 'relu', dropout: 0 };
 const netMlp: ScorerSpec = { ...mlp, conditioning: { weights: 2, beta: true }, activation: 'gelu', dropout: 0.3 };
 const netTr: ScorerSpec = { kind: 'transformer', inputSize: F, conditioning: { weights: 2, beta: false }, dModel: 8, nLayers: 1, nHeads: 2, ffHidden: 12, activation: 'relu', dropout: 0.2 };
 
-function params(spec: RankerSpec, seed: number): { base: Parameters; cos?: Parameters } {
-  const rng = new Rng(seed);
-  const perturb = (p: Parameters) => {
-    for (const t of Object.values(p)) for (let i = 0; i < t.data.length; i++) t.data[i] += 0.2 * rng.normal();
-    return p;
-  };
-  return { base: perturb(initParameters(spec.base, rng)), cos: spec.cos ? perturb(initParameters(spec.cos.net, rng)) : undefined };
-}
+const params = perturbedParams;
 
 /** B lists of N slots; list b holds N − (b mod 3) real documents. */
 function batchFor(spec: RankerSpec, seed: number, B: number, N = 6): ListBatch {
