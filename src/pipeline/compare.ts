@@ -107,7 +107,9 @@ async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos', key:
   const ck = ctx.checkpoint;
   const checkpoint = ck && ck.every > 0 ? { checkpointDir: path.join(ck.dir, `method-${key.slice(0, 16)}`), resume: ck.resume } : {};
   const r = await trainCos(ctx.engine, ctx.base, ctx.train, ctx.validation, config, { targets: ctx.targets, onProgress: ctx.onProgress, signal: ctx.signal, ...checkpoint });
-  return conditionedMethod(ctx, mode, { model: { spec: r.spec, params: r.params }, validation: r.sweep.rows, bestStep: r.bestStep, steps: r.steps, stoppedEarly: r.stoppedEarly, seconds: r.seconds, validationSeconds: r.validationSeconds }, []);
+  // the cos stage trained this very method, but validated on other points: say why it ran twice
+  const twice = ctx.cosStage?.mode === mode ? [`trained again: the run's cos stage was validated on other weight points than the comparison's (set cos.sweepPoints / cos.sweepDivisions as sweep.points / sweep.divisions to reuse it)`] : [];
+  return conditionedMethod(ctx, mode, { model: { spec: r.spec, params: r.params }, validation: r.sweep.rows, bestStep: r.bestStep, steps: r.steps, stoppedEarly: r.stoppedEarly, seconds: r.seconds, validationSeconds: r.validationSeconds }, twice);
 }
 
 /** The cos stage's result, when it is this method trained with the same settings (CompareContext.cosStage). */

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { objectiveDefsOf } from '../data/presets';
-import { describeWeightPoints } from '../eval/sweep';
+import { describeWeightPoints, weightPoints } from '../eval/sweep';
 import { DEFAULT_DIRICHLET_ALPHA, type NetConfig, type TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
@@ -63,6 +63,18 @@ export function plannedAuxiliaryCount(config: RunConfig): number | null {
   return null;
 }
 
+/**
+ * Whether the methods stage must train the run's cos mode again: it reuses the cos stage's model only when
+ * that stage was validated on exactly the comparison's weight points (compare.ts). Unknown m: false.
+ */
+function cosTrainedTwice(config: RunConfig, m: number | null): boolean {
+  const mode = config.cos.mode;
+  if (m === null || !config.methods || (mode !== 'wcos' && mode !== 'tcos') || !config.methods.includes(mode)) return false;
+  const cosPoints = weightPoints(m, config.cos.sweepPoints, config.cos.sweepDivisions, 'cos.sweepPoints');
+  const sweepPoints = weightPoints(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions), 'sweep.points');
+  return cosPoints.length !== sweepPoints.length || cosPoints.some((p, i) => p.some((w, j) => w !== sweepPoints[i][j]));
+}
+
 /** The plan of a run (pure: reads no file). `--dry-run` prints it. */
 export function planRun(config: RunConfig): RunPlan {
   const d = config.data;
@@ -109,7 +121,7 @@ export function planRun(config: RunConfig): RunPlan {
           `β ${cos.beta ? `[${cos.beta.join(', ')}]` : '1'}, α ${cos.alpha ? `[${cos.alpha.join(', ')}]` : DEFAULT_DIRICHLET_ALPHA}, one w per ${cos.weightSampling === 'query' ? 'list' : 'step'}, λ ${cos.lambda}, early stopping on validation hypervolume; reused when unchanged`,
       },
       ...(config.methods || (cos.mode === 'dpo-ls' && cos.fixedWeights === null)
-        ? [{ stage: 'methods' as const, action: `train ${[...new Set([...(config.methods ?? []), ...(cos.mode === 'dpo-ls' && cos.fixedWeights === null ? ['dpo-ls'] : [])])].join(', ')} from the same s0, data, weight points and step budget (each cached); compare.json, compare.md, compare.png/.svg` }]
+        ? [{ stage: 'methods' as const, action: `train ${[...new Set([...(config.methods ?? []), ...(cos.mode === 'dpo-ls' && cos.fixedWeights === null ? ['dpo-ls'] : [])])].join(', ')} from the same s0, data, weight points and step budget (each cached); compare.json, compare.md, compare.png/.svg${cosTrainedTwice(config, m) ? `; ${cos.mode} is trained twice: the cos stage validates on cos.sweepPoints / cos.sweepDivisions, which differ from sweep.points / sweep.divisions (set them alike to reuse it)` : ''}` }]
         : []),
       { stage: 'sweep', action: `${sweepText} on the test split: NDCG@${s.k} (gain ${s.gain}, IDCG=0 ${s.idcgZero}, ties ${s.ties}), c = ${s.c}; Pareto front and hypervolume` },
       { stage: 'outputs', action: `${out ?? '<out>'}: model/, sweep.csv, sweep.json, front.json, front.png/.svg, training.png/.svg, report.md, summary.json, run.json` },

@@ -117,4 +117,17 @@ describe('planRun', () => {
     expect(plan.cacheDir).toBe('/x/o/cache');
     expect(formatPlan(plan).split('\n').length).toBeGreaterThan(6);
   });
+
+  it('says when the methods stage must train the cos mode a second time (its validation points differ)', () => {
+    const methodsAction = (json: object) => planRun(parseRunConfig({ objectives: 'letor4', data: { train: 'a.txt', validation: 'b.txt' }, methods: ['wcos', 'soup'], ...json })).steps.find((s) => s.stage === 'methods')?.action ?? '';
+    // letor4: m = 2; the sweep's default divisions by m (10) equal cos.sweepDivisions' default (10)
+    expect(methodsAction({})).not.toContain('trained twice');
+    expect(methodsAction({ sweep: { divisions: 4 } })).toContain('wcos is trained twice');
+    expect(methodsAction({ sweep: { divisions: 4 }, cos: { sweepDivisions: 4 } })).not.toContain('trained twice');
+    const dirichlet = { dirichlet: { count: 7, seed: 3 } };
+    expect(methodsAction({ sweep: { points: dirichlet } })).toContain('trained twice');
+    expect(methodsAction({ sweep: { points: dirichlet }, cos: { sweepPoints: dirichlet } })).not.toContain('trained twice');
+    // the cos mode not among the methods: nothing is trained twice
+    expect(methodsAction({ methods: ['soup'], sweep: { divisions: 4 } })).not.toContain('trained twice');
+  });
 });
