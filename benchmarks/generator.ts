@@ -26,6 +26,7 @@ import { evaluateObjectives } from '../src/eval/metrics';
 import { DEFAULTS as RUN_DEFAULTS } from '../src/pipeline/runConfig';
 import { trainBase } from '../src/train/baseTraining';
 import { parseTrainConfig, type TrainConfig } from '../src/train/config';
+import { pearson } from '../test/data/pearson';
 
 /**
  * Published test NDCG@10 (exponential gain 2^g − 1, the LightGBM and XGBoost default) of GBDT
@@ -45,25 +46,6 @@ function trainConfig(seed: number): TrainConfig {
   const raw: Record<string, unknown> = {};
   for (const k of Object.keys(parseTrainConfig({}))) raw[k] = (RUN_DEFAULTS as unknown as Record<string, unknown>)[k];
   return parseTrainConfig({ ...raw, seed }, 'bench generator');
-}
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 function ndcg(scores: Float32Array, ds: RankingDataset, gain: 'linear' | 'exponential'): number {

@@ -20,25 +20,8 @@ import { validateDataset, type RankingDataset } from '../../src/data/dataset';
 import { ConfigError } from '../../src/util/errors';
 import { command } from '../../src/cli/commands/generate';
 import { isTemporaryName } from '../../src/util/atomicWrite';
+import { pearson } from './pearson';
 
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] / n;
-    mb += b[i] / n;
-  }
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) ** 2;
-    sbb += (b[i] - mb) ** 2;
-  }
-  return sab / Math.sqrt(saa * sbb);
-}
 
 function column(ds: RankingDataset, feature1: number): Float64Array {
   const out = new Float64Array(ds.labels[0].length);
