@@ -97,6 +97,11 @@ export function dirichletPointsOf(spec: WeightPoints): DirichletPoints | null {
   return spec === 'lattice' ? null : { ...DIRICHLET_POINTS_DEFAULTS, ...spec.dirichlet };
 }
 
+/** Whether two lists of weight points are the same points in the same order (exact equality). */
+export function sameWeightPoints(a: readonly ArrayLike<number>[], b: readonly ArrayLike<number>[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.length === b[i].length && Array.prototype.every.call(p, (w: number, j: number) => w === b[i][j]));
+}
+
 /**
  * The weight points of a sweep for m auxiliary objectives. `'lattice'`: `weightGrid(m, {divisions})`.
  * Dirichlet: with `corners` (the default) the m corners e_1..e_m first — the single-objective trade-offs,

@@ -16,7 +16,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { SweepRow, WeightPoints } from '../eval/sweep';
+import { sameWeightPoints, type SweepRow, type WeightPoints } from '../eval/sweep';
 import type { RankerParameters } from '../model/rankerParameters';
 import { parameterCount, type Parameters, type RankerSpec } from '../model/spec';
 import { BaselineRunner, type BaselineFront } from '../train/baselines/methods';
@@ -116,8 +116,7 @@ async function trainConditioned(ctx: CompareContext, mode: 'wcos' | 'tcos', key:
 function reusableCosStage(ctx: CompareContext, method: MethodName): CosStageResult | null {
   const c = ctx.cosStage;
   // validated (and early-stopped) on exactly the comparison's points
-  const samePoints = (rows: SweepRow[]) => rows.length === ctx.points.length && rows.every((r, i) => r.weights.every((w, j) => w === ctx.points[i][j]));
-  return c && c.mode === method && samePoints(c.validation) ? c : null;
+  return c && c.mode === method && sameWeightPoints(c.validation.map((r) => r.weights), ctx.points) ? c : null;
 }
 
 function conditionedMethod(ctx: CompareContext, mode: 'wcos' | 'tcos', r: Omit<CosStageResult, 'mode'>, notes: string[]): TrainedMethod {

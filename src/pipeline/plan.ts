@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { objectiveDefsOf } from '../data/presets';
-import { describeWeightPoints, weightPoints } from '../eval/sweep';
+import { describeWeightPoints, sameWeightPoints, weightPoints } from '../eval/sweep';
 import { DEFAULT_DIRICHLET_ALPHA, type NetConfig, type TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
@@ -72,7 +72,7 @@ function cosTrainedTwice(config: RunConfig, m: number | null): boolean {
   if (m === null || !config.methods || (mode !== 'wcos' && mode !== 'tcos') || !config.methods.includes(mode)) return false;
   const cosPoints = weightPoints(m, config.cos.sweepPoints, config.cos.sweepDivisions, 'cos.sweepPoints');
   const sweepPoints = weightPoints(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions), 'sweep.points');
-  return cosPoints.length !== sweepPoints.length || cosPoints.some((p, i) => p.some((w, j) => w !== sweepPoints[i][j]));
+  return !sameWeightPoints(cosPoints, sweepPoints);
 }
 
 /** The plan of a run (pure: reads no file). `--dry-run` prints it. */
