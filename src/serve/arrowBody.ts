@@ -12,6 +12,7 @@
  */
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
 import { DEFAULT_MAX_VALUES, duplicateId, notFinite, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
+import { freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
 /** What an Arrow body holds: `n` documents' model input and their ids. */
@@ -21,8 +22,8 @@ export interface ArrowDocuments {
   ids: (string | number)[];
 }
 
-/** Reads the candidates of an Arrow IPC stream body into the model-input matrix of `layout`. */
-export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES): ArrowDocuments {
+/** Reads the candidates of an Arrow IPC stream body into the model-input matrix of `layout` (taken from `arrays`). */
+export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES, arrays: FloatArrays = freshArrays): ArrowDocuments {
   let table: Table;
   try {
     table = tableFromIPC(body);
@@ -33,7 +34,7 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
   if (n === 0) throw new RequestError('documents', 'expected a non-empty table of documents');
   if (n > maxDocuments) throw tooManyDocuments('documents', maxDocuments);
   if (n * layout.rawFeatureCount > maxValues) throw tooManyValues('documents', maxValues, layout.rawFeatureCount);
-  const input = new Float32Array(n * layout.width);
+  const input = arrays.floats(n * layout.width);
   let ids: (string | number)[] | null = null;
   let features = false;
   for (const field of table.schema.fields) {
@@ -58,14 +59,35 @@ function readIds(column: Vector): (string | number)[] {
   }
   const ids: (string | number)[] = new Array(column.length);
   const seen = new Set<string | number>();
+  const ascii = asciiIds(column);
   for (let d = 0; d < ids.length; d++) {
-    const raw: unknown = column.get(d);
+    const raw: unknown = ascii !== null ? ascii[d] : column.get(d);
     const id = typeof raw === 'bigint' ? Number(raw) : (raw as string | number);
     if (typeof raw === 'bigint' && !Number.isSafeInteger(id)) throw new RequestError(`documents[${d}].id`, `integer ${raw} is beyond 2^53; send ids as strings`);
     if (typeof id === 'number' && !Number.isFinite(id)) throw new RequestError(`documents[${d}].id`, `expected a finite number, got ${id}`);
     if (seen.has(id)) throw duplicateId(`documents[${d}].id`, id);
     seen.add(id);
     ids[d] = id;
+  }
+  return ids;
+}
+
+/**
+ * The ids of a plain Utf8 column whose bytes are all ASCII: each chunk's bytes as one string, every id a
+ * substring of it (apache-arrow decodes each value on its own, a third of an Arrow request's parse at
+ * 1,000 candidates); null for any other column, which takes the general reading.
+ */
+function asciiIds(column: Vector): string[] | null {
+  if (!DataType.isUtf8(column.type as DataType)) return null;
+  const ids: string[] = [];
+  for (const chunk of column.data) {
+    const offsets = chunk.valueOffsets as Int32Array;
+    const bytes = chunk.values as Uint8Array;
+    if (chunk.offset !== 0 || !offsets || !bytes) return null;
+    const end = offsets[chunk.length];
+    for (let i = offsets[0]; i < end; i++) if (bytes[i] >= 0x80) return null;
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('latin1');
+    for (let r = 0; r < chunk.length; r++) ids.push(text.substring(offsets[r], offsets[r + 1]));
   }
   return ids;
 }

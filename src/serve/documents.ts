@@ -6,6 +6,7 @@
  * The per-row readers (`readBase64Row`, `sparseIndex`) and the messages are shared with the JSON
  * scanner (jsonScanner.ts), so both paths refuse the same input with the same words.
  */
+import { freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
 /**
@@ -85,13 +86,56 @@ export function readBase64Row(s: string, scratch: Float32Array, out: Float32Arra
   if (written !== nF * 4) {
     throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${b64} characters), got ${s.length} characters`);
   }
+  copyRow(scratch, out, row, layout, where);
+}
+
+/** Validates a decoded row (every value finite) and writes it to row `row` of `out` through `layout`. */
+export function copyRow(values: Float32Array, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
   const column = layout.column;
-  for (let i = 0; i < nF; i++) {
-    const v = scratch[i];
+  for (let i = 0; i < layout.rawFeatureCount; i++) {
+    const v = values[i];
     if (!Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
     const c = column[i];
     if (c >= 0) out[row + c] = v;
   }
+}
+
+/** Value of each base64 character (both alphabets, as Node's decoder accepts), −1 for any other byte. */
+const BASE64_VALUES = (() => {
+  const t = new Int8Array(256).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < 64; i++) t[alphabet.charCodeAt(i)] = i;
+  t[0x2d] = 62; // '-'
+  t[0x5f] = 63; // '_'
+  return t;
+})();
+
+/**
+ * Decodes the canonical base64 text `bytes[start, start + length)` (length a multiple of 4, `=`
+ * padding only at the end) into `out`, exactly `out.length` bytes; false for anything else — the caller
+ * then takes the general path, whose decoder and messages decide. On little-endian machines only.
+ */
+export function decodeBase64Bytes(bytes: Uint8Array, start: number, length: number, out: Uint8Array): boolean {
+  if (!LITTLE_ENDIAN || length % 4 !== 0 || Math.ceil(out.length / 3) * 4 !== length) return false;
+  const t = BASE64_VALUES;
+  const full = Math.floor(out.length / 3);
+  let p = start;
+  let o = 0;
+  for (let g = 0; g < full; g++, p += 4) {
+    const a = t[bytes[p]], b = t[bytes[p + 1]], c = t[bytes[p + 2]], d = t[bytes[p + 3]];
+    if ((a | b | c | d) < 0) return false;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = v >> 16;
+    out[o++] = (v >> 8) & 0xff;
+    out[o++] = v & 0xff;
+  }
+  const rest = out.length - o; // 0, 1 or 2 bytes in a last group padded with '=='  or '='
+  if (rest === 0) return true;
+  const a = t[bytes[p]], b = t[bytes[p + 1]], c = rest === 2 ? t[bytes[p + 2]] : 0;
+  if ((a | b | c) < 0 || bytes[p + 3] !== 0x3d || (rest === 1 && bytes[p + 2] !== 0x3d)) return false;
+  out[o++] = (a << 2) | (b >> 4);
+  if (rest === 2) out[o] = ((b & 0x0f) << 4) | (c >> 2);
+  return true;
 }
 
 /** Base64 little-endian float32 into `out` on a big-endian machine; returns the bytes decoded. */
@@ -137,7 +181,7 @@ export function checkId(id: unknown, where: () => string): string | number {
 
 /**
  * Reads every document (id and features, nothing else) into row d of a `[docs × layout.width]` matrix,
- * validating every value of every form; ids must be unique. Returns the matrix and the ids.
+ * validating every value of every form; ids must be unique. Returns the matrix (taken from `arrays`) and the ids.
  */
 export function readDocuments(
   docs: unknown,
@@ -145,12 +189,13 @@ export function readDocuments(
   maxDocuments = Infinity,
   field = 'documents',
   maxValues = DEFAULT_MAX_VALUES,
+  arrays: FloatArrays = freshArrays,
 ): { input: Float32Array; ids: (string | number)[] } {
   if (!Array.isArray(docs) || docs.length === 0) throw new RequestError(field, 'expected a non-empty array of documents');
   if (docs.length > maxDocuments) throw tooManyDocuments(field, maxDocuments);
   if (docs.length * layout.rawFeatureCount > maxValues) throw tooManyValues(field, maxValues, layout.rawFeatureCount);
   const width = layout.width;
-  const out = new Float32Array(docs.length * width);
+  const out = arrays.floats(docs.length * width);
   const scratch = new Float32Array(layout.rawFeatureCount);
   const ids: (string | number)[] = new Array(docs.length);
   const seen = new Set<string | number>();

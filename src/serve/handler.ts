@@ -12,6 +12,7 @@
 import { Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { readArrowDocuments } from './arrowBody';
 import { joinBody } from './bodyChunks';
+import { requestBuffers } from './bufferPool';
 import { readDocuments } from './documents';
 import { scanRequest } from './jsonScanner';
 import { rankOrder, type Ranker } from './ranker';
@@ -57,15 +58,18 @@ export interface ParsedRequest {
   options: RerankOptions;
 }
 
-/** Parses a body of either media type (see the modules it calls for the rules). */
+/**
+ * Parses a body of either media type (see the modules it calls for the rules). The model-input matrix
+ * comes from this thread's `requestBuffers`: give it back (`requestBuffers.release`) once scored.
+ */
 export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLimits): ParsedRequest {
   const withTopK = req.route === 'rerank';
   const bytes = joinBody(req.body); // a reused buffer: nothing below keeps a view of it
   if (req.contentType === ARROW_STREAM) {
     const options = readOptions(optionsHeader(req.options), withTopK);
-    return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues), options };
+    return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers), options };
   }
-  const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues);
+  const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers);
   if (scanned !== null) return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };
   let value: unknown;
   try {
@@ -77,7 +81,7 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
   const body = value as Record<string, unknown>;
   const options = readOptions(body, withTopK);
   if (body.documents === undefined) throw new RequestError('documents', 'is required');
-  const { input, ids } = readDocuments(body.documents, ranker.layout, limits.maxDocuments, 'documents', limits.maxValues);
+  const { input, ids } = readDocuments(body.documents, ranker.layout, limits.maxDocuments, 'documents', limits.maxValues, requestBuffers);
   return { n: ids.length, input, ids, options };
 }
 
@@ -98,7 +102,12 @@ function optionsHeader(text: string | undefined): Record<string, unknown> {
 export async function handleScoring(ranker: Ranker, req: WireRequest, limits: HandlerLimits): Promise<WireReply> {
   try {
     const parsed = parseRequest(req, ranker, limits);
-    const scores = await ranker.scoreInput(parsed.input, parsed.n, parsed.options);
+    let scores: Float32Array;
+    try {
+      scores = await ranker.scoreInput(parsed.input, parsed.n, parsed.options);
+    } finally {
+      requestBuffers.release(parsed.input); // the scores are the engine's own array, not a view of the input
+    }
     if (req.accept?.includes(ARROW_STREAM)) return { status: 200, contentType: ARROW_STREAM, body: arrowAnswer(req.route, parsed.ids, scores, parsed.options.topK) };
     const body = req.route === 'rerank' ? rerankJson(parsed.ids, scores, parsed.options.topK, ranker.engineName) : scoresJson(scores);
     return { status: 200, contentType: 'application/json; charset=utf-8', body };

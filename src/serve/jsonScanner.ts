@@ -16,7 +16,8 @@
  * and a sparse map with more keys than the model has features (same messages as the general path), and
  * a sparse key given twice, which `JSON.parse` would silently collapse to its last value.
  */
-import { DEFAULT_MAX_VALUES, duplicateId, readBase64Row, tooManyDocuments, tooManyKeys, tooManyValues, type FeatureLayout } from './documents';
+import { base64Length, copyRow, decodeBase64Bytes, DEFAULT_MAX_VALUES, duplicateId, tooManyDocuments, tooManyKeys, tooManyValues, type FeatureLayout } from './documents';
+import { arrayCapacity, freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
 /** A scanned request: `n` documents' model input, their ids, and the other fields, each parsed. */
@@ -53,11 +54,13 @@ function roundsLikeExact(a: number): boolean {
   return Math.abs(a - (f + up) / 2) > tolerance && Math.abs(a - (f + down) / 2) > tolerance;
 }
 
-/** Scans `body`; `null` when the general path must take it (see the module comment). */
-export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES): ScannedRequest | null {
+/** Scans `body` into a matrix taken from `arrays`; `null` when the general path must take it (see the module comment). */
+export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES, arrays: FloatArrays = freshArrays): ScannedRequest | null {
+  const scanner = new Scanner(body, layout, Math.min(maxDocuments, Math.floor(maxValues / layout.rawFeatureCount)), maxDocuments, maxValues, arrays);
   try {
-    return new Scanner(body, layout, Math.min(maxDocuments, Math.floor(maxValues / layout.rawFeatureCount)), maxDocuments, maxValues).request();
+    return scanner.request();
   } catch (err) {
+    scanner.dispose();
     if (err === GIVE_UP) return null;
     throw err;
   }
@@ -70,6 +73,8 @@ class Scanner {
   /** Per raw feature, the last document (+1) that set it by a sparse key: finds duplicates in O(1). */
   private readonly stamp: Int32Array;
   private readonly scratch: Float32Array;
+  /** The bytes of `scratch`, where base64 rows are decoded. */
+  private readonly scratchBytes: Uint8Array;
   /** The body as latin1 text, for numbers too long for the fast path (made on first need). */
   private text: string | undefined;
 
@@ -80,11 +85,13 @@ class Scanner {
     private readonly maxRows: number,
     private readonly maxDocuments: number,
     private readonly maxValues: number,
+    private readonly arrays: FloatArrays,
   ) {
     this.rows = 64;
-    this.input = new Float32Array(this.rows * layout.width);
+    this.input = arrays.floats(this.rows * layout.width);
     this.stamp = new Int32Array(layout.rawFeatureCount);
     this.scratch = new Float32Array(layout.rawFeatureCount);
+    this.scratchBytes = new Uint8Array(this.scratch.buffer);
   }
 
   request(): ScannedRequest {
@@ -149,11 +156,25 @@ class Scanner {
     return id;
   }
 
+  /** Twice the rows: within the buffer when it has room (a reused one usually does), else in a bigger one. */
   private grow(): void {
-    const bigger = new Float32Array(this.input.length * 2);
-    bigger.set(this.input);
-    this.input = bigger;
-    this.rows = this.input.length / this.layout.width;
+    const length = this.input.length * 2;
+    if (arrayCapacity(this.input) >= length) {
+      const extended = new Float32Array(this.input.buffer, this.input.byteOffset, length);
+      extended.fill(0, this.input.length);
+      this.input = extended;
+    } else {
+      const bigger = this.arrays.floats(length);
+      bigger.set(this.input);
+      this.arrays.release(this.input);
+      this.input = bigger;
+    }
+    this.rows = length / this.layout.width;
+  }
+
+  /** Gives the matrix back (the scanner gave up or failed). */
+  dispose(): void {
+    this.arrays.release(this.input);
   }
 
   private id(): string | number {
@@ -169,10 +190,17 @@ class Scanner {
     const row = d * this.layout.width;
     if (c === 0x5b) this.dense(row);
     else if (c === 0x7b) this.sparse(d, row);
-    else if (c === 0x22) {
-      const where = () => `documents[${d}].features`;
-      readBase64Row(this.string(), this.scratch, this.input, row, this.layout, where);
-    } else throw GIVE_UP;
+    else if (c === 0x22) this.base64(d, row);
+    else throw GIVE_UP;
+  }
+
+  /** A base64 float32 row decoded straight from the body's bytes (no string); anything unusual gives up. */
+  private base64(d: number, row: number): void {
+    const length = base64Length(this.layout.rawFeatureCount);
+    const start = this.pos + 1;
+    if (this.buf[start + length] !== 0x22 || !decodeBase64Bytes(this.buf, start, length, this.scratchBytes)) throw GIVE_UP;
+    this.pos = start + length + 1;
+    copyRow(this.scratch, this.input, row, this.layout, () => `documents[${d}].features`);
   }
 
   private dense(row: number): void {

@@ -132,8 +132,35 @@ export class Ranker {
   }
 }
 
-/** Indices of the best `k` scores (default all), best first; ties keep the given order. */
+/**
+ * Indices of the best `k` scores (default all), best first; ties keep the given order. A small k (the
+ * usual top-100 of 1,000 candidates) keeps the best k in a heap instead of sorting every candidate.
+ */
 export function rankOrder(scores: Float32Array, k = scores.length): Int32Array {
-  const order = Int32Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
-  return order.subarray(0, Math.min(k, order.length));
+  const n = scores.length;
+  const top = Math.min(k, n);
+  const byRank = (a: number, b: number) => scores[b] - scores[a] || a - b;
+  if (top * 4 >= n) return Int32Array.from(scores.keys()).sort(byRank).subarray(0, top);
+  // heap of the best `top` so far, the worst of them at the root
+  const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && a < b);
+  const heap = new Int32Array(top);
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= top) return;
+      const worse = l + 1 < top && better(heap[l], heap[l + 1]) ? l + 1 : l;
+      if (!better(heap[i], heap[worse])) return;
+      [heap[i], heap[worse]] = [heap[worse], heap[i]];
+      i = worse;
+    }
+  };
+  for (let i = 0; i < top; i++) heap[i] = i;
+  for (let i = (top >> 1) - 1; i >= 0; i--) down(i);
+  for (let i = top; i < n; i++) {
+    if (better(i, heap[0])) {
+      heap[0] = i;
+      down(0);
+    }
+  }
+  return heap.sort(byRank);
 }

@@ -6,6 +6,7 @@
  */
 import { Field, FixedSizeList, Float32, Float64, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { readArrowDocuments } from '../../src/serve/arrowBody';
+import { BufferPool } from '../../src/serve/bufferPool';
 import { inputLayout, readDocuments } from '../../src/serve/documents';
 import { scanRequest } from '../../src/serve/jsonScanner';
 import { RequestError } from '../../src/serve/tradeoff';
@@ -180,6 +181,78 @@ describe('JSON scanner', () => {
   });
 });
 
+describe('base64 rows read from the body bytes', () => {
+  /** A body of base64 rows for nF features, each spelt by `spellRow`, read by the scanner and the general path. */
+  function both(nF: number, rows: string[]): { scanned: unknown; truth: unknown } {
+    const all = inputLayout(nF, Int32Array.from({ length: nF }, (_, i) => i));
+    const text = `{"documents":[${rows.map((r, d) => `{"id":${d},"features":"${r}"}`).join(',')}]}`;
+    const truth = outcome(() => readDocuments((JSON.parse(text) as { documents: unknown }).documents, all, 1000));
+    return { scanned: outcome(() => scanRequest(Buffer.from(text), all, 1000)), truth };
+  }
+
+  it('decode as Node does, with 0, 1 or 2 bytes in the last group, in either alphabet', () => {
+    const rng = new Rng(23);
+    for (const nF of [12, 10, 11]) {
+      const rows = Array.from({ length: 40 }, (_, d) => {
+        const b64 = Buffer.from(Float32Array.from({ length: nF }, () => (rng.uniform() - 0.5) * 10 ** rng.int(6)).buffer).toString('base64');
+        return d % 2 === 0 ? b64 : b64.replace(/\+/g, '-').replace(/\//g, '_'); // base64url: Node's decoder takes it too
+      });
+      const { scanned, truth } = both(nF, rows);
+      expect(scanned).not.toBeNull();
+      const s = scanned as { input: Float32Array };
+      const t = truth as { input: Float32Array };
+      expect(Buffer.from(s.input.buffer, s.input.byteOffset, s.input.byteLength).equals(Buffer.from(t.input.buffer, t.input.byteOffset, t.input.byteLength))).toBe(true);
+    }
+  });
+
+  it('an unusual or bad row gives up (the general path answers) or fails with the general path\'s message', () => {
+    const good = Buffer.from(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10).buffer).toString('base64'); // 40 bytes: "…A=="-style end
+    // [row, the general path refuses it]: the scanner agrees with the general path or gives up to it
+    const rows: [string, boolean][] = [
+      [good.slice(0, -2) + 'A=', false], // non-canonical padding: Node's decoder reads it; the scanner gives up
+      [good.slice(0, 5) + '\\u0041' + good.slice(6), false], // an escape ("A"): the same row
+      [good.slice(0, -1), true], // too short
+      [good + 'AAAA', true], // too long
+      [good.slice(0, 5) + '*' + good.slice(6), true], // outside the alphabet
+      [Buffer.from(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, Infinity).buffer).toString('base64'), true], // not finite
+    ];
+    for (const [row, refused] of rows) {
+      const { scanned, truth } = both(10, [good, row]);
+      if (scanned !== null) expect(scanned).toEqual(truth);
+      if (!refused) expect(scanned).toBeNull();
+      expect(truth).toEqual(refused ? expect.objectContaining({ field: expect.stringMatching(/^documents\[1\]\.features/) }) : expect.objectContaining({ ids: [0, 1] }));
+    }
+  });
+});
+
+describe('reused request matrices (BufferPool)', () => {
+  it('a matrix taken again reads exactly as a fresh one: zeros where a sparse map leaves features out', () => {
+    const pool = new BufferPool();
+    const all = inputLayout(RAW_FEATURES, Int32Array.from({ length: RAW_FEATURES }, (_, i) => i));
+    const dense = `{"documents":[${Array.from({ length: 300 }, (_, d) => `{"id":${d},"features":[${Array.from({ length: RAW_FEATURES }, (_, i) => d + i + 1).join(',')}]}`).join(',')}]}`;
+    const sparse = `{"documents":[${Array.from({ length: 200 }, (_, d) => `{"id":${d},"features":{"${1 + (d % RAW_FEATURES)}":${d}}}`).join(',')}]}`;
+    const first = scanRequest(Buffer.from(dense), all, 1000, undefined, pool);
+    expect(first).not.toBeNull();
+    pool.release(first!.input);
+    const again = scanRequest(Buffer.from(sparse), all, 1000, undefined, pool);
+    expect(again!.input.buffer).toBe(first!.input.buffer); // the same memory, grown into without a second buffer
+    expect(Array.from(again!.input)).toEqual(Array.from(scanRequest(Buffer.from(sparse), all, 1000)!.input));
+    pool.release(again!.input);
+    const { input } = readDocuments([{ id: 1, features: { '2': 5 } }], all, 10, 'documents', undefined, pool);
+    expect(Array.from(input)).toEqual([0, 5, ...new Array<number>(RAW_FEATURES - 2).fill(0)]);
+  });
+
+  it('holds at most its bound, and never a buffer above its largest size', () => {
+    const pool = new BufferPool(1 << 20, 3 << 20);
+    const taken = Array.from({ length: 6 }, () => pool.floats(200_000)); // 800 KB each
+    const big = pool.floats(400_000); // 1.6 MB: above the largest kept
+    for (const a of [...taken, big]) pool.release(a);
+    expect(pool.held().bytes).toBeLessThanOrEqual(3 << 20);
+    expect(pool.held().buffers).toBe(3);
+    expect(pool.floats(300_000).buffer).not.toBe(big.buffer);
+  });
+});
+
 describe('Arrow IPC bodies', () => {
   const rng = new Rng(5);
   const n = 7;
@@ -213,6 +286,21 @@ describe('Arrow IPC bodies', () => {
       layout,
     );
     expect(Array.from(got.input)).toEqual(Array.from(sparse.input));
+  });
+
+  it('string ids read as written: ASCII, non-ASCII, empty, and spread over several record batches', () => {
+    const plain = ['a', '', 'doc 7', 'x"y', 'z'];
+    const accented = ['é', 'a', '日本', '🙂', ''];
+    for (const list of [plain, accented]) {
+      const one = tableToIPC(new Table({ id: vectorFromArray(list, new Utf8()), '1': vectorFromArray(Float32Array.from(list, (_, d) => d)) }), 'stream');
+      expect(readArrowDocuments(one, layout, 100).ids).toEqual(list);
+    }
+    // two record batches: the id column comes in two chunks
+    const first = new Table({ id: vectorFromArray(plain.slice(0, 2), new Utf8()), '1': vectorFromArray(Float32Array.of(0, 1)) });
+    const second = new Table({ id: vectorFromArray(plain.slice(2), new Utf8()), '1': vectorFromArray(Float32Array.of(2, 3, 4)) });
+    const got = readArrowDocuments(tableToIPC(first.concat(second), 'stream'), layout, 100);
+    expect(got.ids).toEqual(plain);
+    expect(Array.from(got.input.filter((_, i) => i % layout.width === 0))).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('bad tables are 400s naming the column or document', () => {

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import type { Engine } from '../../src/engine/engine';
 import { createEngine } from '../../src/engine/select';
 import { saveModel } from '../../src/model/modelFile';
-import { Ranker } from '../../src/serve/ranker';
+import { rankOrder, Ranker } from '../../src/serve/ranker';
+import { Rng } from '../../src/util/rng';
 import { RequestError } from '../../src/serve/tradeoff';
 import { fixtureModel, INPUT_FEATURES, RAW_FEATURES, randomDocuments } from './fixture';
 
@@ -163,5 +164,16 @@ describe('scoring', () => {
     expect(await field([{ id: 1, features: good }], { topK: 0 })).toBe('topK');
     expect(await field([{ id: 1, features: good }], { weights: { popularity: 1 } })).toBe('weights.popularity');
     expect((await rejection(ranker.score(Float32Array.of(1, 2, 3)))).message).toMatch(/^features: expected a positive multiple of 12/);
+  });
+});
+
+describe('rankOrder', () => {
+  it('equals a stable full sort (score descending, ties in the given order) for every k, with many ties', () => {
+    const rng = new Rng(41);
+    for (const n of [1, 7, 100, 1000]) {
+      const scores = Float32Array.from({ length: n }, () => rng.int(n < 10 ? 3 : 40) / 8);
+      const truth = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] === scores[b] ? a - b : scores[a] > scores[b] ? -1 : 1));
+      for (const k of [1, 2, 5, 24, 100, 250, 251, n, n + 5]) expect(Array.from(rankOrder(scores, k))).toEqual(truth.slice(0, Math.min(k, n)));
+    }
   });
 });
