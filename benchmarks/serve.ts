@@ -14,12 +14,15 @@
  *   w1t2   one scoring worker, ONNX with 2 intra-op threads (ORT's own threads use the second core)
  *   w2     two scoring workers with 1 intra-op thread each (the default on 2 cores)
  * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
- * Per cell: latency p50/p90/p99 (full round trip), requests/s, documents/s, busy % of each core, the server
+ * Per cell (the client's heap collected before it; its longest GC pause during the cell printed, since
+ * such a pause delays the answers it times): latency p50/p90/p99 (full round trip), requests/s,
+ * documents/s, busy % of each core, the server
  * process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
  * the last configuration and prints RSS after warm-up and at the end, and the error count.
  * Targets (issue 17): 1,000 candidates, 1 client: p99 < 10 ms (base64, Arrow), < 15 ms (JSON); 16 clients
  * ≥ 2× today's requests/s per format; soak RSS flat within 10 %, 0 errors.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -139,7 +142,7 @@ async function cell(server: Started, label: string, body: Body[], n: number, cli
   const q = quantiles(r.latencies);
   const rps = r.latencies.length / r.seconds;
   console.log(
-    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}% = ${cpuMs.toFixed(1)} CPU ms/req${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
+    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}% = ${cpuMs.toFixed(1)} CPU ms/req  client GC max ${r.clientGc.max.toFixed(1)} ms${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
   );
   return { rps, p99: q.p99, cpuMs };
 }
@@ -177,7 +180,8 @@ export async function run(args: string[]): Promise<void> {
   const sizes = values.candidates.split(',').map(Number);
   const clientCounts = values.clients.split(',').map(Number);
   const ds = generateSynthetic({ queries: Math.ceil(Math.max(...sizes) / 60) + 10, seed: 5, nFeatures: RAW });
-  // values as a client would send them (6 significant digits rather than float32's 17-digit expansion)
+  // float32 features, as a feature store holds them: JSON bodies spell each as its double (up to 17
+  // digits, as JSON.stringify or Python's json print a float32 widened to a double), 1.9 MB at 1,000 × 136
   const raw = Float32Array.from(ds.features.subarray(0, Math.max(...sizes) * RAW), (v) => Number(v.toPrecision(6)));
   const model = benchModel(raw, 11);
   const m = model.objectives.length - 1;
@@ -188,6 +192,10 @@ export async function run(args: string[]): Promise<void> {
   console.log(`-- re-rank ${sizes.join(' / ')} candidates × ${RAW} raw features (${model.spec.base.inputSize} model inputs, ${m} objectives), topK 100; ${seconds} s per cell after 1 s warm-up`);
   console.log(`   machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}; client: node:http keep-alive on 127.0.0.1`);
   const results = new Map<string, number>();
+  // the server runs the compiled package, as an installed cosrank does (bin/cosrank.js runs dist/ when
+  // it is newer than the sources; through tsx the same code was up to 1.7× slower per request)
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(__dirname, '..', 'tsconfig.build.json')], { stdio: 'inherit' });
+  console.log('   server: the compiled package (dist/, built now)');
   const cfgs = configs(values.configs.split(','), values['today-bin'] ? path.resolve(values['today-bin']) : undefined);
   let last: { server: Started; bodies: Body[][] } | null = null;
   try {

@@ -6,6 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface Started {
   child: ChildProcess;
@@ -70,10 +73,27 @@ export interface LoadResult {
   seconds: number;
   errors: number;
   firstError?: string;
+  /** The client's own garbage-collection pauses during the run (ms): they delay the answers it times. */
+  clientGc: { total: number; max: number };
+}
+
+/**
+ * A full collection of the client's heap, so that a run does not inherit the garbage of building the
+ * bodies (a major collection in the middle of a one-client run delays answers by 5–18 ms here).
+ */
+export function collectClientGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /** `clients` request loops over `bodies` for `seconds` (after `warmup` seconds not counted). */
 export async function runLoad(url: URL, bodies: Body[], clients: number, seconds: number, warmup = 1): Promise<LoadResult> {
+  collectClientGarbage();
+  const pauses: number[] = [];
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push(e.duration);
+  });
+  gcWatch.observe({ entryTypes: ['gc'] });
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
   let errors = 0;
@@ -99,7 +119,9 @@ export async function runLoad(url: URL, bodies: Body[], clients: number, seconds
     }),
   );
   agent.destroy();
-  return { latencies, completed, seconds: (performance.now() - measureFrom) / 1000, errors, firstError };
+  gcWatch.disconnect();
+  const clientGc = { total: pauses.reduce((a, b) => a + b, 0), max: Math.max(0, ...pauses) };
+  return { latencies, completed, seconds: (performance.now() - measureFrom) / 1000, errors, firstError, clientGc };
 }
 
 export function quantiles(ms: number[]): { p50: number; p90: number; p99: number } {

@@ -3,7 +3,8 @@
  * the one sweep-scoring function, `sweepRanker`, that the trainer's validation also uses), NDCG@k of every
  * objective per point, the Pareto front and hypervolume of the auxiliary objectives, and s0's figures.
  * `cosrank run` and `cosrank score --sweep` take their points and scoring settings from here, so a
- * scores file evaluated by `cosrank eval` reproduces the run's table.
+ * scores file evaluated by `cosrank eval` reproduces the run's table — for the lattice only: `score
+ * --sweep` has no option for `sweep.points` Dirichlet points, so such a run's table is not reproduced.
  */
 import type { RankingDataset } from '../data/dataset';
 import type { Engine } from '../engine/engine';
