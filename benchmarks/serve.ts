@@ -14,8 +14,8 @@
  *   w1t2   one scoring worker, ONNX with 2 intra-op threads (ORT's own threads use the second core)
  *   w2     two scoring workers with 1 intra-op thread each (the default on 2 cores)
  * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
- * Per cell (the client's heap collected before it; its longest GC pause during the cell printed, since
- * such a pause delays the answers it times): latency p50/p90/p99 (full round trip), requests/s,
+ * Per cell (the client in a worker thread with its own heap; its longest GC pause during the cell printed,
+ * since such a pause delays the answers it times): latency p50/p90/p99 (full round trip), requests/s,
  * documents/s, busy % of each core, the server
  * process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
  * the last configuration and prints RSS after warm-up and at the end, and the error count.

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { extname } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 export interface Started {
   child: ChildProcess;
@@ -78,17 +78,40 @@ export interface LoadResult {
 }
 
 /**
- * A full collection of the client's heap, so that a run does not inherit the garbage of building the
- * bodies (a major collection in the middle of a one-client run delays answers by 5–18 ms here).
+ * `clients` request loops over `bodies` for `seconds` (after `warmup` seconds not counted), run in a
+ * worker thread: the client then has its own small heap, so the collections of the bench's large one
+ * (generated data, every body) do not pause it — a major collection in the middle of a one-client run
+ * delayed answers by 5–18 ms when the client ran in the bench's thread. The client's own GC pauses are
+ * reported with the result.
  */
-export function collectClientGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+export async function runLoad(url: URL, bodies: Body[], clients: number, seconds: number, warmup = 1): Promise<LoadResult> {
+  const setup: ClientSetup = { url: url.href, bodies: bodies.map((b) => ({ data: new Uint8Array(b.data), headers: b.headers })), clients, seconds, warmup };
+  const hook = extname(__filename) === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();` : '';
+  const worker = new Worker(`${hook} require(${JSON.stringify(__filename)});`, { eval: true, workerData: { serveLoadClient: setup } });
+  try {
+    return await new Promise<LoadResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`load client exited (code ${code})`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
 
-/** `clients` request loops over `bodies` for `seconds` (after `warmup` seconds not counted). */
-export async function runLoad(url: URL, bodies: Body[], clients: number, seconds: number, warmup = 1): Promise<LoadResult> {
-  collectClientGarbage();
+interface ClientSetup {
+  url: string;
+  bodies: { data: Uint8Array; headers: Record<string, string> }[];
+  clients: number;
+  seconds: number;
+  warmup: number;
+}
+
+/** The client loops (in the worker thread of runLoad). */
+async function clientLoop(setup: ClientSetup): Promise<LoadResult> {
+  const { clients, seconds, warmup } = setup;
+  const url = new URL(setup.url);
+  const bodies = setup.bodies.map((b) => ({ data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength), headers: b.headers }));
   const pauses: number[] = [];
   const gcWatch = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) pauses.push(e.duration);
@@ -122,6 +145,10 @@ export async function runLoad(url: URL, bodies: Body[], clients: number, seconds
   gcWatch.disconnect();
   const clientGc = { total: pauses.reduce((a, b) => a + b, 0), max: Math.max(0, ...pauses) };
   return { latencies, completed, seconds: (performance.now() - measureFrom) / 1000, errors, firstError, clientGc };
+}
+
+if (!isMainThread && (workerData as { serveLoadClient?: ClientSetup } | null)?.serveLoadClient) {
+  void clientLoop((workerData as { serveLoadClient: ClientSetup }).serveLoadClient).then((r) => parentPort?.postMessage(r));
 }
 
 export function quantiles(ms: number[]): { p50: number; p90: number; p99: number } {
