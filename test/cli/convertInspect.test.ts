@@ -3,7 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inputProgress, PROGRESS_MIN_INPUT_BYTES } from '../../src/cli/progress';
 import { readArrow } from '../../src/data/arrow';
+import type { ResolvedObjective } from '../../src/data/objectives';
 import { readDataset } from '../../src/data/read';
+import { saveModel } from '../../src/model/modelFile';
+import { fixtureModel } from '../serve/fixture';
 import { captureIO, runCli as cli } from '../cliHarness';
 
 let dir: string;
@@ -220,5 +223,14 @@ describe('frozen objectives (issue 11 item 4)', () => {
     expect(JSON.parse(own.out).cutPointsFrom).toEqual({ clicks: test });
     expect((await cli('convert', test, testArrow, '--objectives-from', trainArrow, '--fit-on-input')).code).toBe(2);
     expect((await cli('convert', test, testArrow, '--objectives-from', test)).err).toMatch(/carries no objectives/);
+
+    // a model folder carries the same frozen objectives (model.json): the same grades and provenance
+    const trained = await readDataset(trainArrow);
+    const modelDir = path.join(dir, 'fz-model');
+    await saveModel(modelDir, { ...fixtureModel(1), objectives: trained.metadata?.objectives as ResolvedObjective[] });
+    const fromModel = await cli('convert', test, testArrow, '--objectives-from', modelDir, '--json');
+    expect(fromModel.code).toBe(0);
+    expect(JSON.parse(fromModel.out).cutPointsFrom).toEqual({ clicks: train });
+    expect(Array.from((await readArrow(testArrow)).labels[1])).toEqual([2, 0, 2]);
   });
 });
