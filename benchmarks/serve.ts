@@ -16,8 +16,7 @@
  * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
  * Per cell (the client in a worker thread with its own heap; its longest GC pause during the cell printed,
  * since such a pause delays the answers it times): latency p50/p90/p99 (full round trip), requests/s,
- * documents/s, busy % of each core, the server
- * process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
+ * documents/s, busy % of each core, the server process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
  * the last configuration and prints RSS after warm-up and at the end, and the error count.
  * Targets (issue 17): 1,000 candidates, 1 client: p99 < 10 ms (base64, Arrow), < 15 ms (JSON); 16 clients
  * ≥ 2× today's requests/s per format; soak RSS flat within 10 %, 0 errors.
@@ -180,8 +179,9 @@ export async function run(args: string[]): Promise<void> {
   const sizes = values.candidates.split(',').map(Number);
   const clientCounts = values.clients.split(',').map(Number);
   const ds = generateSynthetic({ queries: Math.ceil(Math.max(...sizes) / 60) + 10, seed: 5, nFeatures: RAW });
-  // float32 features, as a feature store holds them: JSON bodies spell each as its double (up to 17
-  // digits, as JSON.stringify or Python's json print a float32 widened to a double), 1.9 MB at 1,000 × 136
+  // float32 features, as a feature store holds them (rounded to 6 digits, then stored as float32 again):
+  // JSON bodies spell each as its double (up to 17 digits, as JSON.stringify or Python's json print a
+  // float32 widened to a double), 1.9 MB at 1,000 × 136
   const raw = Float32Array.from(ds.features.subarray(0, Math.max(...sizes) * RAW), (v) => Number(v.toPrecision(6)));
   const model = benchModel(raw, 11);
   const m = model.objectives.length - 1;

@@ -7,8 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { extname } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { workerScript } from '../src/util/workerScript';
 
 export interface Started {
   child: ChildProcess;
@@ -85,9 +85,8 @@ export interface LoadResult {
  * reported with the result.
  */
 export async function runLoad(url: URL, bodies: Body[], clients: number, seconds: number, warmup = 1): Promise<LoadResult> {
-  const setup: ClientSetup = { url: url.href, bodies: bodies.map((b) => ({ data: new Uint8Array(b.data), headers: b.headers })), clients, seconds, warmup };
-  const hook = extname(__filename) === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();` : '';
-  const worker = new Worker(`${hook} require(${JSON.stringify(__filename)});`, { eval: true, workerData: { serveLoadClient: setup } });
+  const setup: ClientSetup = { url: url.href, bodies: bodies.map((b) => ({ data: b.data, headers: b.headers })), clients, seconds, warmup };
+  const worker = new Worker(workerScript(__filename), { eval: true, workerData: { serveLoadClient: setup } });
   try {
     return await new Promise<LoadResult>((resolve, reject) => {
       worker.once('message', resolve);

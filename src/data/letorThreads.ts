@@ -5,6 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { extname, join as pathJoin } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../util/workerScript';
 import * as bytes from './letorBytes';
 import type { LetorReadOptions } from './letorOptions';
 import { LetorParser, type LetorPart } from './letorParser';
@@ -116,16 +117,6 @@ export async function parseLetorPart(job: LetorPartJob, onBytes: (done: number) 
 }
 
 /**
- * Code that starts letorWorker in a thread: the compiled `.js` as is; from TypeScript sources (tsx,
- * jest) through tsx's require hook, which worker threads do not inherit.
- */
-function workerEntry(): string {
-  const file = pathJoin(__dirname, `letorWorker${extname(__filename)}`);
-  const hook = extname(__filename) === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();` : '';
-  return `${hook} require(${JSON.stringify(file)});`;
-}
-
-/**
  * Runs `parseLetorPart` in a worker thread. Resolves to null when the worker cannot start (e.g. a
  * test runner that cannot load TypeScript in workers) or its part fails to parse: the caller then
  * parses those lines itself, so errors come out exactly as in a single-threaded read.
@@ -134,7 +125,7 @@ export function parseInWorker(job: LetorPartJob, onBytes: (done: number) => void
   return new Promise((resolve) => {
     let worker: Worker;
     try {
-      worker = new Worker(workerEntry(), { eval: true, workerData: job });
+      worker = new Worker(workerScript(pathJoin(__dirname, `letorWorker${extname(__filename)}`)), { eval: true, workerData: job });
     } catch {
       resolve(null);
       return;

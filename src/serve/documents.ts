@@ -3,8 +3,10 @@
  * values (the runtime API, and HTTP bodies the fast JSON scanner does not take). Every value is
  * validated; error fields point into the request and are built only for an error (this is the hot path).
  *
- * The per-row readers (`readBase64Row`, `sparseIndex`) and the messages are shared with the JSON
- * scanner (jsonScanner.ts), so both paths refuse the same input with the same words.
+ * The per-row pieces (`copyRow`, `base64Length`) and the messages are shared with the JSON scanner
+ * (jsonScanner.ts), so both paths refuse the same input with the same words; the scanner
+ * decodes base64 from the body's bytes (`decodeBase64Bytes`, strict) and leaves anything else to
+ * `readBase64Row` here (Node's decoder).
  */
 import { freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';

@@ -15,6 +15,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EngineRequest } from '../engine/select';
+import { workerScript } from '../util/workerScript';
 import type { ScoringBackend } from './backend';
 import { ownsBuffer } from './bodyChunks';
 import type { HandlerLimits, WireReply, WireRequest } from './handler';
@@ -47,7 +48,7 @@ class ScoringWorker {
   private seq = 0;
 
   constructor(setup: WorkerSetup, onExit: (w: ScoringWorker, err: Error) => void) {
-    this.thread = new Worker(workerEntry(), { eval: true, workerData: setup });
+    this.thread = new Worker(workerScript(join(__dirname, `worker${extname(__filename)}`)), { eval: true, workerData: setup });
     this.thread.on('message', (m: FromWorker) => {
       const p = this.pending.get(m.seq);
       this.pending.delete(m.seq);
@@ -80,13 +81,6 @@ class ScoringWorker {
   post(msg: ToWorker): void {
     this.thread.postMessage(msg);
   }
-}
-
-/** The worker's script: TypeScript sources go through tsx's require hook (tests, `tsx`), built output runs as is. */
-function workerEntry(): string {
-  const file = join(__dirname, `worker${extname(__filename)}`);
-  const hook = extname(__filename) === '.ts' ? `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();` : '';
-  return `${hook} require(${JSON.stringify(file)});`;
 }
 
 export class WorkerPool implements ScoringBackend {
