@@ -20,8 +20,8 @@ function expectSameCheckpoint(a: Checkpoint, b: Checkpoint): void {
   expect(b.state).toEqual(a.state);
 }
 
-function runScript(stage: string, dir: string, resume: boolean): ReturnType<typeof spawn> {
-  return spawn('npx', ['tsx', path.join(__dirname, 'resumeScript.ts'), stage, dir, resume ? '1' : '0'], {
+function runScript(stage: string, dir: string, resume: boolean, paceMs = 0): ReturnType<typeof spawn> {
+  return spawn('npx', ['tsx', path.join(__dirname, 'resumeScript.ts'), stage, dir, resume ? '1' : '0', String(paceMs)], {
     cwd: path.resolve(__dirname, '../..'),
     stdio: ['ignore', 'pipe', 'pipe'],
     // its own process group, so the kill reaches the node process under npx and tsx
@@ -85,7 +85,8 @@ describe('resume', () => {
 
   it('a process killed with SIGKILL after its first checkpoint resumes to the same final state', async () => {
     const dir = path.join(root, 'killed');
-    const child = runScript('base', dir, false);
+    // paced after its first checkpoint (100 ms a step): the kill lands before the run's end however slow the machine
+    const child = runScript('base', dir, false, 100);
     const done = finished(child);
     const ckpt = path.join(dir, 'checkpoint.bin');
     const t0 = Date.now();
