@@ -12,7 +12,7 @@
  */
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
 import { DEFAULT_MAX_VALUES, duplicateId, notFinite, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
-import { freshArrays, type FloatArrays } from './bufferPool';
+import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
 /** What an Arrow body holds: `n` documents' model input and their ids. */
@@ -34,21 +34,22 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
   if (n === 0) throw new RequestError('documents', 'expected a non-empty table of documents');
   if (n > maxDocuments) throw tooManyDocuments('documents', maxDocuments);
   if (n * layout.rawFeatureCount > maxValues) throw tooManyValues('documents', maxValues, layout.rawFeatureCount);
-  const input = arrays.floats(n * layout.width);
-  let ids: (string | number)[] | null = null;
-  let features = false;
-  for (const field of table.schema.fields) {
-    const column = table.getChild(field.name) as Vector;
-    if (column.nullCount > 0) throw new RequestError(`columns.${field.name}`, 'has nulls; every value must be given');
-    if (field.name === 'id') ids = readIds(column);
-    else if (field.name === 'features') {
-      readListColumn(column, layout, input);
-      features = true;
-    } else readFeatureColumn(field.name, column, layout, input);
-  }
-  if (ids === null) throw new RequestError('columns.id', 'is required (document ids: strings or numbers)');
-  if (!features && table.schema.fields.length === 1) throw new RequestError('columns.features', 'is required (or feature columns "1".."N")');
-  return { n, input, ids };
+  return filledArray(arrays, n * layout.width, (input) => {
+    let ids: (string | number)[] | null = null;
+    let features = false;
+    for (const field of table.schema.fields) {
+      const column = table.getChild(field.name) as Vector;
+      if (column.nullCount > 0) throw new RequestError(`columns.${field.name}`, 'has nulls; every value must be given');
+      if (field.name === 'id') ids = readIds(column);
+      else if (field.name === 'features') {
+        readListColumn(column, layout, input);
+        features = true;
+      } else readFeatureColumn(field.name, column, layout, input);
+    }
+    if (ids === null) throw new RequestError('columns.id', 'is required (document ids: strings or numbers)');
+    if (!features && table.schema.fields.length === 1) throw new RequestError('columns.features', 'is required (or feature columns "1".."N")');
+    return { n, input, ids };
+  });
 }
 
 function readIds(column: Vector): (string | number)[] {

@@ -21,6 +21,20 @@ export interface FloatArrays {
 /** Fresh arrays, nothing reused (the library API's default). */
 export const freshArrays: FloatArrays = { floats: (length) => new Float32Array(length), release: () => undefined };
 
+/**
+ * A matrix of `length` values from `arrays`, filled by `fill`; given back if `fill` throws (a request that
+ * fails validation half-way), so that only scored requests hold one.
+ */
+export function filledArray<T>(arrays: FloatArrays, length: number, fill: (array: Float32Array) => T): T {
+  const array = arrays.floats(length);
+  try {
+    return fill(array);
+  } catch (err) {
+    arrays.release(array);
+    throw err;
+  }
+}
+
 /** Values that fit in the buffer behind `array` from its start: room a caller may grow into (clearing it first). */
 export function arrayCapacity(array: Float32Array): number {
   return (array.buffer.byteLength - array.byteOffset) >> 2;

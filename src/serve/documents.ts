@@ -8,7 +8,7 @@
  * decodes base64 from the body's bytes (`decodeBase64Bytes`, strict) and leaves anything else to
  * `readBase64Row` here (Node's decoder).
  */
-import { freshArrays, type FloatArrays } from './bufferPool';
+import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
 /**
@@ -197,27 +197,28 @@ export function readDocuments(
   if (docs.length > maxDocuments) throw tooManyDocuments(field, maxDocuments);
   if (docs.length * layout.rawFeatureCount > maxValues) throw tooManyValues(field, maxValues, layout.rawFeatureCount);
   const width = layout.width;
-  const out = arrays.floats(docs.length * width);
-  const scratch = new Float32Array(layout.rawFeatureCount);
-  const ids: (string | number)[] = new Array(docs.length);
-  const seen = new Set<string | number>();
-  for (let d = 0; d < docs.length; d++) {
-    const doc: unknown = docs[d];
-    const at = () => `${field}[${d}]`;
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RequestError(at(), 'expected an object {id, features}');
-    for (const key of Object.keys(doc)) if (key !== 'id' && key !== 'features') throw new RequestError(`${at()}.${key}`, 'unknown field');
-    const { id, features: f } = doc as { id?: unknown; features?: unknown };
-    ids[d] = checkId(id, at);
-    if (seen.has(ids[d])) throw duplicateId(`${at()}.id`, ids[d]);
-    seen.add(ids[d]);
-    const where = () => `${at()}.features`;
-    if (f === undefined) throw new RequestError(where(), 'is required');
-    if (Array.isArray(f)) readDenseRow(f, out, d * width, layout, where);
-    else if (typeof f === 'string') readBase64Row(f, scratch, out, d * width, layout, where);
-    else if (f !== null && typeof f === 'object') readSparseRow(f as Record<string, unknown>, out, d * width, layout, where);
-    else throw new RequestError(where(), 'expected an array of numbers, an object {index: value} or a base64 string of float32 values');
-  }
-  return { input: out, ids };
+  return filledArray(arrays, docs.length * width, (out) => {
+    const scratch = new Float32Array(layout.rawFeatureCount);
+    const ids: (string | number)[] = new Array(docs.length);
+    const seen = new Set<string | number>();
+    for (let d = 0; d < docs.length; d++) {
+      const doc: unknown = docs[d];
+      const at = () => `${field}[${d}]`;
+      if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RequestError(at(), 'expected an object {id, features}');
+      for (const key of Object.keys(doc)) if (key !== 'id' && key !== 'features') throw new RequestError(`${at()}.${key}`, 'unknown field');
+      const { id, features: f } = doc as { id?: unknown; features?: unknown };
+      ids[d] = checkId(id, at);
+      if (seen.has(ids[d])) throw duplicateId(`${at()}.id`, ids[d]);
+      seen.add(ids[d]);
+      const where = () => `${at()}.features`;
+      if (f === undefined) throw new RequestError(where(), 'is required');
+      if (Array.isArray(f)) readDenseRow(f, out, d * width, layout, where);
+      else if (typeof f === 'string') readBase64Row(f, scratch, out, d * width, layout, where);
+      else if (f !== null && typeof f === 'object') readSparseRow(f as Record<string, unknown>, out, d * width, layout, where);
+      else throw new RequestError(where(), 'expected an array of numbers, an object {index: value} or a base64 string of float32 values');
+    }
+    return { input: out, ids };
+  });
 }
 
 /** Default bound on documents × raw features of one request (64 MiB of float32). */

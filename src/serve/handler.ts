@@ -70,7 +70,14 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
     return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers), options };
   }
   const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers);
-  if (scanned !== null) return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };
+  if (scanned !== null) {
+    try {
+      return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };
+    } catch (err) {
+      requestBuffers.release(scanned.input); // bad options: the request is not scored
+      throw err;
+    }
+  }
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));

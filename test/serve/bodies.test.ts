@@ -242,6 +242,21 @@ describe('reused request matrices (BufferPool)', () => {
     expect(Array.from(input)).toEqual([0, 5, ...new Array<number>(RAW_FEATURES - 2).fill(0)]);
   });
 
+  it('a request failing validation half-way gives its matrix back (general path, scanner, Arrow)', () => {
+    const docs = [{ id: 'a', features: { '1': 2 } }, { id: 'b', features: { '1': 'x' } }];
+    const failures: [string, (pool: BufferPool) => unknown][] = [
+      ['general path', (pool) => readDocuments(docs, layout, 10, 'documents', undefined, pool)],
+      // a sparse index given twice: refused by the scanner itself, after its matrix was taken
+      ['scanner', (pool) => scanRequest(Buffer.from('{"documents":[{"id":1,"features":{"1":2}},{"id":2,"features":{"3":1,"3":2}}]}'), layout, 10, undefined, pool)],
+      ['Arrow', (pool) => readArrowDocuments(tableToIPC(new Table({ id: vectorFromArray(['a', 'a'], new Utf8()), '1': vectorFromArray(Float32Array.of(1, 2)) }), 'stream'), layout, 10, undefined, pool)],
+    ];
+    for (const [path, parse] of failures) {
+      const pool = new BufferPool();
+      expect(outcome(() => parse(pool))).toMatchObject({ field: expect.stringMatching(/^documents\[1\]/) });
+      expect({ path, held: pool.held().buffers }).toEqual({ path, held: 1 });
+    }
+  });
+
   it('holds at most its bound, and never a buffer above its largest size', () => {
     const pool = new BufferPool(1 << 20, 3 << 20);
     const taken = Array.from({ length: 6 }, () => pool.floats(200_000)); // 800 KB each

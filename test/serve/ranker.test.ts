@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import type { Engine } from '../../src/engine/engine';
 import { createEngine } from '../../src/engine/select';
 import { saveModel } from '../../src/model/modelFile';
+import { requestBuffers } from '../../src/serve/bufferPool';
+import { handleScoring, type WireRequest } from '../../src/serve/handler';
 import { rankOrder, Ranker } from '../../src/serve/ranker';
 import { Rng } from '../../src/util/rng';
 import { RequestError } from '../../src/serve/tradeoff';
@@ -175,5 +177,21 @@ describe('rankOrder', () => {
       const truth = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] === scores[b] ? a - b : scores[a] > scores[b] ? -1 : 1));
       for (const k of [1, 2, 5, 24, 100, 250, 251, n, n + 5]) expect(Array.from(rankOrder(scores, k))).toEqual(truth.slice(0, Math.min(k, n)));
     }
+  });
+});
+
+describe('handleScoring', () => {
+  it('a scanned body whose options are bad (400) gives its matrix back to the thread pool', async () => {
+    const docs = Array.from({ length: 3 }, (_, d) => ({ id: d, features: Array.from(randomDocuments(1, d)) }));
+    const request = (options: Record<string, unknown>): WireRequest => ({ route: 'rerank', contentType: 'application/json', body: [Buffer.from(JSON.stringify({ documents: docs, ...options }))] });
+    const limits = { maxDocuments: 100 };
+    expect((await handleScoring(ranker, request({}), limits)).status).toBe(200);
+    const held = requestBuffers.held().buffers; // the matrix of that request, given back
+    expect(held).toBeGreaterThan(0);
+    // refused when the options are read, after the scanner filled the matrix
+    const bad = await handleScoring(ranker, request({ topK: 0 }), limits);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body as string).field).toBe('topK');
+    expect(requestBuffers.held().buffers).toBe(held);
   });
 });
