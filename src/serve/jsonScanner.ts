@@ -32,6 +32,11 @@ export interface ScannedRequest {
 /** Thrown inside the scanner to give up; caught in `scanRequest` (one shared object: no stack to build). */
 const GIVE_UP = { giveUp: true };
 
+/** Document fields, as `documentKey` names them. */
+const ID = 0;
+const FEATURES = 1;
+const FEATURES_KEY = Buffer.from('"features"');
+
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 const F32 = new Float32Array(1);
@@ -77,6 +82,8 @@ class Scanner {
   private readonly scratchBytes: Uint8Array;
   /** The body as latin1 text, for numbers too long for the fast path (made on first need). */
   private text: string | undefined;
+  /** The body as a Buffer (for its string decoders), made once rather than per string. */
+  private readonly bytes: Buffer;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -92,6 +99,7 @@ class Scanner {
     this.stamp = new Int32Array(layout.rawFeatureCount);
     this.scratch = new Float32Array(layout.rawFeatureCount);
     this.scratchBytes = new Uint8Array(this.scratch.buffer);
+    this.bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   request(): ScannedRequest {
@@ -141,10 +149,11 @@ class Scanner {
     let id: string | number | undefined;
     let features = false;
     for (;;) {
-      const key = this.string();
+      // the two keys matched on their bytes (no string per key); any other spelling gives up
+      const key = this.documentKey();
       this.expect(0x3a);
-      if (key === 'id' && id === undefined) id = this.id();
-      else if (key === 'features' && !features) {
+      if (key === ID && id === undefined) id = this.id();
+      else if (key === FEATURES && !features) {
         this.features(d);
         features = true;
       } else throw GIVE_UP;
@@ -303,8 +312,23 @@ class Scanner {
       if (digits <= 15 || (float32 && roundsLikeExact(v))) return negative ? -v : v;
     }
     // the body as one latin1 string, made once: a number's token is then a cheap substring
-    this.text ??= Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+    this.text ??= this.bytes.toString('latin1');
     return Number(this.text.substring(start, p));
+  }
+
+  /** The key of a document field: `ID` for `"id"`, `FEATURES` for `"features"`; anything else gives up. */
+  private documentKey(): number {
+    this.skipSpace();
+    const b = this.buf;
+    const p = this.pos;
+    if (b[p] !== 0x22) throw GIVE_UP;
+    if (b[p + 1] === 0x69 && b[p + 2] === 0x64 && b[p + 3] === 0x22) {
+      this.pos = p + 4;
+      return ID;
+    }
+    for (let i = 0; i < FEATURES_KEY.length; i++) if (b[p + i] !== FEATURES_KEY[i]) throw GIVE_UP;
+    this.pos = p + FEATURES_KEY.length;
+    return FEATURES;
   }
 
   /** A string; one without escapes or non-ASCII bytes is read directly, others through `JSON.parse`. */
@@ -325,8 +349,7 @@ class Scanner {
       p++;
     }
     this.pos = p + 1;
-    const bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    if (plain) return bytes.toString('latin1', start, p);
+    if (plain) return this.bytes.toString('latin1', start, p);
     return this.parse(start - 1, p + 1) as string;
   }
 
@@ -353,7 +376,7 @@ class Scanner {
 
   private parse(start: number, end: number): unknown {
     try {
-      return JSON.parse(Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength).toString('utf8', start, end));
+      return JSON.parse(this.bytes.toString('utf8', start, end));
     } catch {
       throw GIVE_UP;
     }
