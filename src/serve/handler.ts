@@ -23,6 +23,8 @@ export type ScoringRoute = 'rerank' | 'score';
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
 /** Header carrying the options (trade-off, topK) of an Arrow body, as a JSON object. */
 export const OPTIONS_HEADER = 'x-cosrank-options';
+/** Answer header saying where the trade-off used came from (operatingPoints.ts `source`). */
+export const TRADE_OFF_HEADER = 'x-cosrank-trade-off';
 
 /** A request as the HTTP layer hands it over (structured-clone friendly). */
 export interface WireRequest {
@@ -37,11 +39,12 @@ export interface WireRequest {
   body: Uint8Array[];
 }
 
-/** A response: status, media type, body (JSON text, or Arrow IPC bytes). */
+/** A response: status, media type, body (JSON text, or Arrow IPC bytes), and headers of its own. */
 export interface WireReply {
   status: number;
   contentType: string;
   body: string | Uint8Array;
+  headers?: Record<string, string>;
 }
 
 export interface HandlerLimits {
@@ -115,9 +118,10 @@ export async function handleScoring(ranker: Ranker, req: WireRequest, limits: Ha
     } finally {
       requestBuffers.release(parsed.input); // the scores are the engine's own array, not a view of the input
     }
-    if (req.accept?.includes(ARROW_STREAM)) return { status: 200, contentType: ARROW_STREAM, body: arrowAnswer(req.route, parsed.ids, scores, parsed.options.topK) };
+    const headers = { [TRADE_OFF_HEADER]: ranker.tradeOffSource(parsed.options) };
+    if (req.accept?.includes(ARROW_STREAM)) return { status: 200, contentType: ARROW_STREAM, body: arrowAnswer(req.route, parsed.ids, scores, parsed.options.topK), headers };
     const body = req.route === 'rerank' ? rerankJson(parsed.ids, scores, parsed.options.topK, ranker.engineName) : scoresJson(scores);
-    return { status: 200, contentType: 'application/json; charset=utf-8', body };
+    return { status: 200, contentType: 'application/json; charset=utf-8', body, headers };
   } catch (err) {
     if (err instanceof RequestError) return badRequest(err.field, err.detail);
     throw err;

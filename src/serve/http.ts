@@ -5,6 +5,7 @@
  *                  features: dense array, sparse {"index": value} (LETOR numbering) or base64 float32 LE;
  *                  or an Arrow IPC stream body (arrowBody.ts) with the options in the x-cosrank-options header
  *   POST /score    {documents, weights?, beta?, c?} → {scores: number[]} in the given order
+ *                  (both answers name where their trade-off came from in `x-cosrank-trade-off`)
  *   GET  /healthz  → {status: "ok"}
  *   GET  /model    → objectives, feature count, defaults, version
  *   POST /reload   → reloads the model from its directory and swaps it atomically (application/json only;
@@ -94,6 +95,7 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
     app.post(`/${route}`, async (req, reply) => {
       const out = await backend.handle(wireRequest(route, req));
       const body = typeof out.body === 'string' ? out.body : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength);
+      if (out.headers) reply.headers(out.headers);
       return reply.code(out.status).type(out.contentType).send(body);
     });
   }

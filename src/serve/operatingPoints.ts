@@ -12,6 +12,11 @@
  *
  * A point's stored weights go through the same normalisation as a client's weights, so serving by name
  * gives exactly the scores of a request sending the stored weights, c and β.
+ *
+ * Every answer says where its trade-off came from (`source`, the `x-cosrank-trade-off` header):
+ * `request`, `point=NAME`, `route=NAME` or `default`, and `; context unused (…)` when a request's context
+ * chose nothing — a model without routes, or a named point or explicit trade-off taking precedence — so
+ * that a context silently falling back to the default is visible to the client.
  */
 import { readFile } from 'node:fs/promises';
 import type { SavedModel } from '../model/modelFile';
@@ -84,10 +89,11 @@ export async function readRoutesFile(file: string): Promise<RoutesOverride> {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The trade-off of a request after operating points and routes (see the module comment): returns the
- * weights/beta/c to resolve as usual (`{}` = the model's default). Request errors name the field.
+ * The trade-off of a request after operating points and routes (see the module comment): the
+ * weights/beta/c to resolve as usual (`{}` = the model's default) and where they came from. Request
+ * errors name the field.
  */
-export function applyOperatingPoint<T extends PointRequest>(request: T, sp: ServingPoints | undefined): Pick<T, 'weights' | 'beta' | 'c'> {
+export function applyOperatingPoint<T extends PointRequest>(request: T, sp: ServingPoints | undefined): { tradeOff: Pick<T, 'weights' | 'beta' | 'c'>; source: string } {
   const { operatingPoint, context, ...explicit } = request;
   const given = (['weights', 'beta', 'c'] as const).filter((k) => explicit[k] !== undefined);
   if (context !== undefined) {
@@ -96,25 +102,32 @@ export function applyOperatingPoint<T extends PointRequest>(request: T, sp: Serv
       if (!['string', 'number', 'boolean'].includes(typeof v)) throw new RequestError(`context.${k}`, `expected a string, number or boolean, got ${JSON.stringify(v)}`);
     }
   }
+  type Chosen = Pick<T, 'weights' | 'beta' | 'c'>;
+  const unused = (why: string) => (context === undefined ? '' : `; context unused (${why})`);
   let name: string;
+  let source: string;
   if (operatingPoint !== undefined) {
     if (typeof operatingPoint !== 'string') throw new RequestError('operatingPoint', `expected the name of an operating point, got ${JSON.stringify(operatingPoint)}`);
     if (given.length > 0) {
       throw new RequestError('operatingPoint', `cannot be combined with ${given.join(', ')}: a request names either an operating point or a trade-off (weights, beta, c)`);
     }
     name = operatingPoint;
-  } else if (given.length > 0 || !sp || sp.routes.length === 0) {
-    return explicit as Pick<T, 'weights' | 'beta' | 'c'>;
+    source = `point=${name}${unused('a named point comes first')}`;
+  } else if (given.length > 0) {
+    return { tradeOff: explicit as Chosen, source: `request${unused(`${given.join(', ')} given`)}` };
+  } else if (!sp || sp.routes.length === 0) {
+    return { tradeOff: explicit as Chosen, source: `default${unused('this model has no routes')}` };
   } else {
     name = routeOf(sp.routes, context as Record<string, unknown> | undefined);
+    source = `route=${name}`;
   }
-  if (name === DEFAULT_POINT) return {} as Pick<T, 'weights' | 'beta' | 'c'>;
+  if (name === DEFAULT_POINT) return { tradeOff: {} as Chosen, source };
   const point = sp?.points.get(name);
   if (!point) {
     const known = sp && sp.points.size > 0 ? `this model has ${[...sp.points.keys()].join(', ')} (and '${DEFAULT_POINT}')` : `this model has no operating points (only '${DEFAULT_POINT}')`;
     throw new RequestError('operatingPoint', `unknown operating point ${JSON.stringify(name)}; ${known}`);
   }
-  return { weights: point.weights, c: point.c, ...(point.beta ? { beta: point.beta } : {}) } as Pick<T, 'weights' | 'beta' | 'c'>;
+  return { tradeOff: { weights: point.weights, c: point.c, ...(point.beta ? { beta: point.beta } : {}) } as Chosen, source };
 }
 
 /** The points and routes as `GET /model` lists them. */

@@ -112,6 +112,11 @@ export class Ranker {
     return readDocuments(docs, identityLayout(this.model.rawFeatureCount), Infinity, field).input;
   }
 
+  /** Where the trade-off of `request` comes from (operatingPoints.ts): `request`, `point=…`, `route=…` or `default`, and an unused context. */
+  tradeOffSource(request: TradeOff): string {
+    return applyOperatingPoint(request, this.model.points).source;
+  }
+
   /**
    * Scores a model-input matrix `[n × layout.width]` (dropped features left out) through the engine.
    * Finite inputs far outside the training range can still overflow inside the network: such a document
@@ -119,7 +124,7 @@ export class Ranker {
    */
   async scoreInput(input: Float32Array, n: number, request: TradeOff): Promise<Float32Array> {
     const m = this.model;
-    const tradeOff = applyOperatingPoint(request, m.points); // a named point or the routes, else as given
+    const { tradeOff } = applyOperatingPoint(request, m.points); // a named point or the routes, else as given
     const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
     const beta = resolveBeta(tradeOff.beta, m.objectives, 'beta', m.spec.cos?.net.conditioning.beta === true);
     const c = resolveFactor(tradeOff.c);

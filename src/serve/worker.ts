@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
-import { handleScoring, type HandlerLimits, type WireRequest } from './handler';
+import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { RoutesOverride } from './operatingPoints';
 import { Ranker } from './ranker';
 
@@ -27,7 +27,7 @@ export type ToWorker =
   | { kind: 'request'; seq: number; req: WireRequest };
 
 export type FromWorker =
-  | { seq: number; ok: true; reply?: { status: number; contentType: string; body: string | Uint8Array }; engine?: string }
+  | { seq: number; ok: true; reply?: WireReply; engine?: string }
   | { seq: number; ok: false; message: string };
 
 function main(): void {

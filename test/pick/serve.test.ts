@@ -76,6 +76,20 @@ describe('Ranker', () => {
     }
   });
 
+  it('names where each trade-off came from, and a context that chose nothing', async () => {
+    const plain = await Ranker.load(await modelDir('s', { ...fixtureModel(3), operatingPoints: POINTS }), { engineInstance: engine });
+    const routed = await Ranker.load(await modelDir('s-routes', { ...fixtureModel(3), operatingPoints: POINTS, routes: ROUTES }), { engineInstance: engine });
+    const news = { vertical: 'news' };
+    expect(plain.tradeOffSource({})).toBe('default');
+    expect(plain.tradeOffSource({ context: news })).toBe('default; context unused (this model has no routes)');
+    expect(plain.tradeOffSource({ weights: [1, 0], c: 2 })).toBe('request');
+    expect(plain.tradeOffSource({ weights: [1, 0], c: 2, context: news })).toBe('request; context unused (weights, c given)');
+    expect(routed.tradeOffSource({ context: news })).toBe('route=fresh');
+    expect(routed.tradeOffSource({ context: { vertical: 'video' } })).toBe('route=default');
+    expect(routed.tradeOffSource({ operatingPoint: 'clicky', context: news })).toBe('point=clicky; context unused (a named point comes first)');
+    expect(routed.tradeOffSource({ operatingPoint: 'default' })).toBe('point=default');
+  });
+
   it('routes given at load replace the model\'s and are checked against its points', async () => {
     const dir = await modelDir('r', { ...fixtureModel(3), operatingPoints: POINTS, routes: [{ use: 'fresh' }] });
     const stored = await Ranker.load(dir, { engineInstance: engine });
@@ -103,7 +117,7 @@ describe('HTTP', () => {
 
   const post = async (route: string, body: unknown) => {
     const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, source: res.headers.get('x-cosrank-trade-off') };
   };
 
   it('"operatingPoint" scores as the stored weights and c; "context" is routed, first match wins', async () => {
@@ -117,6 +131,8 @@ describe('HTTP', () => {
     const fallback = await post('/score', { documents: docs, context: { vertical: 'video' } });
     expect(fallback.body.scores).toEqual((await post('/score', { documents: docs })).body.scores);
     const rerank = await post('/rerank', { documents: docs, operatingPoint: 'clicky', topK: 2 });
+    expect(rerank.source).toBe('point=clicky');
+    expect(fallback.source).toBe('route=default');
     expect((rerank.body.results as { score: number }[]).map((r) => r.score)).toEqual((clicky.body.scores as number[]).sort((a, b) => b - a).slice(0, 2));
   });
 
@@ -178,6 +194,9 @@ describe('cosrank serve --routes', () => {
         ((await (await fetch(base + '/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: docs, ...(body as object) }) })).json()) as { scores: number[] }).scores;
       expect(await score({ context: { vertical: 'shop' } })).toEqual(await score({ weights: POINTS[1].weights, c: POINTS[1].c }));
       expect(await score({ context: { vertical: 'news' } })).toEqual(await score({}));
+      // the answer's header, set in a worker, reaches the client
+      const res = await fetch(base + '/rerank', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: docs, context: { vertical: 'shop' } }) });
+      expect(res.headers.get('x-cosrank-trade-off')).toBe('route=clicky');
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
