@@ -21,7 +21,6 @@
 import { readFile } from 'node:fs/promises';
 import type { RankingDataset } from '../data/dataset';
 import { DataError } from '../util/errors';
-import { formatWeights } from './plots';
 
 /** The scores of one model (a single run, or one weight point of a sweep), one per document. */
 export interface ScoreRun {
@@ -168,9 +167,13 @@ export function splitCsvLine(line: string): string[] {
   return fields;
 }
 
-/** The header of a sweep column for these weights: `w=0.3;0.7`. */
+/**
+ * The header of a sweep column for these weights: `w=0.3;0.7`, each weight as its shortest round-trip
+ * decimal, so that a file read back names exactly the points it was scored at (seeded Dirichlet points
+ * have many digits; rounded, `cosrank eval`'s table would not repeat the run's weights).
+ */
 export function weightColumnName(weights: number[]): string {
-  return WEIGHT_PREFIX + formatWeights(weights).split(', ').join(';');
+  return WEIGHT_PREFIX + weights.map(String).join(';');
 }
 
 /**

@@ -13,7 +13,7 @@ import { applyObjectives, type ResolvedObjective } from '../data/objectives';
 import { readDataset } from '../data/read';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { formatScores } from '../eval/scoresFile';
-import { weightGrid } from '../eval/sweep';
+import { weightPoints, type WeightPoints } from '../eval/sweep';
 import { loadModel, type SavedModel } from '../model/modelFile';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { ConfigError, DataError } from '../util/errors';
@@ -29,8 +29,11 @@ export interface ScoreRequest {
   out: string;
   /** One trade-off: weights over the auxiliary objectives (array, or by name); normalised to sum 1. Default: the model's default weights. */
   weights?: number[] | Record<string, number> | null;
-  /** Score every point of the sweep lattice instead (divisions: null = as `cosrank run` chooses for m). */
-  sweep?: { divisions: number | null } | null;
+  /**
+   * Score every point of a sweep instead: `points` as the run config's `sweep.points` (default the
+   * lattice; divisions: null = as `cosrank run` chooses for m).
+   */
+  sweep?: { divisions: number | null; points?: WeightPoints } | null;
   /** T-COS temperatures per auxiliary objective (default all ones); post-training factor c (default 1). */
   beta?: number[] | null;
   c?: number;
@@ -91,7 +94,8 @@ export async function scoreDataset(request: ScoreRequest): Promise<ScoreOutcome>
   if (!model.spec.cos) throw new ConfigError([{ path: 'model', value: request.model, expected: 'a COS model (a base-only model has no trade-off to score)' }], 'score');
   const { dataset, applied } = modelInput(await readDataset(request.data, { onProgress }), model, request.data);
   const m = model.objectives.length - 1;
-  const points = request.sweep ? weightGrid(m, { divisions: sweepDivisions(m, request.sweep.divisions) }).map((p) => Array.from(p)) : [tradeOff(model, request.weights)];
+  const sweep = request.sweep;
+  const points = sweep ? weightPoints(m, sweep.points ?? 'lattice', sweepDivisions(m, sweep.divisions), '--points').map((p) => Array.from(p)) : [tradeOff(model, request.weights)];
   const engine = await createEngine(request.engine ?? 'auto');
   const beta = request.beta ? Float32Array.from(request.beta) : undefined;
   const runs: { weights: number[] | null; scores: Float32Array }[] = [];

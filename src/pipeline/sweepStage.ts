@@ -1,10 +1,9 @@
 /**
- * The sweep stage: the COS ranker scored at every weight point of the lattice on the test split (through
+ * The sweep stage: the COS ranker scored at every weight point of the sweep on the test split (through
  * the one sweep-scoring function, `sweepRanker`, that the trainer's validation also uses), NDCG@k of every
  * objective per point, the Pareto front and hypervolume of the auxiliary objectives, and s0's figures.
- * `cosrank run` and `cosrank score --sweep` take their points and scoring settings from here, so a
- * scores file evaluated by `cosrank eval` reproduces the run's table — for the lattice only: `score
- * --sweep` has no option for `sweep.points` Dirichlet points, so such a run's table is not reproduced.
+ * `cosrank run` and `cosrank score --sweep [--points …]` take their points (`weightPoints`) and scoring
+ * settings from the same functions, so a scores file evaluated by `cosrank eval` reproduces the run's table.
  */
 import type { RankingDataset } from '../data/dataset';
 import type { Engine } from '../engine/engine';

@@ -52,6 +52,26 @@ describe('cosrank score → cosrank eval', () => {
     expect(evaluated.front).toEqual(run.front);
   });
 
+  it('reproduces a run swept at seeded Dirichlet points, given the same --points', async () => {
+    const points = { dirichlet: { count: 5, seed: 3, alpha: 0.5 } };
+    const dirichletRun = path.join(dir, 'run-dirichlet');
+    fs.writeFileSync(path.join(dir, 'd.json'), JSON.stringify({ ...CONFIG, sweep: { points } }));
+    expect((await cosrank('run', path.join(dir, 'd.json'), '--out', dirichletRun, '--quiet')).code).toBe(0);
+    const data = fs.readdirSync(path.join(dirichletRun, 'cache')).find((f) => f.startsWith('data-')) as string;
+    const split = path.join(dirichletRun, 'cache', data, 'test.arrow');
+    const scores = path.join(dir, 'dirichlet-scores.csv');
+    expect((await cosrank('score', path.join(dirichletRun, 'model'), split, '--sweep', '--points', JSON.stringify(points), '--out', scores, '--quiet')).code).toBe(0);
+    const evaluated = JSON.parse((await cosrank('eval', '--data', split, '--scores', scores, '--json')).out);
+    const run = JSON.parse(fs.readFileSync(path.join(dirichletRun, 'sweep.json'), 'utf8'));
+    expect(run.rows).toHaveLength(5);
+    expect(evaluated.sweep.rows).toEqual(run.rows);
+    expect(evaluated.hypervolume.value).toBe(run.hypervolume);
+    // the lattice is another set of points: its table differs
+    const lattice = path.join(dir, 'dirichlet-lattice.csv');
+    expect((await cosrank('score', path.join(dirichletRun, 'model'), split, '--sweep', '--out', lattice, '--quiet')).code).toBe(0);
+    expect(JSON.parse((await cosrank('eval', '--data', split, '--scores', lattice, '--json')).out).sweep.rows).not.toEqual(run.rows);
+  });
+
   it('scores one trade-off into one column, by name or in order, normalised', async () => {
     const byName = path.join(dir, 'one.csv');
     const inOrder = path.join(dir, 'two.csv');
@@ -70,6 +90,10 @@ describe('cosrank score → cosrank eval', () => {
   it('refuses bad requests clearly', async () => {
     const model = path.join(out, 'model');
     expect((await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--sweep', '--weights', '1,0')).code).toBe(2);
+    const points = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--sweep', '--points', '{"dirichlet":{"count":0}}');
+    expect(points.code).toBe(2);
+    expect(points.err).toContain('--points must be \'lattice\' or {"dirichlet"');
+    expect((await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--points', 'lattice')).err).toContain('--points belongs to --sweep');
     const unknown = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--weights', 'speed=1');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('names of auxiliary objectives: freshness, clicks');

@@ -101,7 +101,10 @@ describe('helpers', () => {
     expect(splitCsvLine('a,"b,c","d""e",')).toEqual(['a', 'b,c', 'd"e', '']);
   });
 
-  it('weightColumnName rounds to 4 decimals', () => {
-    expect(weightColumnName([1 / 3, 2 / 3])).toBe('w=0.3333;0.6667');
+  it('weightColumnName writes each weight in full (shortest round trip), so a file read back names the exact points', () => {
+    expect(weightColumnName([1 / 3, 2 / 3])).toBe('w=0.3333333333333333;0.6666666666666666');
+    expect(weightColumnName([0.25, 0.75])).toBe('w=0.25;0.75');
+    const [a, b] = weightColumnName([0.9947707431192252, 0.005229256880774763]).slice(2).split(';').map(Number);
+    expect([a, b]).toEqual([0.9947707431192252, 0.005229256880774763]);
   });
 });

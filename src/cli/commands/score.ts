@@ -3,6 +3,7 @@
  * scores file that `cosrank eval` reads (src/pipeline/score.ts does the work).
  */
 import { parseArgs } from 'node:util';
+import { weightPointsCheck, type WeightPoints } from '../../eval/sweep';
 import { scoreDataset } from '../../pipeline/score';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
@@ -19,7 +20,9 @@ Options:
   --out FILE             scores file to write                                           (required)
   --weights W            one trade-off: 0.3,0.7 or freshness=0.3,clicks=0.7 (normalised;
                          default the model's default weights) → one 'score' column
-  --sweep                every point of the sweep lattice cosrank run evaluates → one 'w=…' column each
+  --sweep                every point of a sweep as cosrank run evaluates it → one 'w=…' column each
+  --points P             the sweep's points, as the run config's sweep.points: 'lattice' (default) or
+                         '{"dirichlet": {"count": 11, "seed": 1, "alpha": 1, "corners": true}}'
   --divisions H          lattice divisions for --sweep (default: as cosrank run, 10 when ≤ 100 points)
   --beta LIST            T-COS temperatures per auxiliary objective (default 1 each)
   --c X                  post-training temperature factor (default 1)
@@ -45,6 +48,21 @@ function weightsOf(text: string): number[] | Record<string, number> {
   return out;
 }
 
+/** `--points`: 'lattice' or the JSON of a Dirichlet spec, checked as the run config checks `sweep.points`. */
+function weightPointsOf(text: string): WeightPoints {
+  let value: unknown = text;
+  if (text.trim() !== 'lattice') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+  }
+  const problem = weightPointsCheck(value);
+  if (problem !== null) throw new UsageError(`--points must be ${problem}, got '${text}'`);
+  return value as WeightPoints;
+}
+
 function parseScoreArgs(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -55,6 +73,7 @@ function parseScoreArgs(argv: string[]) {
       weights: { type: 'string' },
       sweep: { type: 'boolean', default: false },
       divisions: { type: 'string' },
+      points: { type: 'string' },
       beta: { type: 'string' },
       c: { type: 'string' },
       engine: { type: 'string' },
@@ -66,6 +85,9 @@ function parseScoreArgs(argv: string[]) {
   if (!values.out) throw new UsageError('--out is required');
   if (values.sweep && values.weights !== undefined) throw new UsageError('--weights and --sweep exclude each other');
   if (values.divisions !== undefined && !values.sweep) throw new UsageError('--divisions belongs to --sweep');
+  if (values.points !== undefined && !values.sweep) throw new UsageError('--points belongs to --sweep');
+  const points = values.points === undefined ? undefined : weightPointsOf(values.points);
+  if (points !== undefined && points !== 'lattice' && values.divisions !== undefined) throw new UsageError('--divisions belongs to lattice points, not Dirichlet ones');
   const divisions = values.divisions === undefined ? null : Number(values.divisions);
   if (divisions !== null && !(Number.isInteger(divisions) && divisions >= 1)) throw new UsageError(`--divisions must be an integer ≥ 1, got '${values.divisions}'`);
   const c = values.c === undefined ? 1 : Number(values.c);
@@ -77,7 +99,7 @@ function parseScoreArgs(argv: string[]) {
     data: positionals[1],
     out: values.out,
     weights: values.weights === undefined ? null : weightsOf(values.weights),
-    sweep: values.sweep ? { divisions } : null,
+    sweep: values.sweep ? { divisions, points } : null,
     beta: values.beta === undefined ? null : numbers('beta', values.beta),
     c,
     engine: engine as 'auto' | 'tfjs' | 'onnx',
