@@ -7,7 +7,8 @@
  * A buffer is taken for one request and given back once the request's scores are computed; requests
  * in flight on the same thread (the HTTP thread with `--workers 0`, or a worker with several requests
  * queued) each hold their own. Each thread (the HTTP thread, every scoring worker) has one pool
- * (`requestBuffers`), holding at most `maxBytes` in total, only buffers up to `largest` bytes.
+ * (`requestBuffers`), holding at most `maxBytes` in total, only buffers up to `largest` bytes. A pool
+ * made `shared` hands out SharedArrayBuffers instead (the halves of split bodies, splitScan.ts).
  */
 
 const KIB64 = 64 * 1024;
@@ -15,7 +16,7 @@ const KIB64 = 64 * 1024;
 /** Where a parser gets its model-input matrix: zero-filled, given back when the request is done. */
 export interface FloatArrays {
   floats(length: number): Float32Array;
-  release(array: Float32Array): void;
+  release(array: ArrayBufferView): void;
 }
 
 /** Fresh arrays, nothing reused (the library API's default). */
@@ -41,7 +42,7 @@ export function arrayCapacity(array: Float32Array): number {
 }
 
 export class BufferPool implements FloatArrays {
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: ArrayBufferLike[] = [];
   private freeBytes = 0;
 
   constructor(
@@ -49,32 +50,43 @@ export class BufferPool implements FloatArrays {
     readonly largest = 16 * 1024 * 1024,
     /** Bound on the bytes held by free buffers. */
     readonly maxBytes = 32 * 1024 * 1024,
+    /** SharedArrayBuffers (read by other threads in place) instead of ArrayBuffers. */
+    readonly shared = false,
   ) {}
 
-  /**
-   * A zero-filled Float32Array of `length` values, on a buffer that may be larger (the largest free
-   * one, so that a caller growing its array usually needs no second buffer). Give it back with `release`.
-   */
-  floats(length: number): Float32Array {
-    const bytes = length * 4;
+  /** The largest free buffer of at least `bytes` (so that a caller growing its array usually needs no second one), or a new one. */
+  private take(bytes: number): ArrayBufferLike {
     let at = -1;
     for (let i = 0; i < this.free.length; i++) if (this.free[i].byteLength >= bytes && (at < 0 || this.free[i].byteLength > this.free[at].byteLength)) at = i;
-    let buffer: ArrayBuffer;
-    if (at >= 0) {
-      buffer = this.free[at];
-      this.free.splice(at, 1);
-      this.freeBytes -= buffer.byteLength;
-    } else buffer = new ArrayBuffer(Math.max(KIB64, Math.ceil(bytes / KIB64) * KIB64));
+    if (at < 0) {
+      const size = Math.max(KIB64, Math.ceil(bytes / KIB64) * KIB64);
+      return this.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size);
+    }
+    const buffer = this.free[at];
+    this.free.splice(at, 1);
+    this.freeBytes -= buffer.byteLength;
+    return buffer;
+  }
+
+  /** A zero-filled Float32Array of `length` values, on a buffer that may be larger. Give it back with `release`. */
+  floats(length: number): Float32Array {
+    const buffer = this.take(length * 4);
     // capacity: the whole buffer (growers use it), the first `length` values cleared
     const out = new Float32Array(buffer, 0, buffer.byteLength >> 2);
     out.fill(0, 0, length);
     return out.subarray(0, length);
   }
 
-  /** Gives back the buffer behind `array` (taken from `floats`); the caller must not use it afterwards. */
-  release(array: Float32Array): void {
-    const buffer = array.buffer;
-    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength > this.largest || this.free.includes(buffer)) return;
+  /** `length` bytes, not cleared (for a caller that writes what it reads). Give them back with `release`. */
+  bytes(length: number): Uint8Array {
+    return new Uint8Array(this.take(length), 0, length);
+  }
+
+  /** Gives back the buffer behind `view` (taken from this pool); the caller must not use it afterwards. */
+  release(view: ArrayBufferView): void {
+    const buffer = view.buffer;
+    const ours = this.shared ? buffer instanceof SharedArrayBuffer : buffer instanceof ArrayBuffer;
+    if (!ours || buffer.byteLength > this.largest || this.free.includes(buffer)) return;
     this.free.push(buffer);
     this.freeBytes += buffer.byteLength;
     // over the bound: drop the smallest buffers first (the large ones are the costly ones to fault in)

@@ -16,6 +16,7 @@ import { requestBuffers } from './bufferPool';
 import { readDocuments } from './documents';
 import { scanRequest } from './jsonScanner';
 import { rankOrder, type Ranker } from './ranker';
+import { tailHelp, type SplitRequest } from './splitScan';
 import { readOptions, RequestError, type RerankOptions } from './tradeoff';
 
 export type ScoringRoute = 'rerank' | 'score';
@@ -37,6 +38,8 @@ export interface WireRequest {
   accept?: string;
   /** The body in the chunks it arrived in (joined where it is parsed: bodyChunks.ts). */
   body: Uint8Array[];
+  /** Its second half, scanned at the same time by another worker (splitScan.ts). */
+  split?: SplitRequest;
 }
 
 /** A response: status, media type, body (JSON text, or Arrow IPC bytes), and headers of its own. */
@@ -72,7 +75,8 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
     const options = readOptions(optionsHeader(req.options), withTopK);
     return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers), options };
   }
-  const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers);
+  const tail = req.split ? tailHelp(req.split, ranker.layout) : undefined;
+  const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers, tail);
   if (scanned !== null) {
     try {
       return { n: scanned.n, input: scanned.input, ids: scanned.ids, options: readOptions(scanned.fields, withTopK) };

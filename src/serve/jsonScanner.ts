@@ -59,9 +59,33 @@ function roundsLikeExact(a: number): boolean {
   return Math.abs(a - (f + up) / 2) > tolerance && Math.abs(a - (f + down) / 2) > tolerance;
 }
 
-/** Scans `body` into a matrix taken from `arrays`; `null` when the general path must take it (see the module comment). */
-export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES, arrays: FloatArrays = freshArrays): ScannedRequest | null {
-  const scanner = new Scanner(body, layout, Math.min(maxDocuments, Math.floor(maxValues / layout.rawFeatureCount)), maxDocuments, maxValues, arrays);
+/**
+ * The documents of a body's second half, scanned by another thread while this one scans the first
+ * (splitScan.ts): positions are offsets in the whole body; `rows` holds `count` rows of the model input.
+ */
+export interface TailDocuments {
+  /** Where the first of them starts (its `{`), and where the documents array ends (its `]`). */
+  start: number;
+  end: number;
+  count: number;
+  rows: Float32Array;
+  /** Where each document's id value starts (re-read here: ids are values of this thread). */
+  idStarts: Int32Array;
+}
+
+/** How a scan gets the documents of the body from byte `from` on, scanned elsewhere (null: none, scan them here). */
+export interface TailHelp {
+  from: number;
+  wait(): TailDocuments | null;
+}
+
+/**
+ * Scans `body` into a matrix taken from `arrays`; `null` when the general path must take it (see the
+ * module comment). With `tail`, the documents from `tail.from` on are taken from another thread's scan
+ * when it starts exactly at a document this scan reaches — the result is the same either way.
+ */
+export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES, arrays: FloatArrays = freshArrays, tail?: TailHelp): ScannedRequest | null {
+  const scanner = new Scanner(body, layout, Math.min(maxDocuments, Math.floor(maxValues / layout.rawFeatureCount)), maxDocuments, maxValues, arrays, tail);
   try {
     return scanner.request();
   } catch (err) {
@@ -71,8 +95,39 @@ export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocument
   }
 }
 
+/**
+ * The documents of `bytes` (a body's second half) from the first document boundary in it (`}`, `,`, `{`)
+ * to the end of the documents array, at most `maxRows`; positions relative to `bytes`. Null when there is
+ * no boundary, or anything on the way is unusual or invalid (the first half's scan then reads them).
+ */
+export function scanTail(bytes: Uint8Array, layout: FeatureLayout, maxRows: number, arrays: FloatArrays): TailDocuments | null {
+  const start = documentBoundary(bytes);
+  if (start < 0) return null;
+  const scanner = new Scanner(bytes, layout, maxRows, maxRows, Infinity, arrays);
+  try {
+    return scanner.tailDocuments(start);
+  } catch {
+    scanner.dispose();
+    return null;
+  }
+}
+
+/** The first `{` that follows `}` and `,` (whitespace between allowed), or −1. */
+function documentBoundary(b: Uint8Array): number {
+  for (let p = b.indexOf(0x7d); p >= 0; p = b.indexOf(0x7d, p + 1)) {
+    let q = p + 1;
+    while (b[q] === 0x20 || b[q] === 0x0a || b[q] === 0x0d || b[q] === 0x09) q++;
+    if (b[q++] !== 0x2c) continue;
+    while (b[q] === 0x20 || b[q] === 0x0a || b[q] === 0x0d || b[q] === 0x09) q++;
+    if (b[q] === 0x7b) return q;
+  }
+  return -1;
+}
+
 class Scanner {
   private pos = 0;
+  /** Where the last document's id value started (for `tailDocuments`). */
+  private idStart = 0;
   private rows = 0;
   private input: Float32Array;
   /** Per raw feature, the last document (+1) that set it by a sparse key: finds duplicates in O(1). */
@@ -93,6 +148,8 @@ class Scanner {
     private readonly maxDocuments: number,
     private readonly maxValues: number,
     private readonly arrays: FloatArrays,
+    /** Another thread's scan of the second half (consulted once, at the first document at or past `from`). */
+    private tail?: TailHelp,
   ) {
     this.rows = 64;
     this.input = arrays.floats(this.rows * layout.width);
@@ -128,6 +185,7 @@ class Scanner {
     this.expect(0x5b); // [
     if (this.peek() === 0x5d) throw GIVE_UP;
     for (;;) {
+      if (this.tail !== undefined && this.takeTail(ids, seen)) return ids;
       if (ids.length >= this.maxRows) {
         throw ids.length >= this.maxDocuments ? tooManyDocuments('documents', this.maxDocuments) : tooManyValues('documents', this.maxValues, this.layout.rawFeatureCount);
       }
@@ -142,6 +200,50 @@ class Scanner {
     }
   }
 
+  /**
+   * At the first document at or past `tail.from`: waits for the other thread's scan; if it starts at this
+   * very document (so it read exactly what this scan would) and fits the limits, its rows and ids become
+   * documents d… and the scan goes on at the array's end (true). Otherwise this scan reads on (false).
+   */
+  private takeTail(ids: (string | number)[], seen: Set<string | number>): boolean {
+    this.skipSpace();
+    const help = this.tail as TailHelp;
+    if (this.pos < help.from) return false;
+    const got = help.wait();
+    if (got === null || this.pos > got.start) this.tail = undefined; // none, or it started elsewhere
+    if (got === null || this.pos !== got.start) return false;
+    this.tail = undefined;
+    const d0 = ids.length;
+    if (d0 + got.count > this.maxRows) return false; // this scan reaches the limit and says so
+    while (this.rows < d0 + got.count) this.grow();
+    const width = this.layout.width;
+    this.input.set(got.rows.subarray(0, got.count * width), d0 * width);
+    for (let k = 0; k < got.count; k++) {
+      this.pos = got.idStarts[k];
+      const id = this.id();
+      if (seen.has(id)) throw duplicateId(`documents[${d0 + k}].id`, id);
+      seen.add(id);
+      ids.push(id);
+    }
+    this.pos = got.end;
+    if (this.next() !== 0x5d) throw GIVE_UP;
+    return true;
+  }
+
+  /** Documents from `start` to the end of their array (scanTail); positions relative to this buffer. */
+  tailDocuments(start: number): TailDocuments {
+    this.pos = start;
+    const idStarts: number[] = [];
+    for (;;) {
+      if (idStarts.length >= this.maxRows) throw GIVE_UP;
+      this.document(idStarts.length);
+      idStarts.push(this.idStart);
+      const c = this.next();
+      if (c === 0x5d) return { start, end: this.pos - 1, count: idStarts.length, rows: this.input, idStarts: Int32Array.from(idStarts) };
+      if (c !== 0x2c) throw GIVE_UP;
+    }
+  }
+
   /** One `{"id": …, "features": …}` into row d; returns the id. */
   private document(d: number): string | number {
     if (d === this.rows) this.grow();
@@ -152,7 +254,11 @@ class Scanner {
       // the two keys matched on their bytes (no string per key); any other spelling gives up
       const key = this.documentKey();
       this.expect(0x3a);
-      if (key === ID && id === undefined) id = this.id();
+      if (key === ID && id === undefined) {
+        this.skipSpace();
+        this.idStart = this.pos;
+        id = this.id();
+      }
       else if (key === FEATURES && !features) {
         this.features(d);
         features = true;

@@ -18,6 +18,8 @@ import type { EngineRequest } from '../engine/select';
 import { workerScript } from '../util/workerScript';
 import type { ScoringBackend } from './backend';
 import { ownsBuffer } from './bodyChunks';
+import { BufferPool } from './bufferPool';
+import { fillSplitBuffer, splitBufferBytes, type SplitRequest } from './splitScan';
 import type { HandlerLimits, WireReply, WireRequest } from './handler';
 import { loadServingModel, type ServingModel } from './loadServingModel';
 import type { RoutesOverride } from './operatingPoints';
@@ -34,7 +36,12 @@ export interface PoolOptions {
   threads?: number;
   engine?: EngineRequest;
   limits: HandlerLimits;
+  /** JSON bodies of at least this many bytes are scanned by two idle workers at once (splitScan.ts; default 256 KiB, Infinity = never). */
+  splitMinBytes?: number;
 }
+
+/** Default smallest JSON body split between two idle workers: below it the hand-over costs more than half a scan saves. */
+export const SPLIT_MIN_BYTES = 256 * 1024;
 
 interface Pending {
   resolve: (r: FromWorker) => void;
@@ -90,6 +97,9 @@ export class WorkerPool implements ScoringBackend {
   private engine = '';
   private reloads: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Shared buffers for split bodies (at most 64 MB kept; larger bodies get their own). */
+  private readonly splitBuffers = new BufferPool(64 * 1024 * 1024, 64 * 1024 * 1024, true);
+  private splits = 0;
 
   private constructor(private readonly options: PoolOptions) {}
 
@@ -133,12 +143,40 @@ export class WorkerPool implements ScoringBackend {
   async handle(req: WireRequest): Promise<WireReply> {
     let w = this.workers[0];
     for (const x of this.workers) if (x.load < w.load) w = x;
+    const split = this.splitTail(req, w);
     // the body's chunks are transferred (each owning its buffer), not copied; the worker joins them
     const body = req.body.map((c) => (ownsBuffer(c) ? c : new Uint8Array(c)));
-    const r = await w.call({ kind: 'request', seq: w.nextSeq(), req: { ...req, body } }, [...new Set(body.map((c) => c.buffer as ArrayBuffer))]);
+    const answer = w.call({ kind: 'request', seq: w.nextSeq(), req: { ...req, body, split: split?.request } }, [...new Set(body.map((c) => c.buffer as ArrayBuffer))]);
+    // the shared buffer is reused once both workers are done with it
+    if (split) void Promise.allSettled([answer, split.done]).then(() => this.splitBuffers.release(new Uint8Array(split.request.buffer)));
+    const r = await answer;
     if (!r.ok) throw new Error(r.message);
     if (!r.reply) throw new Error('scoring worker sent no reply');
     return r.reply;
+  }
+
+  /**
+   * For a large JSON body when `first` and another worker are both idle: the body's second half copied
+   * into a shared buffer and sent to the other worker to scan (splitScan.ts), before the body's chunks
+   * are transferred to `first`.
+   */
+  private splitTail(req: WireRequest, first: ScoringWorker): { request: SplitRequest; done: Promise<unknown> } | null {
+    if (req.contentType !== 'application/json' || first.load > 0 || this.current === undefined) return null;
+    const second = this.workers.find((x) => x !== first && x.load === 0);
+    let total = 0;
+    for (const c of req.body) total += c.length;
+    if (second === undefined || total < (this.options.splitMinBytes ?? SPLIT_MIN_BYTES)) return null;
+    const from = total >> 1;
+    const layout = { rawFeatureCount: this.current.rawFeatureCount, width: this.current.inputFeatures.length };
+    const buffer = this.splitBuffers.bytes(splitBufferBytes(total - from, layout)).buffer as SharedArrayBuffer;
+    const request = fillSplitBuffer(buffer, req.body, from);
+    this.splits++;
+    return { request, done: second.call({ kind: 'tail', seq: second.nextSeq(), split: request }) };
+  }
+
+  /** Bodies scanned by two workers so far (tests, logs). */
+  splitCount(): number {
+    return this.splits;
   }
 
   reload(): Promise<void> {

@@ -11,6 +11,8 @@ import { createEngine, type EngineRequest } from '../engine/select';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { RoutesOverride } from './operatingPoints';
 import { Ranker } from './ranker';
+import { requestBuffers } from './bufferPool';
+import { abandonSplitTail, scanSplitTail, type SplitRequest } from './splitScan';
 
 /** What the pool passes to a worker at start. */
 export interface WorkerSetup {
@@ -24,7 +26,8 @@ export type ToWorker =
   | { kind: 'load'; seq: number; dir: string; routes?: RoutesOverride }
   | { kind: 'commit' }
   | { kind: 'abort' }
-  | { kind: 'request'; seq: number; req: WireRequest };
+  | { kind: 'request'; seq: number; req: WireRequest }
+  | { kind: 'tail'; seq: number; split: SplitRequest };
 
 export type FromWorker =
   | { seq: number; ok: true; reply?: WireReply; engine?: string }
@@ -53,6 +56,11 @@ function main(): void {
           port.postMessage({ seq: msg.seq, ok: true, engine: r.engineName } satisfies FromWorker);
         })
         .catch((err: unknown) => port.postMessage(fail(msg.seq, err)));
+    } else if (msg.kind === 'tail') {
+      // the second half of another worker's body (splitScan.ts): that worker reads it itself without a result
+      if (current !== null) scanSplitTail(msg.split, current.layout, requestBuffers);
+      else abandonSplitTail(msg.split);
+      port.postMessage({ seq: msg.seq, ok: true } satisfies FromWorker);
     } else {
       const ranker = current;
       if (ranker === null) {
