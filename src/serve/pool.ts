@@ -169,7 +169,7 @@ export class WorkerPool implements ScoringBackend {
     const from = total >> 1;
     const layout = { rawFeatureCount: this.current.rawFeatureCount, width: this.current.inputFeatures.length };
     const buffer = this.splitBuffers.bytes(splitBufferBytes(total - from, layout)).buffer as SharedArrayBuffer;
-    const request = fillSplitBuffer(buffer, req.body, from);
+    const request = fillSplitBuffer(buffer, req.body, from, layout);
     this.splits++;
     return { request, done: second.call({ kind: 'tail', seq: second.nextSeq(), split: request }) };
   }

@@ -11,14 +11,16 @@
  * boundary, met anything unusual or invalid, was late, or started elsewhere) and A reads on by itself, so
  * the answer and every error message are those of a scan in one thread.
  *
- * Buffer layout: Int32 header [state (0 pending, 1 done, 2 none), start, end, count], the tail bytes,
- * then room for the rows (Float32, `capacity` × width) and the id positions (Int32, `capacity`).
+ * Buffer layout: Int32 header [state (0 pending, 1 done, 2 none), start, end, count, capacity, width],
+ * the tail bytes, then room for the rows (Float32, capacity × width) and the id positions (Int32,
+ * capacity); the HTTP thread sizes it for the model it serves, and a worker whose model has another
+ * width (a reload in between) publishes nothing.
  */
 import type { FeatureLayout } from './documents';
 import type { FloatArrays } from './bufferPool';
 import { scanTail, type TailDocuments, type TailHelp } from './jsonScanner';
 
-const HEADER_BYTES = 16;
+const HEADER_BYTES = 32;
 const PENDING = 0;
 const DONE = 1;
 const NONE = 2;
@@ -49,9 +51,13 @@ export function splitBufferBytes(length: number, layout: Pick<FeatureLayout, 'ra
   return HEADER_BYTES + align4(length) + cap * layout.width * 4 + cap * 4;
 }
 
-/** Copies the body's bytes from `from` on into `buffer` (after its header, cleared) — the HTTP thread's part. */
-export function fillSplitBuffer(buffer: SharedArrayBuffer, chunks: readonly Uint8Array[], from: number): SplitRequest {
-  new Int32Array(buffer, 0, 4).fill(0);
+/** Copies the body's bytes from `from` on into `buffer` (after its header, set) — the HTTP thread's part. */
+export function fillSplitBuffer(buffer: SharedArrayBuffer, chunks: readonly Uint8Array[], from: number, layout: Pick<FeatureLayout, 'rawFeatureCount' | 'width'>): SplitRequest {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const header = new Int32Array(buffer, 0, HEADER_BYTES / 4).fill(0);
+  header[4] = capacity(total - from, layout);
+  header[5] = layout.width;
   let at = 0;
   let length = 0;
   for (const c of chunks) {
@@ -65,9 +71,18 @@ export function fillSplitBuffer(buffer: SharedArrayBuffer, chunks: readonly Uint
   return { buffer, from, length };
 }
 
+/** Where the rows and the id positions are in the buffer. */
+function regions(split: SplitRequest): { header: Int32Array; rowsAt: number; idsAt: number; cap: number; width: number } {
+  const header = new Int32Array(split.buffer, 0, HEADER_BYTES / 4);
+  const cap = header[4];
+  const width = header[5];
+  const rowsAt = HEADER_BYTES + align4(split.length);
+  return { header, rowsAt, idsAt: rowsAt + cap * width * 4, cap, width };
+}
+
 /** Tells A there is no result (it reads the second half itself). */
 export function abandonSplitTail(split: SplitRequest): void {
-  publish(new Int32Array(split.buffer, 0, 4), NONE);
+  publish(regions(split).header, NONE);
 }
 
 function publish(header: Int32Array, state: number): void {
@@ -77,23 +92,21 @@ function publish(header: Int32Array, state: number): void {
 
 /** Worker B's part: scans the second half and publishes the result (or that there is none), waking A. */
 export function scanSplitTail(split: SplitRequest, layout: FeatureLayout, arrays: FloatArrays): void {
-  const header = new Int32Array(split.buffer, 0, 4);
-  const cap = capacity(split.length, layout);
-  let got: TailDocuments | null = null;
+  const { header, rowsAt, idsAt, cap, width } = regions(split);
+  let state = NONE;
   try {
-    got = scanTail(new Uint8Array(split.buffer, HEADER_BYTES, split.length), layout, cap, arrays);
+    const got = width === layout.width ? scanTail(new Uint8Array(split.buffer, HEADER_BYTES, split.length), layout, cap, arrays) : null;
+    if (got !== null) {
+      new Float32Array(split.buffer, rowsAt, got.count * width).set(got.rows.subarray(0, got.count * width));
+      new Int32Array(split.buffer, idsAt, got.count).set(got.idStarts);
+      arrays.release(got.rows);
+      header[1] = got.start;
+      header[2] = got.end;
+      header[3] = got.count;
+      state = DONE;
+    }
   } finally {
-    if (got === null) publish(header, NONE);
-  }
-  if (got !== null) {
-    const rowsAt = HEADER_BYTES + align4(split.length);
-    new Float32Array(split.buffer, rowsAt, got.count * layout.width).set(got.rows.subarray(0, got.count * layout.width));
-    new Int32Array(split.buffer, rowsAt + cap * layout.width * 4, got.count).set(got.idStarts);
-    arrays.release(got.rows);
-    header[1] = got.start;
-    header[2] = got.end;
-    header[3] = got.count;
-    publish(header, DONE);
+    publish(header, state);
   }
 }
 
@@ -105,14 +118,12 @@ export function tailHelp(split: SplitRequest, layout: FeatureLayout): TailHelp {
     from: split.from,
     wait() {
       if (result !== undefined) return result;
-      const header = new Int32Array(split.buffer, 0, 4);
+      const { header, rowsAt, idsAt, width } = regions(split);
       if (Atomics.load(header, 0) === PENDING) Atomics.wait(header, 0, PENDING, Math.max(1, performance.now() - started));
-      if (Atomics.load(header, 0) !== DONE) return (result = null);
-      const cap = capacity(split.length, layout);
-      const rowsAt = HEADER_BYTES + align4(split.length);
+      if (Atomics.load(header, 0) !== DONE || width !== layout.width) return (result = null);
       const count = header[3];
-      const idStarts = new Int32Array(split.buffer, rowsAt + cap * layout.width * 4, count).map((p) => p + split.from);
-      const rows = new Float32Array(split.buffer, rowsAt, count * layout.width);
+      const idStarts = new Int32Array(split.buffer, idsAt, count).map((p) => p + split.from);
+      const rows = new Float32Array(split.buffer, rowsAt, count * width);
       return (result = { start: split.from + header[1], end: split.from + header[2], count, rows, idStarts });
     },
   };

@@ -37,7 +37,7 @@ function split(body: Uint8Array, from: number, mark?: number): TailHelp {
   const buffer = pool.bytes(splitBufferBytes(body.length - from, layout)).buffer as SharedArrayBuffer;
   // the body in uneven chunks, as it arrives
   const chunks = [body.subarray(0, 7), body.subarray(7, from + 3), body.subarray(from + 3)].filter((c) => c.length > 0);
-  const request = fillSplitBuffer(buffer, chunks, from);
+  const request = fillSplitBuffer(buffer, chunks, from, layout);
   scanSplitTail(request, layout, new BufferPool());
   if (mark !== undefined) {
     // overwrite the published rows: if the first half's scan uses them, the mark shows in its matrix
@@ -91,16 +91,22 @@ describe('a JSON body scanned in two halves', () => {
     expect(outcome(() => scanRequest(Buffer.from(bodies[1]), layout, 1000, undefined, undefined, split(Buffer.from(bodies[1]), bodies[1].length >> 1)))).toMatchObject({ field: 'documents[27].id' });
   });
 
-  it('a second half that gives up, or never comes, leaves the first half to read it', () => {
+  it('a second half that gives up, never comes, or was read for another model leaves the first half to read it', () => {
     const body = Buffer.from(JSON.stringify({ documents: denseDocs(randomDocuments(50, 3)) }));
     const truth = outcome(() => scanRequest(body, layout, 1000));
     const pool = new BufferPool(1 << 26, 1 << 26, true);
     const from = body.length >> 1;
-    const request = fillSplitBuffer(pool.bytes(splitBufferBytes(body.length - from, layout)).buffer as SharedArrayBuffer, [body], from);
+    const request = fillSplitBuffer(pool.bytes(splitBufferBytes(body.length - from, layout)).buffer as SharedArrayBuffer, [body], from, layout);
     const late = tailHelp(request, layout); // nobody scans the second half: the wait times out
     expect(outcome(() => scanRequest(body, layout, 1000, undefined, undefined, late))).toEqual(truth);
     abandonSplitTail(request);
     expect(outcome(() => scanRequest(body, layout, 1000, undefined, undefined, tailHelp(request, layout)))).toEqual(truth);
+    // a worker serving a model of another width (a reload between the two halves) publishes nothing
+    const other = fillSplitBuffer(pool.bytes(splitBufferBytes(body.length - from, layout)).buffer as SharedArrayBuffer, [body], from, layout);
+    scanSplitTail(other, inputLayout(RAW_FEATURES, Int32Array.from({ length: RAW_FEATURES }, (_, i) => i)), new BufferPool());
+    const help = tailHelp(other, layout);
+    expect(help.wait()).toBeNull();
+    expect(outcome(() => scanRequest(body, layout, 1000, undefined, undefined, help))).toEqual(truth);
   });
 });
 
