@@ -18,6 +18,7 @@
  */
 import { base64Length, copyRow, decodeBase64Bytes, DEFAULT_MAX_VALUES, duplicateId, tooManyDocuments, tooManyKeys, tooManyValues, type FeatureLayout } from './documents';
 import { arrayCapacity, freshArrays, type FloatArrays } from './bufferPool';
+import type { TailDocuments, TailHelp } from './splitScan';
 import { RequestError } from './tradeoff';
 
 /** A scanned request: `n` documents' model input, their ids, and the other fields, each parsed. */
@@ -60,26 +61,6 @@ function roundsLikeExact(a: number): boolean {
 }
 
 /**
- * The documents of a body's second half, scanned by another thread while this one scans the first
- * (splitScan.ts): positions are offsets in the whole body; `rows` holds `count` rows of the model input.
- */
-export interface TailDocuments {
-  /** Where the first of them starts (its `{`), and where the documents array ends (its `]`). */
-  start: number;
-  end: number;
-  count: number;
-  rows: Float32Array;
-  /** Where each document's id value starts (re-read here: ids are values of this thread). */
-  idStarts: Int32Array;
-}
-
-/** How a scan gets the documents of the body from byte `from` on, scanned elsewhere (null: none, scan them here). */
-export interface TailHelp {
-  from: number;
-  wait(): TailDocuments | null;
-}
-
-/**
  * Scans `body` into a matrix taken from `arrays`; `null` when the general path must take it (see the
  * module comment). With `tail`, the documents from `tail.from` on are taken from another thread's scan
  * when it starts exactly at a document this scan reaches — the result is the same either way.
@@ -96,13 +77,11 @@ export function scanRequest(body: Uint8Array, layout: FeatureLayout, maxDocument
 }
 
 /**
- * The documents of `bytes` (a body's second half) from the first document boundary in it (`}`, `,`, `{`)
- * to the end of the documents array, at most `maxRows`; positions relative to `bytes`. Null when there is
- * no boundary, or anything on the way is unusual or invalid (the first half's scan then reads them).
+ * The documents of `bytes` (a body's second half, splitScan.ts) from the document starting at `start` to
+ * the end of the documents array, at most `maxRows`; positions relative to `bytes`. Null when anything on
+ * the way is unusual or invalid (the first half's scan then reads them).
  */
-export function scanTail(bytes: Uint8Array, layout: FeatureLayout, maxRows: number, arrays: FloatArrays): TailDocuments | null {
-  const start = documentBoundary(bytes);
-  if (start < 0) return null;
+export function scanTail(bytes: Uint8Array, start: number, layout: FeatureLayout, maxRows: number, arrays: FloatArrays): TailDocuments | null {
   const scanner = new Scanner(bytes, layout, maxRows, maxRows, Infinity, arrays);
   try {
     return scanner.tailDocuments(start);
@@ -110,18 +89,6 @@ export function scanTail(bytes: Uint8Array, layout: FeatureLayout, maxRows: numb
     scanner.dispose();
     return null;
   }
-}
-
-/** The first `{` that follows `}` and `,` (whitespace between allowed), or −1. */
-function documentBoundary(b: Uint8Array): number {
-  for (let p = b.indexOf(0x7d); p >= 0; p = b.indexOf(0x7d, p + 1)) {
-    let q = p + 1;
-    while (b[q] === 0x20 || b[q] === 0x0a || b[q] === 0x0d || b[q] === 0x09) q++;
-    if (b[q++] !== 0x2c) continue;
-    while (b[q] === 0x20 || b[q] === 0x0a || b[q] === 0x0d || b[q] === 0x09) q++;
-    if (b[q] === 0x7b) return q;
-  }
-  return -1;
 }
 
 class Scanner {

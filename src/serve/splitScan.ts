@@ -18,7 +18,28 @@
  */
 import type { FeatureLayout } from './documents';
 import type { FloatArrays } from './bufferPool';
-import { scanTail, type TailDocuments, type TailHelp } from './jsonScanner';
+import { scanTail } from './jsonScanner';
+
+/**
+ * The documents of a body's second half, scanned by another thread while this one scans the first:
+ * positions are offsets in the whole body (or in the half, as `scanTail` returns them); `rows` holds
+ * `count` rows of the model input.
+ */
+export interface TailDocuments {
+  /** Where the first of them starts (its `{`), and where the documents array ends (its `]`). */
+  start: number;
+  end: number;
+  count: number;
+  rows: Float32Array;
+  /** Where each document's id value starts (re-read here: ids are values of this thread). */
+  idStarts: Int32Array;
+}
+
+/** How a scan gets the documents of the body from byte `from` on, scanned elsewhere (null: none, scan them here). */
+export interface TailHelp {
+  from: number;
+  wait(): TailDocuments | null;
+}
 
 const HEADER_BYTES = 32;
 const PENDING = 0;
@@ -95,7 +116,9 @@ export function scanSplitTail(split: SplitRequest, layout: FeatureLayout, arrays
   const { header, rowsAt, idsAt, cap, width } = regions(split);
   let state = NONE;
   try {
-    const got = width === layout.width ? scanTail(new Uint8Array(split.buffer, HEADER_BYTES, split.length), layout, cap, arrays) : null;
+    const bytes = new Uint8Array(split.buffer, HEADER_BYTES, split.length);
+    const start = width === layout.width ? documentBoundary(bytes) : -1;
+    const got = start >= 0 ? scanTail(bytes, start, layout, cap, arrays) : null;
     if (got !== null) {
       new Float32Array(split.buffer, rowsAt, got.count * width).set(got.rows.subarray(0, got.count * width));
       new Int32Array(split.buffer, idsAt, got.count).set(got.idStarts);
@@ -127,4 +150,16 @@ export function tailHelp(split: SplitRequest, layout: FeatureLayout): TailHelp {
       return (result = { start: split.from + header[1], end: split.from + header[2], count, rows, idStarts });
     },
   };
+}
+
+/** The first `{` that follows `}` and `,` (whitespace between allowed), or −1. */
+function documentBoundary(b: Uint8Array): number {
+  for (let p = b.indexOf(0x7d); p >= 0; p = b.indexOf(0x7d, p + 1)) {
+    let q = p + 1;
+    while (b[q] === 0x20 || b[q] === 0x0a || b[q] === 0x0d || b[q] === 0x09) q++;
+    if (b[q++] !== 0x2c) continue;
+    while (b[q] === 0x20 || b[q] === 0x0a || b[q] === 0x0d || b[q] === 0x09) q++;
+    if (b[q] === 0x7b) return q;
+  }
+  return -1;
 }
