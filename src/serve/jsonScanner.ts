@@ -18,7 +18,6 @@
  */
 import { base64Length, copyRow, decodeBase64Bytes, DEFAULT_MAX_VALUES, duplicateId, tooManyDocuments, tooManyKeys, tooManyValues, type FeatureLayout } from './documents';
 import { arrayCapacity, freshArrays, type FloatArrays } from './bufferPool';
-import type { TailDocuments, TailHelp } from './splitScan';
 import { RequestError } from './tradeoff';
 
 /** A scanned request: `n` documents' model input, their ids, and the other fields, each parsed. */
@@ -58,6 +57,27 @@ function roundsLikeExact(a: number): boolean {
   const down = F32[0];
   const tolerance = a * 2 ** -48;
   return Math.abs(a - (f + up) / 2) > tolerance && Math.abs(a - (f + down) / 2) > tolerance;
+}
+
+/**
+ * The documents of a body's second half, scanned by another thread while this one scans the first:
+ * positions are offsets in the whole body (or in the half, as `scanTail` returns them); `rows` holds
+ * `count` rows of the model input.
+ */
+export interface TailDocuments {
+  /** Where the first of them starts (its `{`), and where the documents array ends (its `]`). */
+  start: number;
+  end: number;
+  count: number;
+  rows: Float32Array;
+  /** Where each document's id value starts (re-read here: ids are values of this thread). */
+  idStarts: Int32Array;
+}
+
+/** How a scan gets the documents of the body from byte `from` on, scanned elsewhere (null: none, scan them here). */
+export interface TailHelp {
+  from: number;
+  wait(): TailDocuments | null;
 }
 
 /**

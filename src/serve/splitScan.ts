@@ -18,28 +18,9 @@
  */
 import type { FeatureLayout } from './documents';
 import type { FloatArrays } from './bufferPool';
-import { scanTail } from './jsonScanner';
+import { scanTail, type TailDocuments, type TailHelp } from './jsonScanner';
 
-/**
- * The documents of a body's second half, scanned by another thread while this one scans the first:
- * positions are offsets in the whole body (or in the half, as `scanTail` returns them); `rows` holds
- * `count` rows of the model input.
- */
-export interface TailDocuments {
-  /** Where the first of them starts (its `{`), and where the documents array ends (its `]`). */
-  start: number;
-  end: number;
-  count: number;
-  rows: Float32Array;
-  /** Where each document's id value starts (re-read here: ids are values of this thread). */
-  idStarts: Int32Array;
-}
-
-/** How a scan gets the documents of the body from byte `from` on, scanned elsewhere (null: none, scan them here). */
-export interface TailHelp {
-  from: number;
-  wait(): TailDocuments | null;
-}
+export type { TailDocuments, TailHelp };
 
 const HEADER_BYTES = 32;
 const PENDING = 0;

@@ -106,19 +106,19 @@ describe('applyOperatingPoint', () => {
   };
 
   it('a named point gives its stored weights and c', () => {
-    expect(applyOperatingPoint({ operatingPoint: 'fresh' }, sp)).toEqual({ weights: [0.9, 0.1], c: 2 });
-    expect(applyOperatingPoint({ operatingPoint: 'default' }, sp)).toEqual({});
+    expect(applyOperatingPoint({ operatingPoint: 'fresh' }, sp)).toEqual({ tradeOff: { weights: [0.9, 0.1], c: 2 }, source: 'point=fresh' });
+    expect(applyOperatingPoint({ operatingPoint: 'default' }, sp)).toEqual({ tradeOff: {}, source: 'point=default' });
   });
 
-  it('explicit weights/c are used as given and routes are not consulted', () => {
-    expect(applyOperatingPoint({ weights: [1, 3], context: { vertical: 'news' } }, sp)).toEqual({ weights: [1, 3] });
+  it('explicit weights/c are used as given and routes are not consulted (the context is said to be unused)', () => {
+    expect(applyOperatingPoint({ weights: [1, 3], context: { vertical: 'news' } }, sp)).toEqual({ tradeOff: { weights: [1, 3] }, source: 'request; context unused (weights given)' });
   });
 
   it('without a trade-off the routes decide from the context', () => {
-    expect(applyOperatingPoint({ context: { vertical: 'news' } }, sp)).toEqual({ weights: [0.9, 0.1], c: 2 });
-    expect(applyOperatingPoint({ context: { premium: true } }, sp)).toEqual({});
-    expect(applyOperatingPoint({}, sp)).toEqual({ weights: [0, 1], c: 0.5 });
-    expect(applyOperatingPoint({}, servingPointsOf({ operatingPoints: POINTS }))).toEqual({});
+    expect(applyOperatingPoint({ context: { vertical: 'news' } }, sp)).toEqual({ tradeOff: { weights: [0.9, 0.1], c: 2 }, source: 'route=fresh' });
+    expect(applyOperatingPoint({ context: { premium: true } }, sp).tradeOff).toEqual({});
+    expect(applyOperatingPoint({}, sp).tradeOff).toEqual({ weights: [0, 1], c: 0.5 });
+    expect(applyOperatingPoint({}, servingPointsOf({ operatingPoints: POINTS }))).toEqual({ tradeOff: {}, source: 'default' });
   });
 
   it('refuses a point together with weights, beta or c, naming the fields', () => {
