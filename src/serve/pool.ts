@@ -174,9 +174,9 @@ export class WorkerPool implements ScoringBackend {
     return { request, done: second.call({ kind: 'tail', seq: second.nextSeq(), split: request }) };
   }
 
-  /** Bodies scanned by two workers so far (tests, logs). */
-  splitCount(): number {
-    return this.splits;
+  /** Bodies scanned by two workers so far, and the shared buffers kept for the next ones (tests, logs). */
+  splitStats(): { splits: number; buffersHeld: number } {
+    return { splits: this.splits, buffersHeld: this.splitBuffers.held().buffers };
   }
 
   reload(): Promise<void> {

@@ -114,7 +114,7 @@ describe('the server splits large JSON bodies between idle workers', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'cosrank-split-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('answers exactly as scoring in one thread, and did split', async () => {
+  it('answers exactly as scoring in one thread, did split, and reuses its shared buffer', async () => {
     const { WorkerPool } = await import('../../src/serve/pool');
     const { Ranker } = await import('../../src/serve/ranker');
     const { handleScoring } = await import('../../src/serve/handler');
@@ -127,10 +127,22 @@ describe('the server splits large JSON bodies between idle workers', () => {
         const text = JSON.stringify({ documents: denseDocs(randomDocuments(n, n)).map((d, i) => ({ ...d, id: `q${i}` })), topK: 7 });
         const req = () => ({ route: 'rerank' as const, contentType: 'application/json', body: [new Uint8Array(Buffer.from(text))] });
         const alone = await handleScoring(ranker, req(), { maxDocuments: 1000 });
-        const before = pool.splitCount();
+        const before = pool.splitStats().splits;
         const got = await pool.handle(req());
-        expect(pool.splitCount()).toBe(before + 1);
+        expect(pool.splitStats().splits).toBe(before + 1);
         expect(JSON.parse(got.body as string)).toEqual(JSON.parse(alone.body as string));
+        // one after another (each once both workers are idle again), the requests of one size reuse one
+        // shared buffer, given back when both workers are done with it: one held per size seen
+        const held = n === 40 ? 1 : 2;
+        const bothDone = async () => {
+          for (let wait = 0; wait < 400 && pool.splitStats().buffersHeld < held; wait++) await new Promise((resolve) => setTimeout(resolve, 5));
+        };
+        for (let k = 0; k < 5; k++) {
+          await bothDone();
+          await pool.handle(req());
+        }
+        await bothDone();
+        expect(pool.splitStats()).toEqual({ splits: before + 6, buffersHeld: held });
       }
     } finally {
       await pool.close();
