@@ -42,6 +42,11 @@ export interface PoolOptions {
 
 /** Default smallest JSON body split between two idle workers: below it the hand-over costs more than half a scan saves. */
 export const SPLIT_MIN_BYTES = 256 * 1024;
+/**
+ * Largest body split: the HTTP thread copies half of it, which for tens of MB would stall it (and
+ * `/healthz`) as long as the copy and its fresh memory take; larger bodies are scanned by one worker.
+ */
+const SPLIT_MAX_BYTES = 16 * 1024 * 1024;
 
 interface Pending {
   resolve: (r: FromWorker) => void;
@@ -97,7 +102,7 @@ export class WorkerPool implements ScoringBackend {
   private engine = '';
   private reloads: Promise<void> = Promise.resolve();
   private closed = false;
-  /** Shared buffers for split bodies (at most 64 MB kept; larger bodies get their own). */
+  /** Shared buffers for split bodies (each at most ~3 × half of SPLIT_MAX_BYTES: kept for reuse). */
   private readonly splitBuffers = new BufferPool(64 * 1024 * 1024, 64 * 1024 * 1024, true);
   private splits = 0;
 
@@ -165,7 +170,7 @@ export class WorkerPool implements ScoringBackend {
     const second = this.workers.find((x) => x !== first && x.load === 0);
     let total = 0;
     for (const c of req.body) total += c.length;
-    if (second === undefined || total < (this.options.splitMinBytes ?? SPLIT_MIN_BYTES)) return null;
+    if (second === undefined || total < (this.options.splitMinBytes ?? SPLIT_MIN_BYTES) || total > SPLIT_MAX_BYTES) return null;
     const from = total >> 1;
     const layout = { rawFeatureCount: this.current.rawFeatureCount, width: this.current.inputFeatures.length };
     const buffer = this.splitBuffers.bytes(splitBufferBytes(total - from, layout)).buffer as SharedArrayBuffer;

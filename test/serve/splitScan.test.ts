@@ -114,7 +114,7 @@ describe('the server splits large JSON bodies between idle workers', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'cosrank-split-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it('answers exactly as scoring in one thread, did split, and reuses its shared buffer', async () => {
+  it('answers exactly as scoring in one thread, did split, reuses its shared buffer, and leaves bodies over 16 MB whole', async () => {
     const { WorkerPool } = await import('../../src/serve/pool');
     const { Ranker } = await import('../../src/serve/ranker');
     const { handleScoring } = await import('../../src/serve/handler');
@@ -144,6 +144,12 @@ describe('the server splits large JSON bodies between idle workers', () => {
         await bothDone();
         expect(pool.splitStats()).toEqual({ splits: before + 6, buffersHeld: held });
       }
+      // a body over 16 MB (here mostly whitespace) is not split: the HTTP thread would copy half of it
+      const big = JSON.stringify({ documents: denseDocs(randomDocuments(40, 9)) }).replace('[', `[${' '.repeat(17 * 1024 * 1024)}`);
+      const splits = pool.splitStats().splits;
+      const bigReq = () => ({ route: 'score' as const, contentType: 'application/json', body: [new Uint8Array(Buffer.from(big))] });
+      expect(JSON.parse((await pool.handle(bigReq())).body as string)).toEqual(JSON.parse((await handleScoring(ranker, bigReq(), { maxDocuments: 1000 })).body as string));
+      expect(pool.splitStats().splits).toBe(splits);
     } finally {
       await pool.close();
     }
