@@ -197,9 +197,9 @@ class Scanner {
     const help = this.tail as TailHelp;
     if (this.pos < help.from) return false;
     const got = help.wait();
-    if (got === null || this.pos > got.start) this.tail = undefined; // none, or it started elsewhere
-    if (got === null || this.pos !== got.start) return false;
+    if (got !== null && this.pos < got.start) return false; // it starts at a later document: read on to it
     this.tail = undefined;
+    if (got === null || this.pos !== got.start) return false; // none, or it started inside a document
     const d0 = ids.length;
     if (d0 + got.count > this.maxRows) return false; // this scan reaches the limit and says so
     while (this.rows < d0 + got.count) this.grow();
@@ -245,8 +245,7 @@ class Scanner {
         this.skipSpace();
         this.idStart = this.pos;
         id = this.id();
-      }
-      else if (key === FEATURES && !features) {
+      } else if (key === FEATURES && !features) {
         this.features(d);
         features = true;
       } else throw GIVE_UP;
