@@ -2,7 +2,7 @@
  * One large JSON body scanned by two scoring workers at once, when both are idle (issue 17: at one client
  * a 1,000 × 136 body of JSON numbers is ~6 ms of number parsing in one thread while the other core waits).
  *
- * The HTTP thread copies the body's second half into a shared buffer (`SplitBuffer`) and sends it to an
+ * The HTTP thread copies the body's second half into a shared buffer (`fillSplitBuffer`) and sends it to an
  * idle worker B, which scans the documents from the first document boundary in it to the end of the
  * array (`scanTail`) and writes their rows, id positions and extent into the same buffer. Worker A gets
  * the whole body as usual and scans from the start; at the first document at or past the half it waits
@@ -19,8 +19,6 @@
 import type { FeatureLayout } from './documents';
 import type { FloatArrays } from './bufferPool';
 import { scanTail, type TailDocuments, type TailHelp } from './jsonScanner';
-
-export type { TailDocuments, TailHelp };
 
 const HEADER_BYTES = 32;
 const PENDING = 0;
