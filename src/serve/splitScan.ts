@@ -53,11 +53,6 @@ export function splitBufferBytes(length: number, layout: Pick<FeatureLayout, 'ra
 
 /** Copies the body's bytes from `from` on into `buffer` (after its header, set) — the HTTP thread's part. */
 export function fillSplitBuffer(buffer: SharedArrayBuffer, chunks: readonly Uint8Array[], from: number, layout: Pick<FeatureLayout, 'rawFeatureCount' | 'width'>): SplitRequest {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const header = new Int32Array(buffer, 0, HEADER_BYTES / 4).fill(0);
-  header[4] = capacity(total - from, layout);
-  header[5] = layout.width;
   let at = 0;
   let length = 0;
   for (const c of chunks) {
@@ -68,6 +63,9 @@ export function fillSplitBuffer(buffer: SharedArrayBuffer, chunks: readonly Uint
     }
     at += c.length;
   }
+  const header = new Int32Array(buffer, 0, HEADER_BYTES / 4).fill(0);
+  header[4] = capacity(length, layout);
+  header[5] = layout.width;
   return { buffer, from, length };
 }
 

@@ -51,11 +51,11 @@ function weightsOf(text: string): number[] | Record<string, number> {
 /** `--points`: 'lattice' or the JSON of a Dirichlet spec, checked as the run config checks `sweep.points`. */
 function weightPointsOf(text: string): WeightPoints {
   let value: unknown = text;
-  if (text.trim() !== 'lattice') {
+  if (text !== 'lattice') {
     try {
       value = JSON.parse(text);
     } catch {
-      value = text;
+      // not JSON: the check below names what is expected
     }
   }
   const problem = weightPointsCheck(value);
