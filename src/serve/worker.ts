@@ -6,7 +6,8 @@
  * makes the pending model current (requests that arrive later use it; those already running keep
  * theirs), `abort` drops it, `request` scores one body with the current model.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { RoutesOverride } from './operatingPoints';
@@ -27,10 +28,20 @@ export type ToWorker =
   | { kind: 'commit' }
   | { kind: 'abort' }
   | { kind: 'request'; seq: number; req: WireRequest }
-  | { kind: 'tail'; seq: number; split: SplitRequest };
+  | { kind: 'tail'; seq: number; split: SplitRequest }
+  | { kind: 'stats'; seq: number };
+
+/** A worker's heap limit and its garbage collections since it started (`WorkerPool.workerStats`). */
+export interface WorkerStats {
+  /** The young generation's limit this thread runs with (MB). */
+  youngGenerationMb: number;
+  /** Young-generation collections (scavenges) and full mark-compact collections so far. */
+  minorCollections: number;
+  majorCollections: number;
+}
 
 export type FromWorker =
-  | { seq: number; ok: true; reply?: WireReply; engine?: string }
+  | { seq: number; ok: true; reply?: WireReply; engine?: string; stats?: WorkerStats }
   | { seq: number; ok: false; message: string };
 
 function main(): void {
@@ -40,6 +51,7 @@ function main(): void {
   const engine = createEngine(setup.engine, { onnx: { threads: setup.threads } });
   let current: Ranker | null = null;
   let pending: Ranker | null = null;
+  const collections = countCollections();
   const fail = (seq: number, err: unknown): FromWorker => ({ seq, ok: false, message: err instanceof Error ? err.message : String(err) });
 
   port.on('message', (msg: ToWorker) => {
@@ -56,6 +68,9 @@ function main(): void {
           port.postMessage({ seq: msg.seq, ok: true, engine: r.engineName } satisfies FromWorker);
         })
         .catch((err: unknown) => port.postMessage(fail(msg.seq, err)));
+    } else if (msg.kind === 'stats') {
+      const stats: WorkerStats = { youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? NaN, ...collections };
+      port.postMessage({ seq: msg.seq, ok: true, stats } satisfies FromWorker);
     } else if (msg.kind === 'tail') {
       // the second half of another worker's body (splitScan.ts): that worker reads it itself without a result
       if (current !== null) scanSplitTail(msg.split, current.layout, requestBuffers);
@@ -73,6 +88,19 @@ function main(): void {
       );
     }
   });
+}
+
+/** Counts this thread's collections by kind as they happen (perf_hooks `gc` entries). */
+function countCollections(): { minorCollections: number; majorCollections: number } {
+  const counts = { minorCollections: 0, majorCollections: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minorCollections++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) counts.majorCollections++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  return counts;
 }
 
 main();
