@@ -37,6 +37,12 @@ const ID = 0;
 const FEATURES = 1;
 const FEATURES_KEY = Buffer.from('"features"');
 
+/**
+ * Where `number()` leaves its value: a double returned from a call V8 does not inline is boxed as a
+ * heap number, 136,000 of them (1.5 MB) per 1,000 × 136 request, which filled the scoring worker's
+ * young generation every few requests.
+ */
+const NUMBER = new Float64Array(1);
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 const F32 = new Float32Array(1);
@@ -281,7 +287,8 @@ class Scanner {
   private id(): string | number {
     const c = this.peek();
     if (c === 0x22) return this.string();
-    const v = this.number();
+    this.number();
+    const v = NUMBER[0];
     if (!Number.isFinite(v)) throw GIVE_UP;
     return v;
   }
@@ -310,7 +317,8 @@ class Scanner {
     this.pos++; // [
     for (let i = 0; i < nF; i++) {
       if (i > 0 && this.next() !== 0x2c) throw GIVE_UP;
-      const v = this.number(true);
+      this.number(true);
+      const v = NUMBER[0];
       const c = column[i];
       if (!Number.isFinite(Math.fround(v))) throw GIVE_UP;
       if (c >= 0) out[row + c] = v;
@@ -331,7 +339,8 @@ class Scanner {
       if (this.stamp[i] === d + 1) throw new RequestError(`documents[${d}].features.${i + 1}`, 'duplicate feature index (each index at most once per document)');
       this.stamp[i] = d + 1;
       this.expect(0x3a);
-      const v = this.number(true);
+      this.number(true);
+      const v = NUMBER[0];
       if (!Number.isFinite(Math.fround(v))) throw GIVE_UP;
       if (column[i] >= 0) this.input[row + column[i]] = v;
       const c = this.next();
@@ -359,9 +368,9 @@ class Scanner {
    * gives (Clinger's fast path). With 16–19 digits (a float32 printed as a double has up to 17) the same
    * product is within 2^−50 of the decimal value; where only its float32 rounding matters (`float32`)
    * it is used when no float32 rounding boundary lies that close, so it rounds as `JSON.parse`'s double
-   * would. Everything else goes through `Number` on the token.
+   * would. Everything else goes through `Number` on the token. The value is left in `NUMBER[0]`.
    */
-  private number(float32 = false): number {
+  private number(float32 = false): void {
     this.skipSpace();
     const b = this.buf;
     let p = this.pos;
@@ -401,11 +410,14 @@ class Scanner {
     this.pos = p;
     if (short && e >= -22 && e <= 22) {
       const v = e < 0 ? m / POW10[-e] : m * POW10[e];
-      if (digits <= 15 || (float32 && roundsLikeExact(v))) return negative ? -v : v;
+      if (digits <= 15 || (float32 && roundsLikeExact(v))) {
+        NUMBER[0] = negative ? -v : v;
+        return;
+      }
     }
     // the body as one latin1 string, made once: a number's token is then a cheap substring
     this.text ??= this.bytes.toString('latin1');
-    return Number(this.text.substring(start, p));
+    NUMBER[0] = Number(this.text.substring(start, p));
   }
 
   /** The key of a document field: `ID` for `"id"`, `FEATURES` for `"features"`; anything else gives up. */

@@ -48,18 +48,6 @@ export const SPLIT_MIN_BYTES = 256 * 1024;
  */
 const SPLIT_MAX_BYTES = 16 * 1024 * 1024;
 
-/**
- * Young-generation limit of each scoring worker (MB; Node's default for a worker is 48). A request's
- * body arrives as fresh buffers transferred from the HTTP thread (0.5–1.9 MB at 1,000 candidates); V8 frees
- * them only when a scavenge finds them dead, and counts them against the heap's global limit until
- * then. With the default young generation scavenges are so rare that these buffers pile up past that
- * limit and V8 runs a full mark-compact every 10–30 requests (2–5 ms each plus marking steps, the p99
- * of a one-client run: issue 17); with 8 MB a scavenge (< 1 ms, little survives) frees them first.
- * Measured one client, 1,000 candidates, wrk: mark-compacts per 10 s 50–100 → 2–5, p99 base64 12–16 →
- * 9–12 ms, Arrow 11–13.5 → 7–8.6 ms; 24 MB was no better, 16 MB flipped between the two regimes.
- */
-export const WORKER_YOUNG_GENERATION_MB = 8;
-
 interface Pending {
   resolve: (r: FromWorker) => void;
   reject: (e: Error) => void;
@@ -72,11 +60,7 @@ class ScoringWorker {
   private seq = 0;
 
   constructor(setup: WorkerSetup, onExit: (w: ScoringWorker, err: Error) => void) {
-    this.thread = new Worker(workerScript(join(__dirname, `worker${extname(__filename)}`)), {
-      eval: true,
-      workerData: setup,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-    });
+    this.thread = new Worker(workerScript(join(__dirname, `worker${extname(__filename)}`)), { eval: true, workerData: setup });
     this.thread.on('message', (m: FromWorker) => {
       const p = this.pending.get(m.seq);
       this.pending.delete(m.seq);
@@ -200,7 +184,7 @@ export class WorkerPool implements ScoringBackend {
     return { splits: this.splits, buffersHeld: this.splitBuffers.held().buffers };
   }
 
-  /** Each worker's young-generation limit and collections so far (diagnostics, tests). */
+  /** Each worker's young-generation limit and garbage collections so far (diagnostics, tests). */
   async workerStats(): Promise<WorkerStats[]> {
     const replies = await Promise.all(this.workers.map((w) => w.call({ kind: 'stats', seq: w.nextSeq() })));
     return replies.map((r) => {

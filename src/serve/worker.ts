@@ -9,6 +9,7 @@
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
+import { releaseChunks } from './bodyChunks';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { RoutesOverride } from './operatingPoints';
 import { Ranker } from './ranker';
@@ -82,10 +83,12 @@ function main(): void {
         port.postMessage(fail(msg.seq, new Error('no model loaded')));
         return;
       }
-      handleScoring(ranker, msg.req, setup.limits).then(
-        (reply) => port.postMessage({ seq: msg.seq, ok: true, reply } satisfies FromWorker),
-        (err: unknown) => port.postMessage(fail(msg.seq, err)),
-      );
+      handleScoring(ranker, msg.req, setup.limits)
+        .then(
+          (reply) => port.postMessage({ seq: msg.seq, ok: true, reply } satisfies FromWorker),
+          (err: unknown) => port.postMessage(fail(msg.seq, err)),
+        )
+        .finally(() => releaseChunks(msg.req.body)); // the body was transferred here, and is read
     }
   });
 }

@@ -1,0 +1,30 @@
+/**
+ * Worker thread of bodyMemory.test.ts: receives 600 bodies of 30 fresh 64 KB chunks, one per turn of the
+ * event loop as a scoring worker would, and either releases each body's chunks (`releaseChunks`) or
+ * just drops them; posts back its garbage collections by kind.
+ */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { releaseChunks } from '../../src/serve/bodyChunks';
+
+async function main(): Promise<void> {
+  const counts = { minor: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
+      else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minor++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  let read = 0;
+  for (let body = 0; body < 600; body++) {
+    const chunks = Array.from({ length: 30 }, () => new Uint8Array(65536));
+    for (const c of chunks) read += c[body % 65536];
+    if ((workerData as { release: boolean }).release) releaseChunks(chunks);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50)); // let the last entries arrive
+  parentPort?.postMessage({ ...counts, read });
+}
+
+void main();
