@@ -1,10 +1,12 @@
 /**
  * `npm run bench -- serve [--duration S] [--candidates 100,1000] [--clients 1,16] [--configs today,w0,w1t2,w2]
- *                         [--today-bin PATH] [--soak S]`
+ *                         [--today-bin PATH] [--soak S] [--load wrk|node]`
  *
- * The HTTP service under load: `cosrank serve` (the real CLI) in a child process, the bench's own keep-alive
- * client (node:http) on loopback (127.0.0.1) only, every cell bounded in time (S seconds, default 4, after a
- * 1 s warm-up). The model: MSLR-shaped generated data with 136 raw features and the `mslr` objectives (5
+ * The HTTP service under load: `cosrank serve` (the real CLI) in a child process, load on loopback
+ * (127.0.0.1) only, every cell bounded in time (S seconds, default 4, after a 1 s warm-up). The load
+ * generator (`--load`): wrk (Debian's `wrk`, wrkLoad.ts) where it is installed, the default then, else
+ * the bench's own keep-alive node:http client (serveLoad.ts) — whose GC pauses delay the answers it
+ * times and whose CPU competes with the server's on a small machine (on 2 cores it took most of one). The model: MSLR-shaped generated data with 136 raw features and the `mslr` objectives (5
  * auxiliary objectives, features 132–136 dropped → 131 model inputs; s0 an MLP 131→64→32→1, the W-COS net
  * an MLP 131→64→64→1, augmentation); requests re-rank D candidates with topK 100, cycling 8 trade-offs.
  *
@@ -14,8 +16,7 @@
  *   w1t2   one scoring worker, ONNX with 2 intra-op threads (ORT's own threads use the second core)
  *   w2     two scoring workers with 1 intra-op thread each (the default on 2 cores)
  * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
- * Per cell (the client in a worker thread with its own heap; its longest GC pause during the cell printed,
- * since such a pause delays the answers it times): latency p50/p90/p99 (full round trip), requests/s,
+ * Per cell (for the node client, its longest GC pause during the cell): latency p50/p90/p99 (full round trip), requests/s,
  * documents/s, busy % of each core, the server process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
  * the last configuration and prints RSS after warm-up and at the end, and the error count.
  * Targets (issue 17): 1,000 candidates, 1 client: p99 < 10 ms (base64, Arrow), < 15 ms (JSON); 16 clients
@@ -34,7 +35,8 @@ import { presetObjectives } from '../src/data/presets';
 import { saveModel, type SavedModel } from '../src/model/modelFile';
 import { fitInputNormalisation, initParameters, type RankerSpec, type ScorerSpec } from '../src/model/spec';
 import { Rng } from '../src/util/rng';
-import { corePercents, cpuTimes, processCpuSeconds, quantiles, rssMb, runLoad, startServer, stopServer, type Body, type Started } from './serveLoad';
+import { corePercents, cpuTimes, processCpuSeconds, rssMb, runLoad, startServer, stopServer, summariseLoad, type Body, type LoadSummary, type Started } from './serveLoad';
+import { runWrk, wrkAvailable, writeWrkScript } from './wrkLoad';
 
 const RAW = 136;
 
@@ -126,40 +128,58 @@ function configs(names: string[], todayBin: string | undefined): Config[] {
 
 const fmt = (v: number, w = 7) => (Number.isFinite(v) ? v.toFixed(v < 100 ? 2 : 0) : '–').padStart(w);
 
+/** Load on a server: `clients` loops over `bodies` for `seconds` after `warmup` seconds not counted. */
+type Loader = (url: URL, bodies: Body[], clients: number, seconds: number, warmup?: number) => Promise<LoadSummary>;
+
+/** The load generator `name`: wrk (bodies written once per body set under `dir`) or the node client. */
+function loader(name: string, dir: string): Loader {
+  if (name === 'node') return async (url, bodies, clients, seconds, warmup) => summariseLoad(await runLoad(url, bodies, clients, seconds, warmup));
+  if (name !== 'wrk') throw new Error(`--load: expected wrk or node, got ${name}`);
+  if (!wrkAvailable()) throw new Error('--load wrk: wrk is not installed (apt-get install wrk), or pass --load node');
+  const scripts = new Map<Body[], Promise<string>>();
+  return async (url, bodies, clients, seconds, warmup) => {
+    let script = scripts.get(bodies);
+    if (script === undefined) {
+      script = writeWrkScript(fs.mkdtempSync(path.join(dir, 'wrk-')), bodies);
+      scripts.set(bodies, script);
+    }
+    return runWrk(url, await script, clients, seconds, warmup);
+  };
+}
+
 /**
  * One cell: load for `seconds`, then a line with latency, throughput and CPU. Returns requests/s and the
  * server's CPU ms per request — on a shared machine the figure that does not depend on what else runs.
  */
-async function cell(server: Started, label: string, body: Body[], n: number, clients: number, seconds: number): Promise<{ rps: number; p99: number; cpuMs: number }> {
+async function cell(load: Loader, server: Started, label: string, body: Body[], n: number, clients: number, seconds: number): Promise<{ rps: number; p99: number; cpuMs: number }> {
   const c0 = cpuTimes();
   const s0 = processCpuSeconds(server.child.pid);
-  const r = await runLoad(server.url, body, clients, seconds);
+  const r = await load(server.url, body, clients, seconds);
   const cores = corePercents(c0, cpuTimes());
   const cpu = processCpuSeconds(server.child.pid) - s0;
   const serverCpu = (100 * cpu) / (r.seconds + 1);
   const cpuMs = (1000 * cpu) / Math.max(1, r.completed);
-  const q = quantiles(r.latencies);
-  const rps = r.latencies.length / r.seconds;
+  const q = r.latency;
+  const rps = r.measured / r.seconds;
   console.log(
-    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}% = ${cpuMs.toFixed(1)} CPU ms/req  client GC max ${r.clientGc.max.toFixed(1)} ms${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
+    `  ${label.padEnd(34)} ${String(clients).padStart(2)} cl  p50 ${fmt(q.p50)}  p90 ${fmt(q.p90)}  p99 ${fmt(q.p99)} ms  ${fmt(rps, 6)} req/s  ${fmt((rps * n) / 1000, 6)}k docs/s  cores ${cores.map((p) => `${p.toFixed(0)}%`).join('/')}  server ${serverCpu.toFixed(0)}% = ${cpuMs.toFixed(1)} CPU ms/req  ${r.clientNote}${r.errors ? `  ERRORS ${r.errors}: ${r.firstError}` : ''}`,
   );
   return { rps, p99: q.p99, cpuMs };
 }
 
-async function soak(server: Started, all: Body[][], seconds: number): Promise<void> {
+async function soak(load: Loader, server: Started, all: Body[][], seconds: number): Promise<void> {
   const mixed = all.flat();
   const warm = Math.min(30, Math.max(5, seconds / 10));
   console.log(`-- soak: 16 clients, every format and size, ${seconds} s after ${warm} s warm-up (RSS of the server process)`);
-  await runLoad(server.url, mixed, 16, warm, 0);
+  await load(server.url, mixed, 16, warm, 0);
   const before = rssMb(server.child.pid);
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, rssMb(server.child.pid))), 1000);
-  const r = await runLoad(server.url, mixed, 16, seconds, 0);
+  const r = await load(server.url, mixed, 16, seconds, 0);
   clearInterval(timer);
   const after = rssMb(server.child.pid);
-  const q = quantiles(r.latencies);
   const change = (100 * (after - before)) / before;
-  console.log(`  RSS after warm-up ${before.toFixed(0)} MB, after soak ${after.toFixed(0)} MB (${change >= 0 ? '+' : ''}${change.toFixed(1)} %), peak ${peak.toFixed(0)} MB; ${r.latencies.length} requests, ${r.errors} errors; p99 ${q.p99.toFixed(1)} ms`);
+  console.log(`  RSS after warm-up ${before.toFixed(0)} MB, after soak ${after.toFixed(0)} MB (${change >= 0 ? '+' : ''}${change.toFixed(1)} %), peak ${peak.toFixed(0)} MB; ${r.measured} requests, ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}; p99 ${r.latency.p99.toFixed(1)} ms`);
   console.log(`  target: RSS within 10 %: ${Math.abs(change) <= 10 ? 'met' : 'NOT met'}; 0 errors: ${r.errors === 0 ? 'met' : 'NOT met'}`);
 }
 
@@ -173,6 +193,7 @@ export async function run(args: string[]): Promise<void> {
       configs: { type: 'string', default: 'today,w0,w1t2,w2' }, // the last one is judged against the targets
       'today-bin': { type: 'string' },
       soak: { type: 'string', default: '0' },
+      load: { type: 'string' },
     },
   });
   const seconds = Number(values.duration);
@@ -189,8 +210,10 @@ export async function run(args: string[]): Promise<void> {
   const tradeOffs = Array.from({ length: 8 }, () => Array.from(rng.dirichlet(new Array<number>(m).fill(1)), (v) => Number(v.toFixed(4))));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosrank-bench-serve-'));
   await saveModel(path.join(dir, 'model'), model);
+  const loadName = values.load ?? (wrkAvailable() ? 'wrk' : 'node');
+  const load = loader(loadName, dir);
   console.log(`-- re-rank ${sizes.join(' / ')} candidates × ${RAW} raw features (${model.spec.base.inputSize} model inputs, ${m} objectives), topK 100; ${seconds} s per cell after 1 s warm-up`);
-  console.log(`   machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}; client: node:http keep-alive on 127.0.0.1`);
+  console.log(`   machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, node ${process.version}; load: ${loadName === 'wrk' ? 'wrk, 1 thread' : 'node:http keep-alive client in a worker thread'}${values.load === undefined && loadName === 'node' ? ' (wrk is not installed: apt-get install wrk)' : ''}, on 127.0.0.1`);
   const results = new Map<string, number>();
   // the server runs the compiled package, as an installed cosrank does (bin/cosrank.js runs dist/ when
   // it is newer than the sources; through tsx the same code was up to 1.7× slower per request)
@@ -208,7 +231,7 @@ export async function run(args: string[]): Promise<void> {
           const b = bodies(raw, n, format, tradeOffs);
           used.push(b);
           for (const c of clientCounts) {
-            const r = await cell(server, `${FORMAT_NAMES[format]}, ${n} cand (${(b[0].data.length / 1e6).toFixed(2)} MB)`, b, n, c, seconds);
+            const r = await cell(load, server, `${FORMAT_NAMES[format]}, ${n} cand (${(b[0].data.length / 1e6).toFixed(2)} MB)`, b, n, c, seconds);
             results.set(`${cfg.name}|${format}|${n}|${c}`, r.rps);
             results.set(`${cfg.name}|${format}|${n}|${c}|cpu`, r.cpuMs);
             if (n === 1000 && c === 1) results.set(`${cfg.name}|${format}|p99`, r.p99);
@@ -220,7 +243,7 @@ export async function run(args: string[]): Promise<void> {
     }
     summary(results, cfgs, clientCounts);
     const soakSeconds = Number(values.soak);
-    if (last && soakSeconds > 0) await soak(last.server, last.bodies, soakSeconds);
+    if (last && soakSeconds > 0) await soak(load, last.server, last.bodies, soakSeconds);
   } finally {
     if (last) await stopServer(last.server);
     fs.rmSync(dir, { recursive: true, force: true });

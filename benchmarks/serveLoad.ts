@@ -77,6 +77,26 @@ export interface LoadResult {
   clientGc: { total: number; max: number };
 }
 
+/** What a cell reports, from either load generator (this module's node client or wrk, wrkLoad.ts). */
+export interface LoadSummary {
+  /** Round-trip latency percentiles (ms) of the measured requests. */
+  latency: { p50: number; p90: number; p99: number };
+  /** Requests answered in the measured `seconds`, and over the whole run with the warm-up (for CPU per request). */
+  measured: number;
+  completed: number;
+  seconds: number;
+  errors: number;
+  firstError?: string;
+  /** Who measured, and what may have delayed it (the node client's longest GC pause). */
+  clientNote: string;
+}
+
+/** The node client's result as a cell reports it. */
+export function summariseLoad(r: LoadResult): LoadSummary {
+  const { latencies, completed, seconds, errors, firstError, clientGc } = r;
+  return { latency: quantiles(latencies), measured: latencies.length, completed, seconds, errors, firstError, clientNote: `node client, GC max ${clientGc.max.toFixed(1)} ms` };
+}
+
 /**
  * `clients` request loops over `bodies` for `seconds` (after `warmup` seconds not counted), run in a
  * worker thread: the client then has its own small heap, so the collections of the bench's large one
