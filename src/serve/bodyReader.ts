@@ -14,6 +14,12 @@ import { errorCodes } from 'fastify';
 import { ownsBuffer } from './bodyChunks';
 
 /**
+ * Longest stretch (ms) spent reading one body before other requests get a turn. Measured at one client,
+ * 1.9 MB JSON bodies: receiving took 0.95 ms (median) yielding after every chunk, 0.6 ms with this.
+ */
+const READ_SLICE_MS = 2;
+
+/**
  * Reads `payload` into a list of chunks, each owning its whole ArrayBuffer (transferable); `done` gets
  * fastify's usual errors (body too large, length mismatch, a broken upload as a 400).
  */
@@ -22,6 +28,7 @@ export function readBody(payload: Readable, contentLength: string | undefined, l
   if (declared > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
   const chunks: Uint8Array[] = [];
   let received = 0;
+  let sliceStart = performance.now();
   const stop = () => {
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
@@ -37,10 +44,15 @@ export function readBody(payload: Readable, contentLength: string | undefined, l
     // Node's HTTP parser hands over body chunks as fresh buffers; one that is a view into a larger
     // buffer is copied (it is at most one socket read) so that every chunk can be transferred alone
     chunks.push(ownsBuffer(bytes) ? bytes : new Uint8Array(bytes));
-    // One chunk per turn of the event loop: the socket would otherwise be read up to 32 times (2 MB)
-    // in one go, a stretch of ~70 ms here in which no other request is looked at.
+    // At most READ_SLICE_MS of reading per turn of the event loop: the socket would otherwise be read
+    // up to 32 times (2 MB) in one go, a stretch of up to ~70 ms here in which no other request is
+    // looked at; yielding after every chunk instead costs a pause and resume per 64 KB.
+    if (performance.now() - sliceStart < READ_SLICE_MS) return;
     payload.pause();
-    setImmediate(() => payload.resume());
+    setImmediate(() => {
+      sliceStart = performance.now();
+      payload.resume();
+    });
   }
   function onEnd() {
     stop();
