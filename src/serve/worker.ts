@@ -6,9 +6,9 @@
  * makes the pending model current (requests that arrive later use it; those already running keep
  * theirs), `abort` drops it, `request` scores one body with the current model.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
+import { countCollections } from '../util/gcCounts';
 import { releaseChunks } from './bodyChunks';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { RoutesOverride } from './operatingPoints';
@@ -91,19 +91,6 @@ function main(): void {
         .finally(() => releaseChunks(msg.req.body)); // the body was transferred here, and is read
     }
   });
-}
-
-/** Counts this thread's collections by kind as they happen (perf_hooks `gc` entries). */
-function countCollections(): { minorCollections: number; majorCollections: number } {
-  const counts = { minorCollections: 0, majorCollections: 0 };
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minorCollections++;
-      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) counts.majorCollections++;
-    }
-  }).observe({ entryTypes: ['gc'] });
-  return counts;
 }
 
 main();

@@ -3,19 +3,12 @@
  * event loop as a scoring worker would, and either releases each body's chunks (`releaseChunks`) or
  * just drops them; posts back its garbage collections by kind.
  */
-import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { releaseChunks } from '../../src/serve/bodyChunks';
+import { countCollections } from '../../src/util/gcCounts';
 
 async function main(): Promise<void> {
-  const counts = { minor: 0, major: 0 };
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
-      else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) counts.minor++;
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const counts = countCollections();
   let read = 0;
   for (let body = 0; body < 600; body++) {
     const chunks = Array.from({ length: 30 }, () => new Uint8Array(65536));
@@ -24,7 +17,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   await new Promise((resolve) => setTimeout(resolve, 50)); // let the last entries arrive
-  parentPort?.postMessage({ ...counts, read });
+  parentPort?.postMessage({ minor: counts.minorCollections, major: counts.majorCollections, read });
 }
 
 void main();
