@@ -8,7 +8,7 @@
  */
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
-import { countCollections } from '../util/gcCounts';
+import { countCollections, type CollectionCounts } from '../util/gcCounts';
 import { releaseChunks } from './bodyChunks';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { RoutesOverride } from './operatingPoints';
@@ -33,12 +33,9 @@ export type ToWorker =
   | { kind: 'stats'; seq: number };
 
 /** A worker's heap limit and its garbage collections since it started (`WorkerPool.workerStats`). */
-export interface WorkerStats {
+export interface WorkerStats extends CollectionCounts {
   /** The young generation's limit this thread runs with (MB). */
   youngGenerationMb: number;
-  /** Young-generation collections (scavenges) and full mark-compact collections so far. */
-  minorCollections: number;
-  majorCollections: number;
 }
 
 export type FromWorker =
