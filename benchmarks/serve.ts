@@ -6,9 +6,10 @@
  * (127.0.0.1) only, every cell bounded in time (S seconds, default 4, after a 1 s warm-up). The load
  * generator (`--load`): wrk (Debian's `wrk`, wrkLoad.ts) where it is installed, the default then, else
  * the bench's own keep-alive node:http client (serveLoad.ts) — whose GC pauses delay the answers it
- * times and whose CPU competes with the server's on a small machine (on 2 cores it took most of one). The model: MSLR-shaped generated data with 136 raw features and the `mslr` objectives (5
- * auxiliary objectives, features 132–136 dropped → 131 model inputs; s0 an MLP 131→64→32→1, the W-COS net
- * an MLP 131→64→64→1, augmentation); requests re-rank D candidates with topK 100, cycling 8 trade-offs.
+ * times and whose CPU competes with the server's on a small machine (on 2 cores it took most of one).
+ * The model: MSLR-shaped generated data with 136 raw features and the `mslr` objectives (5 auxiliary
+ * objectives, features 132–136 dropped → 131 model inputs; s0 an MLP 131→64→32→1, the W-COS net an MLP
+ * 131→64→64→1, augmentation); requests re-rank D candidates with topK 100, cycling 8 trade-offs.
  *
  * Server configurations, measured in the same run:
  *   today  the server before issue 17 (`--today-bin`: bin/cosrank.js of a checkout of that code) — the peer
@@ -16,9 +17,10 @@
  *   w1t2   one scoring worker, ONNX with 2 intra-op threads (ORT's own threads use the second core)
  *   w2     two scoring workers with 1 intra-op thread each (the default on 2 cores)
  * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
- * Per cell (for the node client, its longest GC pause during the cell): latency p50/p90/p99 (full round trip), requests/s,
- * documents/s, busy % of each core, the server process's CPU. `--soak S` (e.g. 300) then runs 16 clients over every format and size for S seconds on
- * the last configuration and prints RSS after warm-up and at the end, and the error count.
+ * Per cell (for the node client, its longest GC pause during the cell): latency p50/p90/p99 (full round
+ * trip), requests/s, documents/s, busy % of each core, the server process's CPU. `--soak S` (e.g. 300)
+ * then runs 16 clients over every format and size for S seconds on the last configuration and prints RSS
+ * after warm-up and at the end, and the error count.
  * Targets (issue 17): 1,000 candidates, 1 client: p99 < 10 ms (base64, Arrow), < 15 ms (JSON); 16 clients
  * ≥ 2× today's requests/s per format; soak RSS flat within 10 %, 0 errors.
  */

@@ -53,12 +53,23 @@ export async function writeWrkScript(dir: string, bodies: Body[]): Promise<strin
   return script;
 }
 
-/** One wrk run of `seconds` over `clients` connections (one wrk thread), as wrk's `done` reports it. */
-async function wrkOnce(url: URL, script: string, clients: number, seconds: number): Promise<{ requests: number; us: number; p50: number; p90: number; p99: number; errors: number; status: number }> {
+/** What the script's `done` prints: requests, duration and latency percentiles in µs, socket errors, answers ≥ 400. */
+interface WrkRun {
+  requests: number;
+  us: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+  status: number;
+}
+
+/** One wrk run of `seconds` over `clients` connections (one wrk thread). */
+async function wrkOnce(url: URL, script: string, clients: number, seconds: number): Promise<WrkRun> {
   const { stdout } = await run('wrk', ['-t1', `-c${clients}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, url.origin], { maxBuffer: 1 << 20 });
   const line = stdout.split('\n').find((l) => l.startsWith('COSRANK '));
   if (line === undefined) throw new Error(`wrk printed no summary: ${stdout.slice(0, 400)}`);
-  return JSON.parse(line.slice('COSRANK '.length)) as { requests: number; us: number; p50: number; p90: number; p99: number; errors: number; status: number };
+  return JSON.parse(line.slice('COSRANK '.length)) as WrkRun;
 }
 
 /**

@@ -15,12 +15,13 @@ export function ownsBuffer(bytes: Uint8Array): boolean {
 let sink: MessagePort | null = null;
 
 /**
- * Frees the memory of `chunks` now (each owning its buffer) instead of at a later garbage collection:
- * a transfer through a closed port still detaches its buffers (HTML's postMessage, which Node follows),
- * and the dropped message takes their memory with it. The chunks must not be used afterwards. Why:
- * V8 frees an ArrayBuffer only when a collection finds its object dead and counts it against the
- * heap's limit until then, so a scoring worker receiving 0.5–2 MB of bodies per request reached that
- * limit between scavenges and ran a full mark-compact every 10–30 requests (issue 17's p99).
+ * Detaches `chunks` (each owning its buffer) so that their memory stops counting against the heap's
+ * limit now: a transfer through a closed port still detaches its buffers (HTML's postMessage, which
+ * Node follows) and the message is dropped; the memory itself goes at the next collection, of any
+ * kind. The chunks must not be used afterwards. Why: V8 counts an ArrayBuffer that is still attached
+ * against the heap's limit until a collection finds its object dead, so a scoring worker receiving
+ * 0.5–2 MB of bodies per request reached that limit between scavenges and ran a full mark-compact
+ * every 10–30 requests (issue 17's p99).
  */
 export function releaseChunks(chunks: readonly Uint8Array[]): void {
   if (sink === null) {
