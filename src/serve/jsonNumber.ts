@@ -32,6 +32,21 @@ function roundsLikeExact(a: number): boolean {
 }
 
 /**
+ * The value of the four decimal digits `b[p..p+3]`, or −1 when any of them is not a digit (past the end
+ * too). All four bytes are tested at once: a byte outside '0'–'9' sets its lane's top bit in `x + 0x46…`
+ * (above '9') or in `x − 0x30…` (below '0'); a carry or borrow between lanes starts only at such a lane,
+ * and the lowest such lane has none coming in, so it is always caught. The digits are then combined in
+ * pairs (10·d0 + d1 in lanes 0 and 2) and the pairs (100·ab + cd).
+ */
+function fourDigits(b: Uint8Array, p: number): number {
+  const x = b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24);
+  const y = x - 0x30303030;
+  if ((((x + 0x46464646) | y) & 0x80808080) !== 0) return -1;
+  const pairs = (Math.imul(y, 10) + (y >>> 8)) & 0x00ff00ff;
+  return (Math.imul(pairs, 100) + (pairs >>> 16)) & 0x3fff;
+}
+
+/**
  * The JSON number at `b[p]`: returns the position after it, or −1 when none starts there; its value is
  * left in `NUMBER[0]`, or NaN (which no JSON number is) when the caller must read the token with `Number`.
  * Up to 15 significant digits and a decimal exponent within ±22 it is m · 10^e or m / 10^−e, both exact
@@ -58,9 +73,21 @@ export function scanNumber(b: Uint8Array, p: number, float32: boolean): number {
   if (c === 0x2e) {
     c = b[++p];
     if (!(c >= 0x30 && c <= 0x39)) return -1;
-    for (; c >= 0x30 && c <= 0x39; c = b[++p]) {
-      if (m === 0 && c === 0x30) e--;
-      else if (digits < 19) (m = m * 10 + (c - 0x30)), digits++, e--;
+    if (m === 0) for (; c === 0x30; c = b[++p]) e--;
+    // a float32 printed as a double has 16–17 digits, nearly all after the point: read them 8 or 4 at a
+    // time while they fit under the 19-digit cap (m stays within 2^−52 of the digits read, as below)
+    while (digits <= 11) {
+      const high = fourDigits(b, p);
+      if (high < 0) break;
+      const low = fourDigits(b, p + 4);
+      if (low < 0) {
+        (m = m * 1e4 + high), (digits += 4), (e -= 4), (p += 4);
+        break;
+      }
+      (m = m * 1e8 + (high * 1e4 + low)), (digits += 8), (e -= 8), (p += 8);
+    }
+    for (c = b[p]; c >= 0x30 && c <= 0x39; c = b[++p]) {
+      if (digits < 19) (m = m * 10 + (c - 0x30)), digits++, e--;
       else if (c !== 0x30) short = false;
     }
   }
