@@ -100,7 +100,7 @@ class Scanner {
   private readonly stamp: Int32Array;
   private readonly scratch: Float32Array;
   /** The bytes of `scratch`, where base64 rows are decoded. */
-  private readonly scratchBytes: Uint8Array;
+  private readonly scratchBytes: Buffer;
   /** The body as latin1 text, for numbers too long for the fast path (made on first need). */
   private text: string | undefined;
   /** The body as a Buffer (for its string decoders), made once rather than per string. */
@@ -121,7 +121,7 @@ class Scanner {
     this.input = arrays.floats(this.rows * layout.width);
     this.stamp = new Int32Array(layout.rawFeatureCount);
     this.scratch = new Float32Array(layout.rawFeatureCount);
-    this.scratchBytes = new Uint8Array(this.scratch.buffer);
+    this.scratchBytes = Buffer.from(this.scratch.buffer);
     this.bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -279,7 +279,7 @@ class Scanner {
   private base64(d: number, row: number): void {
     const length = base64Length(this.layout.rawFeatureCount);
     const start = this.pos + 1;
-    if (this.buf[start + length] !== 0x22 || !decodeBase64Bytes(this.buf, start, length, this.scratchBytes)) throw GIVE_UP;
+    if (this.buf[start + length] !== 0x22 || !decodeBase64Bytes(this.bytes, start, length, this.scratchBytes)) throw GIVE_UP;
     this.pos = start + length + 1;
     copyRow(this.scratch, this.input, row, this.layout, () => `documents[${d}].features`);
   }
