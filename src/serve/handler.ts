@@ -116,13 +116,14 @@ function optionsHeader(text: string | undefined): Record<string, unknown> {
 export async function handleScoring(ranker: Ranker, req: WireRequest, limits: HandlerLimits): Promise<WireReply> {
   try {
     const parsed = parseRequest(req, ranker, limits);
-    let scores: Float32Array;
+    let scored: { scores: Float32Array; source: string };
     try {
-      scores = await ranker.scoreInput(parsed.input, parsed.n, parsed.options);
+      scored = await ranker.scoreTraced(parsed.input, parsed.n, parsed.options);
     } finally {
       requestBuffers.release(parsed.input); // the scores are the engine's own array, not a view of the input
     }
-    const headers = { [TRADE_OFF_HEADER]: ranker.tradeOffSource(parsed.options) };
+    const { scores } = scored;
+    const headers = { [TRADE_OFF_HEADER]: scored.source };
     if (req.accept?.includes(ARROW_STREAM)) return { status: 200, contentType: ARROW_STREAM, body: arrowAnswer(req.route, parsed.ids, scores, parsed.options.topK), headers };
     const body = req.route === 'rerank' ? rerankJson(parsed.ids, scores, parsed.options.topK, ranker.engineName) : scoresJson(scores);
     return { status: 200, contentType: 'application/json; charset=utf-8', body, headers };

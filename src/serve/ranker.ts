@@ -123,8 +123,13 @@ export class Ranker {
    * is a request error (JSON has no NaN, so it would otherwise come back as a silent null score).
    */
   async scoreInput(input: Float32Array, n: number, request: TradeOff): Promise<Float32Array> {
+    return (await this.scoreTraced(input, n, request)).scores;
+  }
+
+  /** `scoreInput`, and where the trade-off came from (`tradeOffSource`), resolved once. */
+  async scoreTraced(input: Float32Array, n: number, request: TradeOff): Promise<{ scores: Float32Array; source: string }> {
     const m = this.model;
-    const { tradeOff } = applyOperatingPoint(request, m.points); // a named point or the routes, else as given
+    const { tradeOff, source } = applyOperatingPoint(request, m.points); // a named point or the routes, else as given
     const weights = resolveWeights(tradeOff.weights, m.objectives, m.defaultWeights);
     const beta = resolveBeta(tradeOff.beta, m.objectives, 'beta', m.spec.cos?.net.conditioning.beta === true);
     const c = resolveFactor(tradeOff.c);
@@ -133,7 +138,7 @@ export class Ranker {
     if (bad >= 0) {
       throw new RequestError(`documents[${bad}].features`, `the model's score overflows (${scores[bad]}): feature values (or c) far outside the range it was trained on`);
     }
-    return scores;
+    return { scores, source };
   }
 }
 
