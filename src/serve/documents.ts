@@ -28,18 +28,72 @@ export interface FeatureLayout {
   rawFeatureCount: number;
   column: Int32Array;
   width: number;
+  /** `column` as runs of kept raw features in consecutive columns: (raw start, column start, length) triples. */
+  runs: Int32Array;
 }
 
 /** The layout of a model's input: `inputFeatures[col]` = raw feature read by column col. */
 export function inputLayout(rawFeatureCount: number, inputFeatures: Int32Array): FeatureLayout {
   const column = new Int32Array(rawFeatureCount).fill(-1);
   inputFeatures.forEach((raw, col) => (column[raw] = col));
-  return { rawFeatureCount, column, width: inputFeatures.length };
+  return { rawFeatureCount, column, width: inputFeatures.length, runs: columnRuns(column) };
 }
 
 /** Every raw feature in its own column (the dense raw matrix). */
 export function identityLayout(rawFeatureCount: number): FeatureLayout {
-  return { rawFeatureCount, column: Int32Array.from({ length: rawFeatureCount }, (_, i) => i), width: rawFeatureCount };
+  const column = Int32Array.from({ length: rawFeatureCount }, (_, i) => i);
+  return { rawFeatureCount, column, width: rawFeatureCount, runs: columnRuns(column) };
+}
+
+/** The maximal runs of `column` (see `FeatureLayout.runs`). */
+function columnRuns(column: Int32Array): Int32Array {
+  const runs: number[] = [];
+  for (let i = 0; i < column.length; ) {
+    if (column[i] < 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < column.length && column[j] === column[j - 1] + 1) j++;
+    runs.push(i, column[i], j - i);
+    i = j;
+  }
+  return Int32Array.from(runs);
+}
+
+/**
+ * Index of the first value of `values[start, end)` that is ±∞ or NaN, −1 when every one is finite. Four
+ * running sums of v·0 (±0 while every v is finite, NaN after any other) keep the common all-finite case to
+ * one pass with independent additions; only a row that fails is searched again.
+ */
+export function firstNonFinite(values: Float32Array, start: number, end: number): number {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    a += values[i] * 0;
+    b += values[i + 1] * 0;
+    c += values[i + 2] * 0;
+    d += values[i + 3] * 0;
+  }
+  for (; i < end; i++) a += values[i] * 0;
+  if (a + b + c + d === 0) return -1;
+  for (i = start; i < end; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/** Writes the raw row `values[from, from + rawFeatureCount)` to the kept columns of row `row` of `out` (`layout.runs`). */
+export function copyKept(values: Float32Array, from: number, out: Float32Array, row: number, runs: Int32Array): void {
+  for (let k = 0; k < runs.length; k += 3) {
+    const s = from + runs[k];
+    const c = row + runs[k + 1];
+    const length = runs[k + 2];
+    // a long run is one memory copy; a short one is cheaper element by element than a subarray view
+    if (length >= 32) out.set(values.subarray(s, s + length), c);
+    else for (let i = 0; i < length; i++) out[c + i] = values[s + i];
+  }
 }
 
 /** Message of a value that is not finite in float32, as the engines read it (1e39 would become ∞). */
@@ -93,13 +147,9 @@ export function readBase64Row(s: string, scratch: Float32Array, out: Float32Arra
 
 /** Validates a decoded row (every value finite) and writes it to row `row` of `out` through `layout`. */
 export function copyRow(values: Float32Array, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
-  const column = layout.column;
-  for (let i = 0; i < layout.rawFeatureCount; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) throw notFinite(`${where()}[${i}]`, v);
-    const c = column[i];
-    if (c >= 0) out[row + c] = v;
-  }
+  const bad = firstNonFinite(values, 0, layout.rawFeatureCount);
+  if (bad >= 0) throw notFinite(`${where()}[${bad}]`, values[bad]);
+  copyKept(values, 0, out, row, layout.runs);
 }
 
 /** Value of each base64 character (both alphabets, as Node's decoder accepts), −1 for any other byte. */

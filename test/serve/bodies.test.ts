@@ -284,3 +284,61 @@ describe('Arrow IPC bodies', () => {
   });
 });
 
+
+describe('rows copied through a layout (runs of kept features)', () => {
+  const nF = 40;
+  const n = 5;
+  const rng = new Rng(23);
+  const raw = Float32Array.from({ length: n * nF }, () => rng.uniformIn(-3, 3));
+  const ids = Array.from({ length: n }, (_, d) => `d${d}`);
+  // kept raw features, in column order: one long run, short runs, a permutation, a reversal, every other one, none
+  const layouts: Record<string, number[]> = {
+    'all but the last 3': Array.from({ length: nF - 3 }, (_, i) => i),
+    'runs of 5 and 33 with gaps': [...Array.from({ length: 5 }, (_, i) => 1 + i), ...Array.from({ length: 33 }, (_, i) => 7 + i)],
+    permuted: Array.from(rng.shuffle(Array.from({ length: nF }, (_, i) => i))).slice(0, 30),
+    reversed: Array.from({ length: nF }, (_, i) => nF - 1 - i),
+    'every other': Array.from({ length: nF / 2 }, (_, i) => 2 * i),
+    none: [],
+  };
+  const base64Body = (values: Float32Array) =>
+    JSON.stringify({ documents: ids.map((id, d) => ({ id, features: Buffer.from(values.slice(d * nF, (d + 1) * nF).buffer).toString('base64') })) });
+  function arrowBody(values: Float32Array): Uint8Array {
+    const child = new Field('item', new Float32(), false);
+    const type = new FixedSizeList(nF, child);
+    const listData = makeData({ type, length: n, child: makeData({ type: child.type, length: values.length, data: values }) });
+    const idVector = vectorFromArray(ids, new Utf8());
+    const schema = new Schema([new Field('id', idVector.type, false), new Field('features', type, false)]);
+    return tableToIPC(new Table([new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, children: [idVector.data[0], listData] }))]), 'stream');
+  }
+  const readers = (l: ReturnType<typeof inputLayout>, values: Float32Array) => ({
+    scanner: () => scanRequest(Buffer.from(base64Body(values)), l, 100),
+    general: () => readDocuments((JSON.parse(base64Body(values)) as { documents: unknown }).documents, l, 100),
+    arrow: () => readArrowDocuments(arrowBody(values), l, 100),
+  });
+
+  it.each(Object.keys(layouts))('%s: every reader writes raw feature i of document d to row d, column[i]', (name) => {
+    const kept = layouts[name];
+    const l = inputLayout(nF, Int32Array.from(kept));
+    const truth = new Float32Array(n * kept.length);
+    for (let d = 0; d < n; d++) kept.forEach((i, c) => (truth[d * kept.length + c] = raw[d * nF + i]));
+    for (const [reader, read] of Object.entries(readers(l, raw))) {
+      const got = read() as { input: Float32Array; ids: unknown[] } | null;
+      expect({ reader, input: Array.from(got?.input.subarray(0, truth.length) ?? []) }).toEqual({ reader, input: Array.from(truth) });
+    }
+  });
+
+  it('a value that is not finite is refused at its own index, the first one when there are several, kept or dropped', () => {
+    const l = inputLayout(nF, Int32Array.from(layouts['runs of 5 and 33 with gaps']));
+    for (const bad of [Infinity, -Infinity, NaN]) {
+      for (const at of [0, 3, 5, 6, 36, 39]) {
+        const values = raw.slice();
+        values[2 * nF + at] = bad;
+        values[2 * nF + 39] = -Infinity; // a later one too: the first is named
+        values[4 * nF + 1] = NaN; // and one in a later document
+        for (const [reader, read] of Object.entries(readers(l, values))) {
+          expect({ reader, ...(outcome(read) as object) }).toEqual({ reader, field: `documents[2].features[${at}]`, message: `documents[2].features[${at}]: expected a finite number (in float32 range), got ${String(at === 39 ? -Infinity : bad)}` });
+        }
+      }
+    }
+  });
+});

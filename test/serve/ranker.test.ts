@@ -178,6 +178,17 @@ describe('rankOrder', () => {
       for (const k of [1, 2, 5, 24, 100, 250, 251, n, n + 5]) expect(Array.from(rankOrder(scores, k))).toEqual(truth.slice(0, Math.min(k, n)));
     }
   });
+
+  it('orders signed values, zeros of both signs, infinities, subnormals and the float32 extremes as a stable sort does', () => {
+    const rng = new Rng(43);
+    const special = [0, -0, 1, -1, Infinity, -Infinity, 1.4e-45, -1.4e-45, 1.1754942e-38, -1.1754942e-38, 3.4028235e38, -3.4028235e38, 0.1, -0.1, 2 ** -20, -(2 ** -20)];
+    for (const n of [2, 16, 100, 1000]) {
+      const scores = Float32Array.from({ length: n }, () => (rng.uniform() < 0.5 ? special[rng.int(special.length)] : (rng.uniform() - 0.5) * 10 ** rng.int(8)));
+      // the comparator: −0 and +0 tie, as do equal infinities
+      const truth = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] === scores[b] ? a - b : scores[a] > scores[b] ? -1 : 1));
+      for (const k of [1, 3, n >> 2, n >> 1, n]) expect(Array.from(rankOrder(scores, k))).toEqual(truth.slice(0, Math.min(k, n)));
+    }
+  });
 });
 
 describe('handleScoring', () => {
