@@ -11,7 +11,7 @@
  * as a small JSON object in the `x-cosrank-options` header (same fields and checks as a JSON body).
  */
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
-import { copyKept, DEFAULT_MAX_VALUES, duplicateId, firstNonFinite, notFinite, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
+import { copyRow, DEFAULT_MAX_VALUES, duplicateId, notFinite, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
 import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
@@ -112,12 +112,8 @@ function readListColumn(column: Vector, layout: FeatureLayout, out: Float32Array
     if (child.nullCount > 0) throw new RequestError('columns.features', 'has null values; every value must be given');
     const values = floatValues(child, 'columns.features').subarray(chunk.offset * nF);
     if (values instanceof Float32Array) {
-      // float32 values are in range by type: a finiteness check and run copies per row
-      for (let r = 0; r < chunk.length; r++, d++) {
-        const bad = firstNonFinite(values, r * nF, (r + 1) * nF);
-        if (bad >= 0) throw notFinite(`documents[${d}].features[${bad - r * nF}]`, values[bad]);
-        copyKept(values, r * nF, out, d * width, layout.runs);
-      }
+      // float32 values are in float32 range by type: the same row copy as base64 rows
+      for (let r = 0; r < chunk.length; r++, d++) copyRow(values, r * nF, out, d * width, layout, () => `documents[${d}].features`);
       continue;
     }
     for (let r = 0; r < chunk.length; r++, d++) {

@@ -66,7 +66,7 @@ function columnRuns(column: Int32Array): Int32Array {
  * running sums of v·0 (±0 while every v is finite, NaN after any other) keep the common all-finite case to
  * one pass with independent additions; only a row that fails is searched again.
  */
-export function firstNonFinite(values: Float32Array, start: number, end: number): number {
+function firstNonFinite(values: Float32Array, start: number, end: number): number {
   let a = 0;
   let b = 0;
   let c = 0;
@@ -85,7 +85,7 @@ export function firstNonFinite(values: Float32Array, start: number, end: number)
 }
 
 /** Writes the raw row `values[from, from + rawFeatureCount)` to the kept columns of row `row` of `out` (`layout.runs`). */
-export function copyKept(values: Float32Array, from: number, out: Float32Array, row: number, runs: Int32Array): void {
+function copyKept(values: Float32Array, from: number, out: Float32Array, row: number, runs: Int32Array): void {
   for (let k = 0; k < runs.length; k += 3) {
     const s = from + runs[k];
     const c = row + runs[k + 1];
@@ -142,14 +142,17 @@ export function readBase64Row(s: string, scratch: Float32Array, out: Float32Arra
   if (written !== nF * 4) {
     throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${b64} characters), got ${s.length} characters`);
   }
-  copyRow(scratch, out, row, layout, where);
+  copyRow(scratch, 0, out, row, layout, where);
 }
 
-/** Validates a decoded row (every value finite) and writes it to row `row` of `out` through `layout`. */
-export function copyRow(values: Float32Array, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
-  const bad = firstNonFinite(values, 0, layout.rawFeatureCount);
-  if (bad >= 0) throw notFinite(`${where()}[${bad}]`, values[bad]);
-  copyKept(values, 0, out, row, layout.runs);
+/**
+ * Validates a row of float32 values, `values[from, from + rawFeatureCount)` (every value finite), and
+ * writes it to row `row` of `out` through `layout`; a bad value is named `${where()}[i]`.
+ */
+export function copyRow(values: Float32Array, from: number, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
+  const bad = firstNonFinite(values, from, from + layout.rawFeatureCount);
+  if (bad >= 0) throw notFinite(`${where()}[${bad - from}]`, values[bad]);
+  copyKept(values, from, out, row, layout.runs);
 }
 
 /** Value of each base64 character (both alphabets, as Node's decoder accepts), −1 for any other byte. */

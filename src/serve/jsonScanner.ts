@@ -281,7 +281,7 @@ class Scanner {
     const start = this.pos + 1;
     if (this.buf[start + length] !== 0x22 || !decodeBase64Bytes(this.bytes, start, length, this.scratchBytes)) throw GIVE_UP;
     this.pos = start + length + 1;
-    copyRow(this.scratch, this.input, row, this.layout, () => `documents[${d}].features`);
+    copyRow(this.scratch, 0, this.input, row, this.layout, () => `documents[${d}].features`);
   }
 
   private dense(row: number): void {
