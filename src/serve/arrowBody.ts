@@ -112,8 +112,10 @@ function readListColumn(column: Vector, layout: FeatureLayout, out: Float32Array
     if (child.nullCount > 0) throw new RequestError('columns.features', 'has null values; every value must be given');
     const values = floatValues(child, 'columns.features').subarray(chunk.offset * nF);
     if (values instanceof Float32Array) {
-      // float32 values are in float32 range by type: the same row copy as base64 rows
-      for (let r = 0; r < chunk.length; r++, d++) copyRow(values, r * nF, out, d * width, layout, () => `documents[${d}].features`);
+      // float32 values are in float32 range by type: the same row copy as base64 rows (one closure
+      // naming the current document, read only on an error)
+      const where = () => `documents[${d}].features`;
+      for (let r = 0; r < chunk.length; r++, d++) copyRow(values, r * nF, out, d * width, layout, where);
       continue;
     }
     for (let r = 0; r < chunk.length; r++, d++) {
