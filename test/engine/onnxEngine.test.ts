@@ -12,6 +12,7 @@ import { DEFAULT_OPTIMIZER, type Engine, type ListBatch, type TrainSessionOption
 import type { RankerParameters } from '../../src/model/rankerParameters';
 import { createOnnxEngine } from '../../src/engine/onnx/engine';
 import { exportOnnx } from '../../src/engine/onnx/export';
+import { buildInferenceGraph } from '../../src/engine/onnx/scorerGraph';
 import { createTfjsEngine } from '../../src/engine/tfjs/engine';
 import { ConfigError } from '../../src/util/errors';
 import { Rng } from '../../src/util/rng';
@@ -131,6 +132,24 @@ describe('ONNX scoring closed forms', () => {
     cp['output.bias'] = { shape: [1], data: new Float32Array(1) };
     const s0 = await s0Of();
     close(await engine.score(spec, zeroed, { ...q, weights: w, beta, c: 1.7 }), s0, 1e-6);
+  });
+
+  it("a net holding s0's own input normalisation (as training copies it) shares its constants, with the same scores", async () => {
+    for (const { spec: ranker } of specs.slice(1)) {
+      const base = params(ranker, 11).base;
+      base['input.mean'].data[1] = 0;
+      const copy = (t: { shape: number[]; data: Float32Array }) => ({ shape: [...t.shape], data: t.data.slice() });
+      const sharing: RankerParameters = { base, cos: { ...(params(ranker, 12).cos as Parameters), 'input.mean': copy(base['input.mean']), 'input.scale': copy(base['input.scale']) } };
+      // the same numbers held apart: −0 for the zero mean is a different constant, and x − (−0) = x − 0 for every x ≠ 0
+      const apart: RankerParameters = { base, cos: { ...(sharing.cos as Parameters), 'input.mean': copy(base['input.mean']) } };
+      (apart.cos as Parameters)['input.mean'].data[1] = -0;
+      const names = (p: RankerParameters) => buildInferenceGraph(ranker, p as { base: Parameters; cos: Parameters }).constantNames().filter((n) => /input\.(mean|scale)/.test(n));
+      expect(names(sharing).sort()).toEqual(['base.input.mean', 'base.input.scale']);
+      expect(names(apart).sort()).toEqual(['base.input.mean', 'base.input.scale', 'cos.input.mean']);
+      const [a, b] = [await engine.score(ranker, sharing, { ...q, weights: w, beta }), await engine.score(ranker, apart, { ...q, weights: w, beta })];
+      expect(Array.from(a)).toEqual(Array.from(b));
+      close(a, reference(ranker, sharing, q, Array.from(w), Array.from(beta), 1), 2e-5);
+    }
   });
 
   it('rejects a wrong-length trade-off with a ConfigError', async () => {

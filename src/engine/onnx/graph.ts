@@ -115,6 +115,11 @@ export class Graph {
     return { name, shape, dtype };
   }
 
+  /** Names of the initializers added so far, in order. */
+  constantNames(): string[] {
+    return this.initializers.map((i) => i.name);
+  }
+
   /** A float scalar constant of shape [] (shared between uses). */
   scalar(x: number): Value {
     let v = this.scalars.get(x);
