@@ -4,6 +4,7 @@
  * holds the model it started with; after `reload()` resolves every new request sees the new model; a
  * failed reload keeps the old one everywhere.
  */
+import { releaseChunks } from './bodyChunks';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
 import type { ServingModel } from './loadServingModel';
 import type { Ranker } from './ranker';
@@ -50,8 +51,9 @@ export class LocalBackend implements ScoringBackend {
     return this.current.engineName;
   }
 
+  /** Scores with the model current at the call; the body's chunks are released once answered (bodyChunks.ts `releaseChunks`). */
   handle(req: WireRequest): Promise<WireReply> {
-    return handleScoring(this.current, req, this.limits); // one model for the whole request
+    return handleScoring(this.current, req, this.limits).finally(() => releaseChunks(req.body));
   }
 
   /**

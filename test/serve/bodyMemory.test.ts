@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { saveModel } from '../../src/model/modelFile';
 import { releaseChunks } from '../../src/serve/bodyChunks';
+import { LocalBackend } from '../../src/serve/backend';
 import { WorkerPool } from '../../src/serve/pool';
+import { Ranker } from '../../src/serve/ranker';
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../../src/util/workerScript';
 import { Rng } from '../../src/util/rng';
@@ -47,6 +49,34 @@ describe('releaseChunks', () => {
     // measured: dropped 35–36 collections (nearly all for "external memory pressure"), released 4–8
     expect(released.minor + released.major).toBeLessThan((dropped.minor + dropped.major) / 2);
     expect(released.major).toBeLessThanOrEqual(dropped.major);
+  }, 60_000);
+});
+
+describe('scoring in the HTTP thread (--workers 0)', () => {
+  it('releases the chunks of a body once it is answered, and answers as a worker does', async () => {
+    const raw = 136;
+    const root = mkdtempSync(path.join(tmpdir(), 'cosrank-local-release-'));
+    try {
+      const dir = path.join(root, 'model');
+      await saveModel(dir, fixtureModel(5, { rawFeatures: raw }));
+      const rng = new Rng(8);
+      const documents = Array.from({ length: 300 }, (_, i) => ({ id: `d${i}`, features: Array.from({ length: raw }, () => Math.fround(rng.uniformIn(-1, 1))) }));
+      const bytes = Buffer.from(JSON.stringify({ documents, topK: 7 }));
+      const chunks = () => Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, k) => new Uint8Array(bytes.subarray(k * 65536, (k + 1) * 65536)));
+      const local = new LocalBackend(await Ranker.load(dir), { maxDocuments: 1000 });
+      const body = chunks();
+      expect(body.length).toBeGreaterThan(1);
+      const answer = await local.handle({ route: 'rerank', contentType: 'application/json', body });
+      expect(body.every((c) => c.byteLength === 0)).toBe(true);
+      const pool = await WorkerPool.start({ dir, workers: 1, limits: { maxDocuments: 1000 } });
+      try {
+        expect(answer.body).toEqual((await pool.handle({ route: 'rerank', contentType: 'application/json', body: chunks() })).body);
+      } finally {
+        await pool.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
