@@ -22,6 +22,9 @@ import { fixtureModel } from './fixture';
 
 const MB = 1024 * 1024;
 
+/** A body in fresh 64 KiB chunks, each owning its buffer (as the HTTP layer hands bodies over). */
+const chunksOf = (bytes: Buffer) => Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, k) => new Uint8Array(bytes.subarray(k * 65536, (k + 1) * 65536)));
+
 /** Collections of a fresh thread that receives 600 bodies of 30 × 64 KB chunks and releases or drops them. */
 function collections(release: boolean): Promise<{ minor: number; major: number }> {
   const worker = new Worker(workerScript(path.join(__dirname, 'releaseLoop.ts')), { eval: true, workerData: { release } });
@@ -62,7 +65,7 @@ describe('scoring in the HTTP thread (--workers 0)', () => {
       const rng = new Rng(8);
       const documents = Array.from({ length: 300 }, (_, i) => ({ id: `d${i}`, features: Array.from({ length: raw }, () => Math.fround(rng.uniformIn(-1, 1))) }));
       const bytes = Buffer.from(JSON.stringify({ documents, topK: 7 }));
-      const chunks = () => Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, k) => new Uint8Array(bytes.subarray(k * 65536, (k + 1) * 65536)));
+      const chunks = () => chunksOf(bytes);
       const local = new LocalBackend(await Ranker.load(dir), { maxDocuments: 1000 });
       const body = chunks();
       expect(body.length).toBeGreaterThan(1);
@@ -93,7 +96,7 @@ describe('scoring worker collections', () => {
       const rng = new Rng(7);
       const documents = Array.from({ length: 1000 }, (_, i) => ({ id: `d${i}`, features: Array.from({ length: raw }, () => Math.fround(rng.uniformIn(-1, 1))) }));
       const bytes = Buffer.from(JSON.stringify({ documents, topK: 5 }));
-      const chunks = () => Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, k) => new Uint8Array(bytes.subarray(k * 65536, (k + 1) * 65536)));
+      const chunks = () => chunksOf(bytes);
       const before = (await pool.workerStats())[0];
       const first = (await pool.handle({ route: 'rerank', contentType: 'application/json', body: chunks() })).body;
       for (let r = 0; r < 60; r++) {
