@@ -6,7 +6,7 @@
  * makes the pending model current (requests that arrive later use it; those already running keep
  * theirs), `abort` drops it, `request` scores one body with the current model.
  */
-import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine, type EngineRequest } from '../engine/select';
 import { countCollections, type CollectionCounts } from '../util/gcCounts';
 import { releaseChunks } from './bodyChunks';
@@ -32,11 +32,8 @@ export type ToWorker =
   | { kind: 'tail'; seq: number; split: SplitRequest }
   | { kind: 'stats'; seq: number };
 
-/** A worker's heap limit and its garbage collections since it started (`WorkerPool.workerStats`). */
-export interface WorkerStats extends CollectionCounts {
-  /** The young generation's limit this thread runs with (MB). */
-  youngGenerationMb: number;
-}
+/** A worker's garbage collections since it started (`WorkerPool.workerStats`). */
+export type WorkerStats = CollectionCounts;
 
 export type FromWorker =
   | { seq: number; ok: true; reply?: WireReply; engine?: string; stats?: WorkerStats }
@@ -67,7 +64,7 @@ function main(): void {
         })
         .catch((err: unknown) => port.postMessage(fail(msg.seq, err)));
     } else if (msg.kind === 'stats') {
-      const stats: WorkerStats = { youngGenerationMb: resourceLimits.maxYoungGenerationSizeMb ?? NaN, ...collections };
+      const stats: WorkerStats = { ...collections };
       port.postMessage({ seq: msg.seq, ok: true, stats } satisfies FromWorker);
     } else if (msg.kind === 'tail') {
       // the second half of another worker's body (splitScan.ts): that worker reads it itself without a result
