@@ -1,17 +1,20 @@
 /**
  * Arrow IPC stream request bodies (`application/vnd.apache.arrow.stream`): one table of candidates,
  *
- *   id        Utf8 (plain or dictionary-encoded), or integers / floats       (required, unique)
+ *   id        Utf8 (plain or dictionary-encoded), or integers / floats holding integers within ±(2^53 − 1)
+ *             (required, unique)
  *   features  FixedSizeList<Float32 | Float64>[rawFeatureCount]           (all features of a row), or
  *   "1" … "N" Float32 | Float64 columns, LETOR numbering (any subset; a missing column is 0, as in a
- *             sparse map)
+ *             sparse map) — never both forms in one table
+ *
+ * The stream must be complete: every message whole, the end-of-stream marker, nothing after it.
  *
  * The feature values are read in place from the body's buffers (apache-arrow views them without a
  * copy) into the model-input matrix; no JS value per number. No nulls. The trade-off and `topK` travel
  * as a small JSON object in the `x-cosrank-options` header (same fields and checks as a JSON body).
  */
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
-import { copyRow, DEFAULT_MAX_VALUES, duplicateId, notFinite, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
+import { copyRow, DEFAULT_MAX_VALUES, duplicateId, notFinite, numericId, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
 import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
 import { RequestError } from './tradeoff';
 
@@ -24,6 +27,7 @@ export interface ArrowDocuments {
 
 /** Reads the candidates of an Arrow IPC stream body into the model-input matrix of `layout` (taken from `arrays`). */
 export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES, arrays: FloatArrays = freshArrays): ArrowDocuments {
+  if (!isArrowFile(body)) checkStreamFraming(body);
   let table: Table;
   try {
     table = tableFromIPC(body);
@@ -34,6 +38,7 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
   if (n === 0) throw new RequestError('documents', 'expected a non-empty table of documents');
   if (n > maxDocuments) throw tooManyDocuments('documents', maxDocuments);
   if (n * layout.rawFeatureCount > maxValues) throw tooManyValues('documents', maxValues, layout.rawFeatureCount);
+  checkOneForm(table.schema.fields.map((f) => f.name));
   return filledArray(arrays, n * layout.width, (input) => {
     let ids: (string | number)[] | null = null;
     let features = false;
@@ -52,6 +57,63 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
   });
 }
 
+/** A `features` column and numbered columns both holding features: one of them would be ignored or overwritten. */
+function checkOneForm(names: string[]): void {
+  const numbered = names.filter((name) => /^[0-9]+$/.test(name));
+  if (!names.includes('features') || numbered.length === 0) return;
+  const listed = numbered.slice(0, 5).map((name) => JSON.stringify(name)).join(', ') + (numbered.length > 5 ? `, … (${numbered.length})` : '');
+  throw new RequestError('columns.features', `given together with feature columns ${listed}; send either a features column or columns "1".."N", not both`);
+}
+
+/** Whether the body is an Arrow IPC file (`ARROW1` magic) rather than a stream: its reader checks the footer itself. */
+function isArrowFile(b: Uint8Array): boolean {
+  return b.length >= 6 && b[0] === 0x41 && b[1] === 0x52 && b[2] === 0x52 && b[3] === 0x4f && b[4] === 0x57 && b[5] === 0x31;
+}
+
+/**
+ * Walks the messages of an IPC stream (O(messages)): each must be whole, the end-of-stream marker must
+ * follow the last, and nothing may follow it. apache-arrow stops quietly at the end of the bytes and at
+ * the marker, so a body cut after a whole record batch lost its later documents, and bytes after the
+ * marker were ignored. The format lets a writer end a stream by closing it, without the marker; over HTTP
+ * that cannot be told from a body cut at a batch boundary, so the marker is required (Arrow writers emit
+ * it when closed: pyarrow, arrow-rs, apache-arrow's `tableToIPC`).
+ */
+function checkStreamFraming(b: Uint8Array): void {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let p = 0;
+  for (let start = 0; ; start = p) {
+    if (p + 4 <= b.length && view.getInt32(p, true) === -1) p += 4; // continuation marker (absent before format 0.15)
+    if (p + 4 > b.length) throw new RequestError('body', `not a complete Arrow IPC stream: no end-of-stream marker after ${b.length} bytes (cut short?)`);
+    const size = view.getInt32(p, true);
+    p += 4;
+    if (size === 0) {
+      if (p === b.length) return;
+      throw new RequestError('body', `${b.length - p} bytes after the Arrow IPC end-of-stream marker at byte ${start}; expected nothing`);
+    }
+    const bodyLength = size > 0 && p + size <= b.length ? messageBodyLength(view, p, size) : -1;
+    if (bodyLength < 0 || bodyLength > b.length - p - size) throw new RequestError('body', `not a complete Arrow IPC stream: the message at byte ${start} is cut short or malformed`);
+    p += size + bodyLength;
+  }
+}
+
+/**
+ * The `bodyLength` of the flatbuffer `Message` in `view[at, at + size)` (field 3: vtable slot 10), or −1
+ * when the flatbuffer points outside those bytes.
+ */
+function messageBodyLength(view: DataView, at: number, size: number): number {
+  const end = at + size;
+  if (size < 4) return -1;
+  const table = at + view.getUint32(at, true);
+  if (table + 4 > end) return -1;
+  const vtable = table - view.getInt32(table, true);
+  if (vtable < at || vtable + 4 > end) return -1;
+  const slot = view.getUint16(vtable, true) >= 12 && vtable + 12 <= end ? view.getUint16(vtable + 10, true) : 0;
+  if (slot === 0) return 0;
+  if (table + slot + 8 > end) return -1;
+  const length = Number(view.getBigInt64(table + slot, true));
+  return length >= 0 ? length : -1;
+}
+
 function readIds(column: Vector): (string | number)[] {
   const t = column.type as DataType;
   const v = DataType.isDictionary(t) ? (t.dictionary as DataType) : t; // dictionary-encoded strings are strings
@@ -62,10 +124,8 @@ function readIds(column: Vector): (string | number)[] {
   const seen = new Set<string | number>();
   const ascii = asciiIds(column);
   for (let d = 0; d < ids.length; d++) {
-    const raw: unknown = ascii !== null ? ascii[d] : column.get(d);
-    const id = typeof raw === 'bigint' ? Number(raw) : (raw as string | number);
-    if (typeof raw === 'bigint' && !Number.isSafeInteger(id)) throw new RequestError(`documents[${d}].id`, `integer ${raw} is beyond 2^53; send ids as strings`);
-    if (typeof id === 'number' && !Number.isFinite(id)) throw new RequestError(`documents[${d}].id`, `expected a finite number, got ${id}`);
+    const raw = (ascii !== null ? ascii[d] : column.get(d)) as string | number | bigint;
+    const id = typeof raw === 'string' ? raw : numericId(raw, `documents[${d}].id`);
     if (seen.has(id)) throw duplicateId(`documents[${d}].id`, id);
     seen.add(id);
     ids[d] = id;

@@ -9,7 +9,7 @@
  * `readBase64Row` here (Node's decoder).
  */
 import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
-import { RequestError } from './tradeoff';
+import { RequestError, shown } from './tradeoff';
 
 /**
  * A candidate document: an id and its raw features, given as
@@ -19,6 +19,7 @@ import { RequestError } from './tradeoff';
  *   compact form for large candidate lists (2.5× smaller than JSON numbers and much cheaper to parse).
  */
 export interface CandidateDocument {
+  /** A string, or an integer within ±(2^53 − 1). */
   id: string | number;
   features: number[] | Record<string, number> | string;
 }
@@ -98,7 +99,7 @@ function copyKept(values: Float32Array, from: number, out: Float32Array, row: nu
 
 /** Message of a value that is not finite in float32, as the engines read it (1e39 would become ∞). */
 export function notFinite(field: string, v: unknown): RequestError {
-  return new RequestError(field, `expected a finite number (in float32 range), got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
+  return new RequestError(field, `expected a finite number (in float32 range), got ${shown(v)}`);
 }
 
 /** Message of a sparse map with more keys than the model has features (checked before reading them). */
@@ -108,7 +109,7 @@ export function tooManyKeys(field: string, nF: number): RequestError {
 
 /** Message of a duplicate document id. */
 export function duplicateId(field: string, id: string | number): RequestError {
-  return new RequestError(field, `duplicate document id ${JSON.stringify(id)} (ids name documents in the response, so each must be unique)`);
+  return new RequestError(field, `duplicate document id ${shown(id)} (ids name documents in the response, so each must be unique)`);
 }
 
 /**
@@ -137,10 +138,14 @@ export function base64Length(nF: number): number {
 export function readBase64Row(s: string, scratch: Float32Array, out: Float32Array, row: number, layout: FeatureLayout, where: () => string): void {
   const nF = layout.rawFeatureCount;
   const b64 = base64Length(nF);
-  // Node's decoder skips characters outside the alphabet, so a short write also catches a malformed string.
+  // Node's decoder skips characters outside the alphabet, so a short write also catches a malformed string;
+  // the write stops at nF × 4 bytes, so a string of the right length but too little padding (1–2 bytes
+  // more) is caught by the length its padding implies (Buffer.byteLength, O(1) for base64)
   const written = s.length === b64 ? (LITTLE_ENDIAN ? Buffer.from(scratch.buffer, scratch.byteOffset, nF * 4).write(s, 0, nF * 4, 'base64') : decodeSwapped(s, scratch)) : -1;
-  if (written !== nF * 4) {
-    throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${b64} characters), got ${s.length} characters`);
+  const decoded = written === nF * 4 ? Buffer.byteLength(s, 'base64') : written;
+  if (decoded !== nF * 4) {
+    const got = s.length !== b64 ? `${s.length} characters` : decoded > nF * 4 ? `${decoded} bytes` : 'characters outside the base64 alphabet or misplaced padding';
+    throw new RequestError(where(), `expected ${nF} little-endian float32 values as base64 (${nF * 4} bytes, ${b64} characters), got ${got}`);
   }
   copyRow(scratch, 0, out, row, layout, where);
 }
@@ -242,11 +247,22 @@ function readSparseRow(f: Record<string, unknown>, out: Float32Array, row: numbe
   }
 }
 
-/** Checks a document's id: a string, or a finite number. */
+/** Checks a document's id: a string, or a numeric id (`numericId`). */
 export function checkId(id: unknown, where: () => string): string | number {
   if (id === undefined) throw new RequestError(`${where()}.id`, 'is required');
-  if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) return id;
-  throw new RequestError(`${where()}.id`, `expected a string or a finite number, got ${JSON.stringify(id)}`);
+  if (typeof id === 'string') return id;
+  if (typeof id === 'number') return numericId(id, `${where()}.id`);
+  throw new RequestError(`${where()}.id`, `expected a string or an integer, got ${shown(id)}`);
+}
+
+/**
+ * A numeric document id (JSON number, Arrow integer or float): an integer within ±(2^53 − 1), which a
+ * double holds exactly; any other would be answered rounded, as another id.
+ */
+export function numericId(id: number | bigint, field: string): number {
+  const v = Number(id);
+  if (Number.isSafeInteger(v)) return v;
+  throw new RequestError(field, `numeric ids must be integers within ±(2^53 − 1), got ${String(id)}; send ids as strings`);
 }
 
 /**

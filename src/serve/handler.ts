@@ -32,7 +32,7 @@ export interface WireRequest {
   route: ScoringRoute;
   /** Media type without parameters, lower case. */
   contentType: string;
-  /** The options header of an Arrow body. */
+  /** The options header (taken only with an Arrow body). */
   options?: string;
   /** The Accept header (an Arrow answer when it names the Arrow stream type). */
   accept?: string;
@@ -75,6 +75,7 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
     const options = readOptions(optionsHeader(req.options), withTopK);
     return { ...readArrowDocuments(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers), options };
   }
+  if (req.options !== undefined) throw new RequestError(OPTIONS_HEADER, 'is for Arrow bodies only; a JSON body carries its options (weights, beta, c, operatingPoint, context, topK) as fields of the body');
   const tail = req.split ? tailHelp(req.split, ranker.layout) : undefined;
   const scanned = scanRequest(bytes, ranker.layout, limits.maxDocuments, limits.maxValues, requestBuffers, tail);
   if (scanned !== null) {

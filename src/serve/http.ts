@@ -92,7 +92,11 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/model', async () => modelInfo(backend, maxDocuments));
   for (const route of ['rerank', 'score'] as const) {
-    app.post(`/${route}`, async (req, reply) => {
+    const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
+      const problem = encodingProblem(req.headers);
+      if (problem !== null) return sendBad(reply, problem.field, problem.detail, 415);
+    };
+    app.post(`/${route}`, { onRequest }, async (req, reply) => {
       const out = await backend.handle(wireRequest(route, req));
       const body = typeof out.body === 'string' ? out.body : Buffer.from(out.body.buffer, out.body.byteOffset, out.body.byteLength);
       if (out.headers) reply.headers(out.headers);
@@ -125,6 +129,28 @@ function wireRequest(route: ScoringRoute, req: FastifyRequest) {
   const header = req.headers[OPTIONS_HEADER];
   const body = Array.isArray(req.body) ? (req.body as Uint8Array[]) : [];
   return { route, contentType: type, options: Array.isArray(header) ? header.join(',') : header, accept: req.headers.accept, body };
+}
+
+/**
+ * Why the body of a scoring request cannot be read as sent, before it is read (null: it can): it is
+ * read as it arrives, not decompressed (a `content-encoding` other than identity), and JSON is read as
+ * UTF-8 (a `charset` other than utf-8) — either would otherwise be misread as plain UTF-8.
+ */
+export function encodingProblem(headers: http.IncomingHttpHeaders): { field: string; detail: string } | null {
+  const encoding = (headers['content-encoding'] ?? '').trim();
+  if (encoding !== '' && encoding.toLowerCase() !== 'identity') {
+    return { field: 'content-encoding', detail: `${JSON.stringify(encoding)} is not supported; send the body uncompressed (identity)` };
+  }
+  const [type, ...params] = (headers['content-type'] ?? '').split(';');
+  if (type.trim().toLowerCase() !== 'application/json') return null;
+  for (const param of params) {
+    const [name, value = ''] = param.split('=');
+    const charset = value.trim().replace(/^"(.*)"$/, '$1');
+    if (name.trim().toLowerCase() === 'charset' && charset.toLowerCase() !== 'utf-8') {
+      return { field: 'content-type', detail: `charset ${JSON.stringify(charset)} is not supported; JSON bodies are read as utf-8` };
+    }
+  }
+  return null;
 }
 
 function modelInfo(backend: ScoringBackend, maxDocuments: number) {

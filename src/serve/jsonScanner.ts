@@ -262,7 +262,7 @@ class Scanner {
     if (c === 0x22) return this.string();
     this.number();
     const v = NUMBER[0];
-    if (!Number.isFinite(v)) throw GIVE_UP;
+    if (!Number.isSafeInteger(v)) throw GIVE_UP; // the general path refuses it (documents.ts numericId)
     return v;
   }
 

@@ -22,7 +22,7 @@ import { readFile } from 'node:fs/promises';
 import type { SavedModel } from '../model/modelFile';
 import { DEFAULT_POINT, routeIssues, routeOf, type OperatingPoint, type Route } from '../model/operatingPoints';
 import { ConfigError } from '../util/errors';
-import { RequestError } from './tradeoff';
+import { RequestError, shown } from './tradeoff';
 
 /** A stored trade-off in request form. */
 export interface ServingPoint {
@@ -99,7 +99,7 @@ export function applyOperatingPoint<T extends PointRequest>(request: T, sp: Serv
   if (context !== undefined) {
     if (!isRecord(context)) throw new RequestError('context', 'expected an object {attribute: string | number | boolean}');
     for (const [k, v] of Object.entries(context)) {
-      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new RequestError(`context.${k}`, `expected a string, number or boolean, got ${JSON.stringify(v)}`);
+      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new RequestError(`context.${k}`, `expected a string, number or boolean, got ${shown(v)}`);
     }
   }
   type Chosen = Pick<T, 'weights' | 'beta' | 'c'>;
@@ -107,7 +107,7 @@ export function applyOperatingPoint<T extends PointRequest>(request: T, sp: Serv
   let name: string;
   let source: string;
   if (operatingPoint !== undefined) {
-    if (typeof operatingPoint !== 'string') throw new RequestError('operatingPoint', `expected the name of an operating point, got ${JSON.stringify(operatingPoint)}`);
+    if (typeof operatingPoint !== 'string') throw new RequestError('operatingPoint', `expected the name of an operating point, got ${shown(operatingPoint)}`);
     if (given.length > 0) {
       throw new RequestError('operatingPoint', `cannot be combined with ${given.join(', ')}: a request names either an operating point or a trade-off (weights, beta, c)`);
     }
@@ -125,7 +125,7 @@ export function applyOperatingPoint<T extends PointRequest>(request: T, sp: Serv
   const point = sp?.points.get(name);
   if (!point) {
     const known = sp && sp.points.size > 0 ? `this model has ${[...sp.points.keys()].join(', ')} (and '${DEFAULT_POINT}')` : `this model has no operating points (only '${DEFAULT_POINT}')`;
-    throw new RequestError('operatingPoint', `unknown operating point ${JSON.stringify(name)}; ${known}`);
+    throw new RequestError('operatingPoint', `unknown operating point ${shown(name)}; ${known}`);
   }
   return { tradeOff: { weights: point.weights, c: point.c, ...(point.beta ? { beta: point.beta } : {}) } as Chosen, source };
 }

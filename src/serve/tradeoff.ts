@@ -2,6 +2,7 @@
  * Turning a caller's trade-off into the model's inputs: weights by name or position, validated,
  * normalised to the simplex; temperatures β and factor c checked. Shared by the runtime API and HTTP.
  */
+import { quoted } from '../util/errors';
 
 /** A request-level error naming the offending field (HTTP maps it to 400). */
 export class RequestError extends Error {
@@ -12,6 +13,14 @@ export class RequestError extends Error {
     super(`${field}: ${detail}`);
     this.name = 'RequestError';
   }
+}
+
+/** Longest quotation of a client's value in a message. */
+const SHOWN_CHARS = 80;
+
+/** A client's value as a message quotes it (`quoted`, cut to 80 characters). */
+export function shown(v: unknown): string {
+  return quoted(v, SHOWN_CHARS);
 }
 
 /** Weights as an array in the model's auxiliary-objective order, or by objective name. */
@@ -58,7 +67,7 @@ export function readOptions(body: Record<string, unknown>, withTopK: boolean): R
 /** topK: absent, or a positive integer. */
 export function checkTopK(topK: unknown): void {
   if (topK !== undefined && !(typeof topK === 'number' && Number.isInteger(topK) && topK > 0)) {
-    throw new RequestError('topK', `expected a positive integer, got ${JSON.stringify(topK)}`);
+    throw new RequestError('topK', `expected a positive integer, got ${shown(topK)}`);
   }
 }
 
@@ -108,7 +117,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function checkWeight(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(field, `expected a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(field, `expected a finite number, got ${shown(v)}`);
   if (v < 0) throw new RequestError(field, `weights must be non-negative, got ${v}`);
   return v;
 }
@@ -122,7 +131,7 @@ export function resolveBeta(input: WeightsInput | undefined, objectives: string[
   if (input === undefined) return beta;
   if (!takesBeta) throw new RequestError(field, 'this model was trained without temperatures (W-COS), so it takes no beta; send weights (and c) only');
   const set = (j: number, v: unknown, f: string) => {
-    if (!isPositiveFloat32(v)) throw new RequestError(f, `expected a finite number > 0 (in float32 range), got ${JSON.stringify(v)}`);
+    if (!isPositiveFloat32(v)) throw new RequestError(f, `expected a finite number > 0 (in float32 range), got ${shown(v)}`);
     beta[j] = v;
   };
   if (Array.isArray(input)) {
@@ -143,7 +152,7 @@ export function resolveBeta(input: WeightsInput | undefined, objectives: string[
 /** The post-training temperature factor c: finite and > 0 in float32, default 1. */
 export function resolveFactor(c: unknown, field = 'c'): number {
   if (c === undefined) return 1;
-  if (!isPositiveFloat32(c)) throw new RequestError(field, `expected a finite number > 0 (in float32 range), got ${JSON.stringify(c)}`);
+  if (!isPositiveFloat32(c)) throw new RequestError(field, `expected a finite number > 0 (in float32 range), got ${shown(c)}`);
   return c;
 }
 

@@ -182,7 +182,7 @@ describe('base64 rows read from the body bytes', () => {
     const good = Buffer.from(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10).buffer).toString('base64'); // 40 bytes: "…A=="-style end
     // [row, the general path refuses it]: the scanner agrees with the general path or gives up to it
     const rows: [string, boolean][] = [
-      [good.slice(0, -2) + 'A=', false], // non-canonical padding: Node's decoder reads it; the scanner gives up
+      [good.slice(0, -2) + 'A=', true], // one '=' where two belong: 41 bytes, the extra one refused rather than dropped
       [good.slice(0, 5) + '\\u0041' + good.slice(6), false], // an escape ("A"): the same row
       [good.slice(0, -1), true], // too short
       [good + 'AAAA', true], // too long
@@ -194,6 +194,20 @@ describe('base64 rows read from the body bytes', () => {
       if (scanned !== null) expect(scanned).toEqual(truth);
       if (!refused) expect(scanned).toBeNull();
       expect(truth).toEqual(refused ? expect.objectContaining({ field: expect.stringMatching(/^documents\[1\]\.features/) }) : expect.objectContaining({ ids: [0, 1] }));
+    }
+  });
+
+  it('a row whose padding makes it decode to more bytes than the features take is refused, naming the document', () => {
+    const good = Buffer.from(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10).buffer).toString('base64'); // 40 bytes, ends '=='
+    const expected = (bytes: number) => ({ field: 'documents[1].features', message: `documents[1].features: expected 10 little-endian float32 values as base64 (40 bytes, 56 characters), got ${bytes} bytes` });
+    const rows: [string, number][] = [
+      [good.slice(0, -2) + 'A=', 41], // one '=' where two belong
+      [good.slice(0, -2) + 'AA', 42], // no padding
+    ];
+    for (const [row, bytes] of rows) {
+      const { scanned, truth } = both(10, [good, row]);
+      expect(truth).toEqual(expected(bytes));
+      expect(scanned).toBeNull(); // the scanner leaves it to the general path
     }
   });
 });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Field, FixedSizeList, Float32, Table, tableFromIPC, tableToIPC, Uint64, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../src/engine/engine';
 import { createEngine } from '../../src/engine/select';
@@ -216,6 +217,116 @@ describe('methods, media types, reload access (issue 14 items 9, 10)', () => {
       expect(ok.status).toBe(200);
     } finally {
       await s.close();
+    }
+  });
+});
+
+/** One request with any body and headers: status and the JSON answer. */
+async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The 4xx in the usual shape: exact status, field and message. */
+function refusal(status: number, field: string, detail: string): Reply {
+  return { status, body: { error: status === 400 ? 'Bad Request' : 'Unsupported Media Type', field, message: `${field}: ${detail}` } };
+}
+
+const ARROW = { 'content-type': 'application/vnd.apache.arrow.stream' };
+
+/** An Arrow IPC stream of `docs` (ids and numbered columns "1".."12", or only `columns` of them), with extra columns. */
+function arrowStream(list: typeof docs, columns = RAW_FEATURES, extra: Record<string, Vector> = {}): Uint8Array {
+  const cols: Record<string, Vector> = { id: vectorFromArray(list.map((d) => d.id), new Utf8()) };
+  for (let i = 0; i < columns; i++) cols[String(i + 1)] = vectorFromArray(Float32Array.from(list, (d) => d.features[i]));
+  return tableToIPC(new Table({ ...cols, ...extra }), 'stream');
+}
+
+describe('input the audit found mishandled: each a 4xx naming the field', () => {
+  // 20,000 levels: JSON.parse reads it, but JSON.stringify of it (in an error message) overflowed the stack → 500
+  const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+  const row = features.join(',');
+  it.each([
+    ['context', `"context": {"a": ${deep}}`, 'context.a', 'expected a string, number or boolean, got [[[[…]]]]'],
+    ['weights', `"weights": {"clicks": ${deep}}`, 'weights.clicks', 'expected a finite number, got [[[[…]]]]'],
+    ['c', `"c": ${deep}`, 'c', 'expected a finite number > 0 (in float32 range), got [[[[…]]]]'],
+    ['topK', `"topK": ${deep}`, 'topK', 'expected a positive integer, got [[[[…]]]]'],
+    ['operatingPoint', `"operatingPoint": ${deep}`, 'operatingPoint', 'expected the name of an operating point, got [[[[…]]]]'],
+  ])('a value nested 20,000 deep in %s', async (_what, field, name, detail) => {
+    for (const route of ['/rerank', '/score']) {
+      if (route === '/score' && name === 'topK') continue;
+      expect(await send(route, `{"documents": [{"id": "a", "features": [${row}]}], ${field}}`)).toEqual(refusal(400, name, detail));
+    }
+  });
+
+  it('a value nested 20,000 deep in a document id or features', async () => {
+    const got = [`{"id": ${deep}, "features": [${row}]}`, `{"id": 1, "features": {"1": ${deep}}}`, `{"id": 1, "features": [${deep}${',0'.repeat(RAW_FEATURES - 1)}]}`];
+    const expected = [
+      refusal(400, 'documents[0].id', 'expected a string or an integer, got [[[[…]]]]'),
+      refusal(400, 'documents[0].features.1', 'expected a finite number (in float32 range), got [[[[…]]]]'),
+      refusal(400, 'documents[0].features[0]', 'expected a finite number (in float32 range), got [[[[…]]]]'),
+    ];
+    for (const [i, doc] of got.entries()) expect(await send('/score', `{"documents": [${doc}]}`)).toEqual(expected[i]);
+    expect((await post('/rerank', { documents: docs })).status).toBe(200);
+  });
+
+  it('an Arrow stream cut after a whole record batch, without its end-of-stream marker, or with bytes after it', async () => {
+    const whole = tableToIPC(new Table(tableFromIPC(arrowStream(docs.slice(0, 2))).batches).concat(new Table(tableFromIPC(arrowStream(docs.slice(2, 4))).batches)), 'stream');
+    expect((await send('/score', whole, ARROW)).status).toBe(200);
+    const batches = [...tableFromIPC(whole).batches];
+    expect(batches.length).toBe(2);
+    const withoutEos = whole.subarray(0, whole.length - 8); // the marker: continuation word and length 0
+    const firstBatchEnd = tableToIPC(new Table([batches[0]]), 'stream').length - 8;
+    expect(await send('/score', withoutEos, ARROW)).toEqual(refusal(400, 'body', `not a complete Arrow IPC stream: no end-of-stream marker after ${withoutEos.length} bytes (cut short?)`));
+    expect(await send('/score', whole.subarray(0, firstBatchEnd), ARROW)).toEqual(refusal(400, 'body', `not a complete Arrow IPC stream: no end-of-stream marker after ${firstBatchEnd} bytes (cut short?)`));
+    expect(await send('/score', whole.subarray(0, firstBatchEnd + 20), ARROW)).toEqual(refusal(400, 'body', `not a complete Arrow IPC stream: the message at byte ${firstBatchEnd} is cut short or malformed`));
+    const junk = Buffer.concat([whole, Buffer.from('garbage')]);
+    expect(await send('/score', junk, ARROW)).toEqual(refusal(400, 'body', `7 bytes after the Arrow IPC end-of-stream marker at byte ${whole.length - 8}; expected nothing`));
+  });
+
+  it('an Arrow table with a features column and numbered columns both', async () => {
+    const type = new FixedSizeList(RAW_FEATURES, new Field('item', new Float32(), false));
+    const list = vectorFromArray(docs.slice(0, 3).map((d) => d.features), type);
+    const body = arrowStream(docs.slice(0, 3), 7, { features: list });
+    expect(await send('/score', body, ARROW)).toEqual(refusal(400, 'columns.features', 'given together with feature columns "1", "2", "3", "4", "5", … (7); send either a features column or columns "1".."N", not both'));
+    // numbered columns alone, a subset of them, stay what the docs say: a column left out is 0
+    expect((await send('/score', arrowStream(docs.slice(0, 3), 7), ARROW)).status).toBe(200);
+  });
+
+  it('numeric ids must be integers within ±(2^53 − 1), in JSON as in Arrow', async () => {
+    const body = (id: string) => `{"documents": [{"id": ${id}, "features": [${row}]}]}`;
+    const unsafe = (got: string) => refusal(400, 'documents[0].id', `numeric ids must be integers within ±(2^53 − 1), got ${got}; send ids as strings`);
+    expect(await send('/rerank', body('12345678901234567891'))).toEqual(unsafe('12345678901234567000'));
+    expect(await send('/rerank', body('9007199254740992'))).toEqual(unsafe('9007199254740992'));
+    expect(await send('/rerank', body('1.5'))).toEqual(unsafe('1.5'));
+    const ok = await send('/rerank', body('-9007199254740991'));
+    expect((ok.body.results as { id: unknown }[])[0].id).toBe(-9007199254740991);
+    const cols: Record<string, Vector> = { id: vectorFromArray([12345678901234567891n], new Uint64()) };
+    for (let i = 0; i < RAW_FEATURES; i++) cols[String(i + 1)] = vectorFromArray(Float32Array.of(features[i]));
+    expect(await send('/rerank', tableToIPC(new Table(cols), 'stream'), ARROW)).toEqual(unsafe('12345678901234567891'));
+  });
+
+  it('the x-cosrank-options header on a JSON body (the options are fields of the body)', async () => {
+    for (const header of ['{"topK": 1}', 'garbage', '']) {
+      expect(await send('/rerank', JSON.stringify({ documents: docs }), { 'x-cosrank-options': header })).toEqual(
+        refusal(400, 'x-cosrank-options', 'is for Arrow bodies only; a JSON body carries its options (weights, beta, c, operatingPoint, context, topK) as fields of the body'),
+      );
+    }
+    expect((await send('/rerank', arrowStream(docs), { ...ARROW, 'x-cosrank-options': '{"topK": 1}' })).status).toBe(200);
+  });
+
+  it('a content-encoding other than identity, or a JSON charset other than utf-8, is 415', async () => {
+    const json = JSON.stringify({ documents: docs });
+    for (const encoding of ['gzip', 'br', 'gzip, identity']) {
+      expect(await send('/rerank', json, { 'content-encoding': encoding })).toEqual(refusal(415, 'content-encoding', `${JSON.stringify(encoding)} is not supported; send the body uncompressed (identity)`));
+    }
+    expect(await send('/score', arrowStream(docs), { ...ARROW, 'content-encoding': 'gzip' })).toEqual(refusal(415, 'content-encoding', '"gzip" is not supported; send the body uncompressed (identity)'));
+    for (const charset of ['latin1', 'utf-16', '"iso-8859-1"']) {
+      const expected = refusal(415, 'content-type', `charset ${JSON.stringify(charset.replace(/"/g, ''))} is not supported; JSON bodies are read as utf-8`);
+      expect(await send('/score', json, { 'content-type': `application/json; charset=${charset}` })).toEqual(expected);
+    }
+    const accepted: Record<string, string>[] = [{ 'content-encoding': 'identity' }, { 'content-type': 'application/json; charset=UTF-8' }, { 'content-type': 'application/json;charset="utf-8"' }];
+    for (const headers of accepted) {
+      expect((await send('/score', json, headers)).status).toBe(200);
     }
   });
 });

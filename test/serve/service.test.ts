@@ -134,6 +134,19 @@ describe('cosrank serve --workers 2 (child process)', () => {
     expect(Array.from(table.getChild('score')?.toArray() as Float32Array)).toEqual(expected.map((r) => r.score));
   });
 
+  it('a value nested 20,000 deep is a 400 naming its field, in a small body and in a 2 MB one the workers split; the server answers on', async () => {
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    for (const documents of [docs.slice(0, 2), denseDocs(randomDocuments(8000, 5))]) {
+      const res = await request(undefined, server.url, '/rerank', `{"documents": ${JSON.stringify(documents)}, "context": {"a": ${deep}}}`);
+      expect({ status: res.status, body: JSON.parse(res.text) as unknown }).toEqual({
+        status: 400,
+        body: { error: 'Bad Request', field: 'context.a', message: 'context.a: expected a string, number or boolean, got [[[[…]]]]' },
+      });
+    }
+    expect((await request(undefined, server.url, '/healthz')).status).toBe(200);
+    expect((await request(undefined, server.url, '/rerank', JSON.stringify({ documents: docs }))).status).toBe(200);
+  });
+
   it('a 41 MB body of 5M sparse keys is refused while /healthz keeps answering within 100 ms', async () => {
     const keys = Array.from({ length: RAW_FEATURES }, (_, i) => `"${i + 1}":0.5`).join(',');
     const body = Buffer.from(`{"documents":[{"id":1,"features":{${Array.from({ length: Math.ceil(5e6 / RAW_FEATURES) }, () => keys).join(',')}}}]}`);
