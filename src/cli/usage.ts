@@ -54,6 +54,7 @@ export function usageErrorOf(err: unknown, help: string): UsageError | null {
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const option = /--[a-z][a-z0-9-]*/.exec(message)?.[0] ?? quoted;
+    if (/ambiguous/.test(message)) return new UsageError(`${option} needs a value (for one starting with a dash, write ${option}=-…)`);
     return new UsageError(/missing/.test(message) ? `${option} needs a value` : `${option} takes no value`);
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new UsageError(`unexpected argument '${quoted}' (this command takes options only)`);

@@ -45,10 +45,12 @@ import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { RecordBatchFileWriter } from 'apache-arrow';
 import { ConfigError, type ConfigIssue } from '../util/errors';
+import { checkValue, int as intCheck, seedCheck } from '../util/validate';
 import { Rng } from '../util/rng';
 import { writeAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { defaultFeatureNames, type RankingDataset } from './dataset';
+import { DEFAULT_MAX_FEATURES } from './readLimits';
 import { datasetToTable } from './arrow';
 import { calibrateLatentCorrelation, gradeThresholds } from './gradeCorrelation';
 import * as layout from './syntheticFeatures';
@@ -98,6 +100,13 @@ export interface GeneratorOptions {
 
 export const DEFAULT_SHARES = [0.3, 0.25, 0.2, 0.15, 0.1];
 
+/**
+ * Upper bounds of the generator's sizes, so a typo costs an error naming the option rather than minutes
+ * or an "Invalid typed array length": 30× MSLR-WEB30K's 31,531 queries, 80× its longest list, the readers'
+ * feature limit, and about 13× its 3.8 M documents (queries × meanListLength, the expected count).
+ */
+export const GENERATOR_LIMITS = { queries: 1_000_000, maxListLength: 100_000, nFeatures: DEFAULT_MAX_FEATURES, documents: 50_000_000 };
+
 /** The label noise that makes the default base ranker score like published MSLR-WEB10K rankers (see the module comment). */
 export const MSLR_LIKE_LABEL_NOISE = 0.85;
 
@@ -142,13 +151,14 @@ export function resolveGeneratorOptions(options: GeneratorOptions): ResolvedGene
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as Required<GeneratorOptions>;
   const issues: ConfigIssue[] = [];
-  const int = (v: number, path: string, min: number) => {
-    if (!(Number.isInteger(v) && v >= min)) issues.push({ path, value: v, expected: `an integer ≥ ${min}` });
-  };
-  int(o.queries, 'generator.queries', 1);
-  if (!Number.isFinite(o.seed)) issues.push({ path: 'generator.seed', value: o.seed, expected: 'a finite number' });
-  int(o.nFeatures, 'generator.nFeatures', WEB_BLOCK.length);
-  int(o.maxListLength, 'generator.maxListLength', 1);
+  const int = (v: number, path: string, min: number, max: number) => checkValue(issues, path, v, intCheck(min, max));
+  const queriesOk = int(o.queries, 'generator.queries', 1, GENERATOR_LIMITS.queries);
+  checkValue(issues, 'generator.seed', o.seed, seedCheck);
+  int(o.nFeatures, 'generator.nFeatures', WEB_BLOCK.length, GENERATOR_LIMITS.nFeatures);
+  int(o.maxListLength, 'generator.maxListLength', 1, GENERATOR_LIMITS.maxListLength);
+  if (queriesOk && o.queries * o.meanListLength > GENERATOR_LIMITS.documents) {
+    issues.push({ path: 'generator.queries', value: o.queries, expected: `at most ${GENERATOR_LIMITS.documents} expected documents (queries × meanListLength ${o.meanListLength})` });
+  }
   if (!(o.meanListLength >= 1 && o.meanListLength <= o.maxListLength)) {
     issues.push({ path: 'generator.meanListLength', value: o.meanListLength, expected: `a number in 1..maxListLength (${o.maxListLength})` });
   }

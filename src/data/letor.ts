@@ -18,7 +18,8 @@
  *
  * Memory: a first pass counts lines (a native newline search), so the float32 matrix is allocated once
  * at `lines × width`. Its pages are only touched as rows are written, so the peak is about the size
- * of the final matrix, plus labels and doc ids (with `threads: 2`, plus the worker's half).
+ * of the final matrix, plus labels and doc ids (with `threads: 2`, plus the worker's half). A width
+ * that would make that matrix far larger than the file's values is refused (`readLimits.ts`).
  */
 import { DataError } from '../util/errors';
 import { noProgress } from '../util/progress';
@@ -95,7 +96,7 @@ async function parseFile(path: string, options: LetorReadOptions, queryFile: str
   const onProgress = options.onProgress ?? noProgress;
   const chunkBytes = Math.max(16, options.chunkBytes ?? READ_CHUNK);
   const { lines, bytes, splitByte, linesBefore } = await countLines(path, chunkBytes);
-  const parser = new LetorParser(path, lines, options, queryFile);
+  const parser = new LetorParser(path, lines, options, queryFile, bytes);
 
   // Regrouping needs every row's query in one place, so it stays single-threaded.
   const threads = options.threads ?? (bytes >= PARALLEL_READ_BYTES ? 2 : 1);
@@ -108,7 +109,7 @@ async function parseFile(path: string, options: LetorReadOptions, queryFile: str
   const second =
     split < bytes
       ? parseInWorker(
-          { path, start: split, end: bytes, firstLine: linesBefore + 1, lines: lines - linesBefore, options: workerOptions, groupFile: queryFile, chunkBytes },
+          { path, start: split, end: bytes, fileBytes: bytes, firstLine: linesBefore + 1, lines: lines - linesBefore, options: workerOptions, groupFile: queryFile, chunkBytes },
           (done) => ((doneThere = done), report()),
         )
       : null;

@@ -15,7 +15,11 @@ export interface LetorReadOptions {
   groupNonContiguous?: boolean;
   /** NaN / ±Inf in labels or values, as float32 (so `1e39` counts): `error` (default) or `keep`. See `readLimits.ts`. */
   nonFinite?: NonFinitePolicy;
-  /** Largest feature count accepted (default `DEFAULT_MAX_FEATURES`, 100,000); a larger index is refused at its line. */
+  /**
+   * Largest feature count accepted (default `DEFAULT_MAX_FEATURES`, 100,000); a larger index is refused at
+   * its line. Given explicitly, it also lifts the sparse-file guard (`readLimits.ts`): without it, a high
+   * index that makes the dense table far larger than the file's values is refused.
+   */
   maxFeatures?: number;
   /** Accept feature indices that do not increase along a line (default false: refused, as SVMlight requires). */
   unsortedIndices?: boolean;

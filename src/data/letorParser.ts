@@ -9,7 +9,7 @@
 import { DataError } from '../util/errors';
 import * as bytes from './letorBytes';
 import type { LetorReadOptions } from './letorOptions';
-import { DEFAULT_MAX_FEATURES, MAX_MATRIX_ELEMENTS, finite32, nonFiniteMessage, tooManyFeaturesMessage } from './readLimits';
+import { DEFAULT_MAX_FEATURES, MAX_MATRIX_ELEMENTS, denseTableProblem, finite32, nonFiniteMessage, sparseTableLimit, tooManyFeaturesMessage } from './readLimits';
 
 // Module-local copies: an imported binding compiled to CommonJS is a getter call at every use, which
 // in the per-byte loops below costs more than the parsing itself.
@@ -79,6 +79,8 @@ export class LetorParser {
   private readonly keepNonFinite: boolean;
   private readonly maxFeatures: number;
   private readonly acceptUnsorted: boolean;
+  /** Largest dense table (elements) before an explicit maxFeatures is needed (`sparseTableLimit`). */
+  private readonly sparseLimit: number;
 
   constructor(
     private readonly file: string,
@@ -86,11 +88,14 @@ export class LetorParser {
     private readonly options: LetorReadOptions,
     /** The `.query` file groups come from when lines have no qid (undefined: none exists). */
     private readonly groupFile: string | undefined,
+    /** Size of the whole file (not just the part this parser reads): bounds the dense table. */
+    private readonly fileBytes: number,
   ) {
     this.columnShift = options.zeroBased ? 0 : 1;
     this.keepNonFinite = options.nonFinite === 'keep';
     this.maxFeatures = options.maxFeatures ?? DEFAULT_MAX_FEATURES;
     this.acceptUnsorted = options.unsortedIndices === true;
+    this.sparseLimit = options.maxFeatures === undefined ? sparseTableLimit(fileBytes) : Infinity;
     this.declaredWidth = options.nFeatures ?? -1;
     this.width = Math.max(0, this.declaredWidth);
     this.features = new Float32Array(capacityRows * this.width);
@@ -401,14 +406,12 @@ export class LetorParser {
     for (const c of this.overflowCols) maxCol = Math.max(maxCol, c);
     const needed = maxCol + 1;
     if (needed > this.width) {
+      const problem = denseTableProblem(maxCol + this.columnShift, this.capacityRows, needed, this.sparseLimit, this.fileBytes);
+      if (problem !== null) this.fail(problem);
       const slack = row < 1024 || this.width === 0 ? needed : Math.max(needed, Math.ceil(this.width * 1.1));
-      const newWidth = Math.min(slack, Math.max(needed, this.maxFeatures));
-      if (this.capacityRows * newWidth > MAX_MATRIX_ELEMENTS) {
-        this.fail(
-          `feature index ${maxCol + this.columnShift} makes the dense matrix ${this.capacityRows} rows × ${newWidth} features, ` +
-            `over the ${MAX_MATRIX_ELEMENTS} float32 values (${(MAX_MATRIX_ELEMENTS * 4) / 2 ** 30} GiB) a reader allocates`,
-        );
-      }
+      // the slack never takes the table past a limit the needed width respects
+      const fits = Math.floor(Math.min(this.sparseLimit, MAX_MATRIX_ELEMENTS) / this.capacityRows);
+      const newWidth = Math.min(slack, Math.max(needed, this.maxFeatures), Math.max(needed, fits));
       const grown = new Float32Array(this.capacityRows * newWidth);
       const old = this.features;
       const w = this.width;

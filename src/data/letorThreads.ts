@@ -17,6 +17,8 @@ export interface LetorPartJob {
   path: string;
   start: number;
   end: number;
+  /** Size of the whole file, which bounds the dense table (`LetorParser`). */
+  fileBytes: number;
   /** 1-based number of the line starting at `start`, and how many lines the range holds. */
   firstLine: number;
   lines: number;
@@ -110,7 +112,7 @@ export async function parseRange(path: string, parser: LetorParser, start: numbe
 
 /** Worker-thread side: parses one part of a file with its own parser (see letorWorker.ts). */
 export async function parseLetorPart(job: LetorPartJob, onBytes: (done: number) => void): Promise<LetorPart> {
-  const parser = new LetorParser(job.path, job.lines, job.options, job.groupFile);
+  const parser = new LetorParser(job.path, job.lines, job.options, job.groupFile, job.fileBytes);
   parser.line = job.firstLine;
   await parseRange(job.path, parser, job.start, job.end, job.chunkBytes, onBytes);
   return parser.part();

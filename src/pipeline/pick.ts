@@ -30,7 +30,7 @@ import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { writePickPlot } from './pickPlot';
 import type { PickFigures, PickResult } from './pickResult';
-import { sweepDivisions } from './plan';
+import { latticeDivisions, sweepDivisions } from './plan';
 import { pickSummaryMarkdown, writePickSummary } from './pickSummary';
 
 export type { ConstraintFigure, PickFigures, PickResult } from './pickResult';
@@ -182,7 +182,8 @@ export async function pickOperatingPoint(options: PickOptions): Promise<PickResu
 
   const temperature = Boolean(model.spec.cos?.temperature);
   // the weight lattice of the sweep: H = 10 for m ≤ 2, fewer divisions for more objectives (≤ 100 points)
-  const search = { ...options.search, divisions: options.search?.divisions ?? sweepDivisions(names.length - 1, null) };
+  const divisions = latticeDivisions(names.length - 1, 'lattice', options.search?.divisions ?? sweepDivisions(names.length - 1, null), 'search.divisions');
+  const search = { ...options.search, divisions };
   let done = 0;
   const result: SearchResult = await searchOperatingPoint(
     async (points) => {

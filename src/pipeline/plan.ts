@@ -4,8 +4,9 @@
  */
 import * as path from 'node:path';
 import { objectiveDefsOf } from '../data/presets';
-import { describeWeightPoints, sameWeightPoints, weightPoints } from '../eval/sweep';
-import { DEFAULT_DIRICHLET_ALPHA, type NetConfig, type TrainConfig } from '../train/config';
+import { describeWeightPoints, sameWeightPoints, weightPoints, type WeightPoints } from '../eval/sweep';
+import { ConfigError } from '../util/errors';
+import { DEFAULT_DIRICHLET_ALPHA, MAX_SWEEP_POINTS, type NetConfig, type TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export interface PlanStep {
@@ -34,6 +35,20 @@ export function sweepDivisions(m: number, divisions: number | null): number {
   if (divisions !== null) return divisions;
   for (let h = 10; h > 1; h--) if (latticeSize(h, m) <= 100) return h;
   return 1;
+}
+
+/**
+ * `divisions`, refused (naming `path`) when the lattice they give for m objectives would have more than
+ * MAX_SWEEP_POINTS points; Dirichlet points ignore the divisions. Every lattice the pipeline builds
+ * passes here first, so a large H is an error before the points are allocated.
+ */
+export function latticeDivisions(m: number, points: WeightPoints, divisions: number, path: string): number {
+  const size = latticeSize(divisions, m);
+  if (points === 'lattice' && size > MAX_SWEEP_POINTS) {
+    const expected = `divisions H whose lattice for m = ${m} auxiliary objectives, C(H + m − 1, m − 1), has at most ${MAX_SWEEP_POINTS} points (H = ${divisions} gives ${size.toExponential(2)})`;
+    throw new ConfigError([{ path, value: divisions, expected }], 'weight points');
+  }
+  return divisions;
 }
 
 function netText(net: NetConfig): string {
@@ -70,8 +85,8 @@ export function plannedAuxiliaryCount(config: RunConfig): number | null {
 function cosTrainedTwice(config: RunConfig, m: number | null): boolean {
   const mode = config.cos.mode;
   if (m === null || !config.methods || (mode !== 'wcos' && mode !== 'tcos') || !config.methods.includes(mode)) return false;
-  const cosPoints = weightPoints(m, config.cos.sweepPoints, config.cos.sweepDivisions, 'cos.sweepPoints');
-  const sweepPoints = weightPoints(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions), 'sweep.points');
+  const cosPoints = weightPoints(m, config.cos.sweepPoints, latticeDivisions(m, config.cos.sweepPoints, config.cos.sweepDivisions, 'cos.sweepDivisions'), 'cos.sweepPoints');
+  const sweepPoints = weightPoints(m, config.sweep.points, latticeDivisions(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions), 'sweep.divisions'), 'sweep.points');
   return !sameWeightPoints(cosPoints, sweepPoints);
 }
 
@@ -102,7 +117,7 @@ export function planRun(config: RunConfig): RunPlan {
       ? config.sweep.points === 'lattice'
         ? `simplex lattice over the auxiliary weights (${config.sweep.divisions === null ? 'divisions by m' : `H = ${config.sweep.divisions}`})`
         : `${config.sweep.points.dirichlet.count} seeded Dirichlet weight points (sweep.points)`
-      : describeWeightPoints(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions));
+      : describeWeightPoints(m, config.sweep.points, latticeDivisions(m, config.sweep.points, sweepDivisions(m, config.sweep.divisions), 'sweep.divisions'));
   const s = config.sweep;
   const cos = config.cos;
   const out = config.out;

@@ -21,9 +21,9 @@ import { DATA_FORMATS, type DataFormat } from '../data/read';
 import { objectiveDefsOf } from '../data/presets';
 import { GENERATOR_DEFAULTS, resolveGeneratorOptions, type SyntheticObjective } from '../data/generate';
 import { weightPointsCheck, type WeightPoints } from '../eval/sweep';
-import { DEFAULTS as TRAIN_DEFAULTS, parseTrainConfig, type TrainConfig } from '../train/config';
+import { DEFAULTS as TRAIN_DEFAULTS, MAX_SWEEP_POINTS, parseTrainConfig, type TrainConfig } from '../train/config';
 import { ConfigError, type ConfigIssue } from '../util/errors';
-import { arrayOf, int, isRecord, nullable, num, ObjectReader, oneOf, record, str, throwIfIssues, type Check } from '../util/validate';
+import { arrayOf, int, isRecord, nullable, num, ObjectReader, oneOf, record, seedCheck, str, throwIfIssues, type Check } from '../util/validate';
 
 /** Options of the synthetic MSLR-shaped generator (see src/data/generate.ts); `seed` null = the run's seed. */
 export interface GenerateConfig {
@@ -53,14 +53,14 @@ export interface DataConfig {
   format: DataFormat | null;
   /** Options of the CSV reader (header, delimiter, qid, labels, features, docid, labelNames, groupNonContiguous). */
   csv: Record<string, unknown>;
-  /** Options of the LETOR reader (zeroBased, nFeatures, groupNonContiguous, nonFinite, labelName). */
+  /** Options of the LETOR reader (zeroBased, nFeatures, groupNonContiguous, nonFinite, maxFeatures, labelName). */
   letor: Record<string, unknown>;
   /** Seeded query split for `generate` and `file`: fractions train/validation/test; `seed` null = the run's seed. */
   split: { ratios: [number, number, number]; seed: number | null };
 }
 
 export interface SweepConfig {
-  /** Simplex-lattice divisions H; null = 10 when that gives at most 100 points (m ≤ 3), else the largest H that does. */
+  /** Simplex-lattice divisions H; null = 10 when that gives at most 100 points (m ≤ 3), else the largest H that does. At most `MAX_SWEEP_POINTS` points. */
   divisions: number | null;
   /**
    * The weight points: 'lattice' (of `divisions`; m = 2, H = 10: the 11 points t = 0, 0.1, …, 1) or
@@ -144,7 +144,7 @@ const GENERATE_KEYS = Object.keys(DEFAULT_GENERATE);
 const SWEEP_KEYS = Object.keys(DEFAULTS.sweep);
 const REPORT_KEYS = Object.keys(DEFAULTS.report);
 const CSV_KEYS = ['header', 'delimiter', 'qid', 'labels', 'features', 'docid', 'labelNames', 'groupNonContiguous'];
-const LETOR_KEYS = ['zeroBased', 'nFeatures', 'groupNonContiguous', 'nonFinite', 'labelName'];
+const LETOR_KEYS = ['zeroBased', 'nFeatures', 'groupNonContiguous', 'nonFinite', 'maxFeatures', 'labelName'];
 
 const isInt = (lo: number): Check => int(lo);
 const isNum = (lo: number, open: boolean): Check => num(lo, { open });
@@ -166,7 +166,7 @@ function parseGenerate(value: unknown, issues: ConfigIssue[]): GenerateConfig {
   const s = new ObjectReader(value, 'data.generate', GENERATE_KEYS, issues);
   const g: GenerateConfig = {
     queries: s.get('queries', DEFAULT_GENERATE.queries, isInt(3)),
-    seed: s.get('seed', DEFAULT_GENERATE.seed, orNull(isInt(0))),
+    seed: s.get('seed', DEFAULT_GENERATE.seed, orNull(seedCheck)),
     nFeatures: s.get('nFeatures', DEFAULT_GENERATE.nFeatures, isInt(11)),
     meanListLength: s.get('meanListLength', DEFAULT_GENERATE.meanListLength, isNum(1, false)),
     maxListLength: s.get('maxListLength', DEFAULT_GENERATE.maxListLength, isInt(1)),
@@ -227,7 +227,7 @@ function parseData(value: unknown, issues: ConfigIssue[]): DataConfig {
         ? null
         : 'three non-negative fractions [train, validation, test] summing to 1',
     ),
-    seed: split.get('seed', DEFAULTS.data.split.seed, orNull(isInt(0))),
+    seed: split.get('seed', DEFAULTS.data.split.seed, orNull(seedCheck)),
   };
   const sources = (['generate', 'file', 'train'] as const).filter((k) => data[k] !== null);
   if (sources.length > 1) {
@@ -248,7 +248,7 @@ function parseSweep(value: unknown, issues: ConfigIssue[]): SweepConfig {
   const s = new ObjectReader(value, 'sweep', SWEEP_KEYS, issues);
   const d = DEFAULTS.sweep;
   return {
-    divisions: s.get('divisions', d.divisions, orNull(isInt(1))),
+    divisions: s.get('divisions', d.divisions, orNull(int(1, MAX_SWEEP_POINTS - 1))),
     points: s.get('points', d.points, weightPointsCheck),
     k: s.get('k', d.k, isInt(1)),
     gain: s.get('gain', d.gain, oneOf('linear', 'exponential')),
@@ -285,7 +285,7 @@ function checkObjectives(v: unknown, issues: ConfigIssue[]): void {
  */
 export function parseRunConfig(json: unknown, source = 'config'): RunConfig {
   const issues: ConfigIssue[] = [];
-  const root = new ObjectReader(json ?? {}, '', [...TRAIN_KEYS, ...RUN_KEYS], issues);
+  const root = new ObjectReader(json === undefined ? {} : json, '', [...TRAIN_KEYS, ...RUN_KEYS], issues);
   const trainJson = Object.fromEntries(Object.entries(root.given).filter(([k]) => TRAIN_KEYS.includes(k)));
   let train: TrainConfig = structuredClone(TRAIN_DEFAULTS);
   try {

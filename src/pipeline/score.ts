@@ -15,10 +15,11 @@ import { createEngine, type EngineRequest } from '../engine/select';
 import { formatScores } from '../eval/scoresFile';
 import { weightPoints, type WeightPoints } from '../eval/sweep';
 import { loadModel, type SavedModel } from '../model/modelFile';
+import { resolveBeta, resolveFactor } from '../serve/tradeoff';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { ConfigError, DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
-import { sweepDivisions } from './plan';
+import { latticeDivisions, sweepDivisions } from './plan';
 
 export interface ScoreRequest {
   /** Model folder. */
@@ -95,12 +96,16 @@ export async function scoreDataset(request: ScoreRequest): Promise<ScoreOutcome>
   const { dataset, applied } = modelInput(await readDataset(request.data, { onProgress }), model, request.data);
   const m = model.objectives.length - 1;
   const sweep = request.sweep;
-  const points = sweep ? weightPoints(m, sweep.points ?? 'lattice', sweepDivisions(m, sweep.divisions), '--points').map((p) => Array.from(p)) : [tradeOff(model, request.weights)];
+  const spec = sweep?.points ?? 'lattice';
+  const points = sweep ? weightPoints(m, spec, latticeDivisions(m, spec, sweepDivisions(m, sweep.divisions), '--divisions'), '--points').map((p) => Array.from(p)) : [tradeOff(model, request.weights)];
+  // the server's rule: a W-COS model takes no β, and β and c must stay finite and > 0 in float32
+  const aux = model.objectives.slice(1).map((o) => o.name);
+  const beta = request.beta ? resolveBeta(request.beta, aux, '--beta', model.spec.cos.net.conditioning.beta) : undefined;
+  const c = resolveFactor(request.c, '--c');
   const engine = await createEngine(request.engine ?? 'auto');
-  const beta = request.beta ? Float32Array.from(request.beta) : undefined;
   const runs: { weights: number[] | null; scores: Float32Array }[] = [];
   for (const [i, w] of points.entries()) {
-    const scores = await engine.score(model.spec, model.params, { features: dataset.features, queryOffsets: dataset.queryOffsets, weights: Float32Array.from(w), beta, c: request.c ?? 1 });
+    const scores = await engine.score(model.spec, model.params, { features: dataset.features, queryOffsets: dataset.queryOffsets, weights: Float32Array.from(w), beta, c });
     runs.push({ weights: request.sweep ? w : null, scores });
     onProgress({ stage: 'score', done: i + 1, total: points.length });
   }

@@ -15,7 +15,7 @@ import type { CosConfig } from '../train/config';
 import { sweepRanker } from '../train/sweepScoring';
 import { ConfigError } from '../util/errors';
 import type { ProgressCallback } from '../util/progress';
-import { sweepDivisions } from './plan';
+import { latticeDivisions, sweepDivisions } from './plan';
 import type { SweepConfig } from './runConfig';
 
 export interface SweepOutcome {
@@ -35,7 +35,7 @@ export function sweepMetricOptions(s: SweepConfig): MetricOptions {
 
 /** The weight points of the sweep for m auxiliary objectives: `sweep.points` (the simplex lattice of `sweepDivisions` by default). */
 export function sweepPoints(m: number, s: SweepConfig): Float64Array[] {
-  return weightPoints(m, s.points, sweepDivisions(m, s.divisions), 'sweep.points');
+  return weightPoints(m, s.points, latticeDivisions(m, s.points, sweepDivisions(m, s.divisions), 'sweep.divisions'), 'sweep.points');
 }
 
 /** The hypervolume reference point: the configured one (checked against m), else the origin. */

@@ -18,6 +18,7 @@ import { ConfigError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
 import { checkWritableFolder, removeCheckpoints } from './cache';
 import { prepareDatasets, readDatasets, type TrainingData } from './datasets';
+import { latticeDivisions } from './plan';
 import { datasetSummary, packageVersions, writeManifest } from './manifest';
 import { BaselineRunner, defaultPointIndex, type BaselineFront } from '../train/baselines/methods';
 import { describePolicy, evaluateObjectives, resolveMetricOptions } from '../eval/metrics';
@@ -192,7 +193,8 @@ async function dpoLsStage(
 ): Promise<StageResult> {
   const { base, data, engine, started } = run;
   const c = request.config;
-  const points = weightPoints(data.objectives.length - 1, c.cos.sweepPoints, c.cos.sweepDivisions, 'cos.sweepPoints');
+  const m = data.objectives.length - 1;
+  const points = weightPoints(m, c.cos.sweepPoints, latticeDivisions(m, c.cos.sweepPoints, c.cos.sweepDivisions, 'cos.sweepDivisions'), 'cos.sweepPoints');
   const targets = data.objectives.slice(1).map((o) => o.target);
   const checkpoint = run.checkpointDir ? { checkpoint: { dir: run.checkpointDir, every: c.checkpoint.every, resume: request.resume ?? false } } : {};
   const ctx = { engine, base: { spec: base.spec, params: base.params }, train: data.train, validation: data.validation, cos: c.cos, seed: c.seed, targets, metric: { k: c.cos.metricK }, onProgress: run.onProgress, ...checkpoint };

@@ -10,7 +10,7 @@ import type { Activation, ScorerSpec } from '../model/spec';
 import { weightPointsCheck, type WeightPoints } from '../eval/sweep';
 import type { ConfigIssue } from '../util/errors';
 import { sha256Json } from '../util/hash';
-import { arrayOf, checkKeys, hasOwn, int, isRecord, joinPath, nullable, num, oneOf, throwIfIssues, unitInterval, type Check } from '../util/validate';
+import { arrayOf, checkKeys, hasOwn, int, isRecord, joinPath, nullable, num, oneOf, seedCheck, throwIfIssues, unitInterval, type Check } from '../util/validate';
 
 export { applyOverrides } from '../util/validate';
 export { canonicalJson } from '../util/hash';
@@ -163,18 +163,31 @@ function isField(x: Field | Schema): x is Field {
   return typeof (x as Field).check === 'function';
 }
 
+/**
+ * Size bounds, so a typo (`hidden: [1e9]`, `sweepDivisions: 1e6`) is an error naming the field rather
+ * than gigabytes or hours: a layer width; the weights between hidden layers (MLP: Σ h_i·h_(i+1);
+ * transformer: nLayers·(4·dModel² + 2·dModel·ffHidden)), 2^24 = 64 MB of float32, ×4 with gradients and
+ * Adam's moments; the points of a weight lattice, C(H + m − 1, m − 1), checked where m is known
+ * (pipeline/plan.ts `latticeDivisions`; for m = 2 that is H + 1, so H ≤ MAX_SWEEP_POINTS − 1 always).
+ */
+export const MAX_LAYER_WIDTH = 65_536;
+export const MAX_NET_WEIGHTS = 2 ** 24;
+export const MAX_SWEEP_POINTS = 100_000;
+
 const positive = num(0, { open: true });
+const width = int(1, MAX_LAYER_WIDTH);
+const divisions = int(1, MAX_SWEEP_POINTS - 1);
 const nonNegative = num(0);
 
 const netSchema = (what: string): Schema => ({
   kind: { check: oneOf('mlp', 'transformer'), doc: `${what}: architecture` },
-  hidden: { check: arrayOf(int(1), 'integers ≥ 1'), doc: `${what}: MLP hidden layer sizes` },
+  hidden: { check: arrayOf(width, `integers 1 … ${MAX_LAYER_WIDTH}`), doc: `${what}: MLP hidden layer sizes (each ≤ ${MAX_LAYER_WIDTH}; Σ h_i·h_(i+1) ≤ ${MAX_NET_WEIGHTS})` },
   activation: { check: oneOf('relu', 'tanh', 'gelu'), doc: `${what}: activation` },
   dropout: { check: unitInterval, doc: `${what}: dropout rate (training only)` },
-  dModel: { check: int(1), doc: `${what}: transformer width` },
-  nLayers: { check: int(1), doc: `${what}: transformer blocks` },
-  nHeads: { check: int(1), doc: `${what}: attention heads (must divide dModel)` },
-  ffHidden: { check: int(1), doc: `${what}: transformer feed-forward width` },
+  dModel: { check: width, doc: `${what}: transformer width (nLayers·(4·dModel² + 2·dModel·ffHidden) ≤ ${MAX_NET_WEIGHTS})` },
+  nLayers: { check: int(1, 1024), doc: `${what}: transformer blocks` },
+  nHeads: { check: width, doc: `${what}: attention heads (must divide dModel)` },
+  ffHidden: { check: width, doc: `${what}: transformer feed-forward width` },
 });
 
 const optimizerSchema: Schema = {
@@ -198,7 +211,7 @@ const stageSchema = (what: string): Schema => ({
 });
 
 const SCHEMA: Schema = {
-  seed: { check: int(0), doc: 'seed of every random choice (initialisation, batches, weight sampling, dropout)' },
+  seed: { check: seedCheck, doc: 'seed of every random choice (initialisation, batches, weight sampling, dropout): an integer 0 … 2^32 − 1' },
   engine: { check: oneOf('auto', 'tfjs', 'onnx'), doc: 'execution engine' },
   backend: { check: oneOf('auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'), doc: 'tfjs backend (auto = fastest that loads)' },
   objectives: {
@@ -225,7 +238,7 @@ const SCHEMA: Schema = {
     },
     lambda: { check: nonNegative, doc: 'weight of the cosine penalty λ·cos(w, L)' },
     fixedWeights: { check: nullable(arrayOf(nonNegative, 'numbers ≥ 0', 1)), doc: 'DPO-LS: the trade-off w (null = every sweep point)' },
-    sweepDivisions: { check: int(1), doc: 'divisions of the validation weight grid (10 = 11 points for m = 2)' },
+    sweepDivisions: { check: divisions, doc: `divisions of the validation weight grid (10 = 11 points for m = 2; at most ${MAX_SWEEP_POINTS} points)` },
     sweepPoints: {
       check: weightPointsCheck,
       doc: "validation weight points: 'lattice' (of sweepDivisions) or {dirichlet: {count, seed = 1, alpha = 1, corners = true}} (the m corners, then count − m seeded Dirichlet draws)",
@@ -243,7 +256,7 @@ const SCHEMA: Schema = {
 function fill(input: unknown, schema: Schema, defaults: Record<string, unknown>, path: string, issues: ConfigIssue[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (input !== undefined && !isRecord(input)) {
-    issues.push({ path: path || '(root)', value: input, expected: 'an object' });
+    issues.push({ path: path || '(root)', value: input, expected: path ? 'an object' : 'a JSON object' });
     input = undefined;
   }
   const given = (input ?? {}) as Record<string, unknown>;
@@ -263,12 +276,20 @@ function fill(input: unknown, schema: Schema, defaults: Record<string, unknown>,
   return out;
 }
 
+/** The weights between a network's hidden layers (see MAX_NET_WEIGHTS), with the field that sets them. */
+function hiddenWeights(net: NetConfig): [string, unknown, number] {
+  if (net.kind === 'transformer') return ['dModel', net.dModel, net.nLayers * (4 * net.dModel ** 2 + 2 * net.dModel * net.ffHidden)];
+  return ['hidden', net.hidden, net.hidden.slice(1).reduce((sum, h, i) => sum + net.hidden[i] * h, 0)];
+}
+
 /** Checks that don't fit one field. */
 function crossChecks(c: TrainConfig, issues: ConfigIssue[]): void {
   for (const [p, net] of [['model', c.model], ['cos.net', c.cos.net]] as const) {
     if (net.kind === 'transformer' && net.dModel % net.nHeads !== 0) {
       issues.push({ path: `${p}.nHeads`, value: net.nHeads, expected: `a divisor of ${p}.dModel (${net.dModel})` });
     }
+    const [field, value, weights] = hiddenWeights(net);
+    if (weights > MAX_NET_WEIGHTS) issues.push({ path: `${p}.${field}`, value, expected: `a network with at most ${MAX_NET_WEIGHTS} weights between hidden layers (this one has ${weights})` });
   }
   const lengths: [string, number[] | null][] = [['cos.alpha', c.cos.alpha], ['cos.beta', c.cos.beta], ['cos.fixedWeights', c.cos.fixedWeights]];
   const given = lengths.filter(([, v]) => v !== null) as [string, number[]][];
@@ -286,7 +307,7 @@ function crossChecks(c: TrainConfig, issues: ConfigIssue[]): void {
  */
 export function parseTrainConfig(json: unknown, source = 'config'): TrainConfig {
   const issues: ConfigIssue[] = [];
-  const config = fill(json ?? {}, SCHEMA, DEFAULTS as unknown as Record<string, unknown>, '', issues) as unknown as TrainConfig;
+  const config = fill(json === undefined ? {} : json, SCHEMA, DEFAULTS as unknown as Record<string, unknown>, '', issues) as unknown as TrainConfig;
   if (issues.length === 0) crossChecks(config, issues);
   throwIfIssues(issues, source);
   return config;

@@ -1,3 +1,9 @@
+/**
+ * The largest seed: the generator is seeded from 32 bits (`seed >>> 0`), so a larger seed would silently
+ * repeat a smaller one's numbers (2^32 gives seed 0's). Validators accept 0 … MAX_SEED only.
+ */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** The saved state of an `Rng` (plain JSON). */
 export interface RngState {
   s: number[];

@@ -13,6 +13,7 @@
  * reach `Object.prototype`.
  */
 import { ConfigError, type ConfigIssue } from './errors';
+import { MAX_SEED } from './rng';
 
 /** A check of one value: null when it is fine, else the text of what is allowed. */
 export type Check = (v: unknown) => string | null;
@@ -48,6 +49,9 @@ export const int =
   (lo: number, hi = Infinity): Check =>
   (v) =>
     typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? null : `an integer ≥ ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}`;
+
+/** A seed: an integer 0 … 2^32 − 1 (`MAX_SEED`; a larger one would repeat a smaller one's numbers). */
+export const seedCheck: Check = (v) => (int(0, MAX_SEED)(v) === null ? null : `an integer 0 … ${MAX_SEED} (2^32 − 1: seeds are 32-bit)`);
 
 /** A finite number ≥ lo (> lo when `open`), ≤ hi when given. */
 export const num =
@@ -128,7 +132,7 @@ export class ObjectReader {
     allowed: readonly string[],
     readonly issues: ConfigIssue[],
   ) {
-    if (value !== undefined && !isRecord(value)) issues.push({ path: path || '(root)', value, expected: 'an object' });
+    if (value !== undefined && !isRecord(value)) issues.push({ path: path || '(root)', value, expected: path ? 'an object' : 'a JSON object' });
     this.given = isRecord(value) ? value : {};
     checkKeys(this.given, allowed, path, issues);
   }
@@ -172,6 +176,8 @@ function indexProblem(key: string, node: unknown): string | null {
  * The config itself is validated afterwards.
  */
 export function applyOverrides(json: unknown, sets: string[]): unknown {
+  // a file whose top level is not an object ([], null, 3) stays so, for the config's parser to refuse
+  if (json !== undefined && !isRecord(json)) return json;
   const root: Record<string, unknown> = isRecord(json) ? structuredClone(json) : {};
   const issues: ConfigIssue[] = [];
   for (const s of sets) {

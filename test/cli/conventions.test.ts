@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliProgress } from '../../src/cli/progress';
 import { editDistance, nearest } from '../../src/cli/usage';
+import { parseCommandArgs } from '../../src/cli/args';
 import { captureIO as capture, runCli as cosrank } from '../cliHarness';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -41,6 +42,28 @@ describe('cosrank CLI conventions', () => {
     expect((await cosrank('train-base', 'stray')).code).toBe(2);
   });
 
+  it('a negative number after an option is its value, so the option’s own check reports it', async () => {
+    const k = await cosrank('eval', '--data', 'x.arrow', '--scores', 's.csv', '--k', '-1');
+    expect(k).toMatchObject({ code: 2, out: '' });
+    expect(k.err).toMatch(/^cosrank eval: --k must be a positive integer or 'all', got '-1'\n/);
+    const max = await cosrank('inspect', 'x.txt', '--max-features', '-1');
+    expect(max.err).toMatch(/^cosrank inspect: --max-features must be a positive integer, got '-1'\n/);
+    const port = await cosrank('serve', 'model', '--port', '-1');
+    expect(port.err).toMatch(/^cosrank serve: --port must be an integer in 0\.\.65535, got '-1'\n/);
+    const seed = await cosrank('generate', '--queries', '5', '--seed', '4294967296', '--out', 'x.arrow');
+    expect(seed.err).toMatch(/^cosrank generate: --seed must be an integer 0 … 4294967295 \(2\^32 − 1: seeds are 32-bit\), got '4294967296'\n/);
+    // a word after a value-taking option is still "needs a value", with the way to give a dash
+    expect((await cosrank('eval', '--data', 'x.arrow', '--k', '-x')).err).toContain('--k needs a value (for one starting with a dash, write --k=-…)');
+  });
+
+  it('parseCommandArgs joins only string options with a negative number, and nothing after --', () => {
+    const options = { k: { type: 'string' as const }, weights: { type: 'string' as const }, json: { type: 'boolean' as const } };
+    const { values, positionals } = parseCommandArgs({ args: ['--k', '-1', '--weights', '-.5,2', '--json', '--', '--k', '-2'], options, allowPositionals: true, strict: true });
+    expect(values).toEqual({ k: '-1', weights: '-.5,2', json: true });
+    expect(positionals).toEqual(['--k', '-2']);
+    expect(() => parseCommandArgs({ args: ['--json', '-1'], options, strict: true })).toThrow(/Unknown option '-1'/);
+  });
+
   it('run accepts --seed (as --set seed=N) and --quiet', async () => {
     const config = path.join(dir, 'c.json');
     fs.writeFileSync(config, JSON.stringify({ data: { generate: { queries: 30 } } }));
@@ -49,7 +72,7 @@ describe('cosrank CLI conventions', () => {
     expect(JSON.parse(plan.out).steps[0].action).toContain('seed 42');
     const bad = await cosrank('run', config, '--seed=-3', '--dry-run');
     expect(bad.code).toBe(1);
-    expect(bad.err).toContain('seed: got -3');
+    expect(bad.err).toContain('seed (from --seed): got -3');
   });
 
   it('an unwritable run --out is refused before the data stage', async () => {

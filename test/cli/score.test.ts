@@ -101,4 +101,22 @@ describe('cosrank score → cosrank eval', () => {
     expect(zero.code).toBe(1);
     expect(fs.existsSync(path.join(dir, 'x.csv'))).toBe(false);
   });
+
+  it('refuses what the model does not take, by the server’s rule: β for a W-COS model, c beyond float32', async () => {
+    const model = path.join(out, 'model');
+    const x = path.join(dir, 'x.csv');
+    const beta = await cosrank('score', model, test, '--out', x, '--beta', '5,0.1', '--quiet');
+    expect(beta.code).toBe(1);
+    expect(beta.err).toBe('cosrank score: --beta: this model was trained without temperatures (W-COS), so it takes no beta; send weights (and c) only\n');
+    const c = await cosrank('score', model, test, '--out', x, '--c', '1e300', '--quiet');
+    expect(c.code).toBe(1);
+    expect(c.err).toBe('cosrank score: --c: expected a finite number > 0 (in float32 range), got 1e+300\n');
+    expect(fs.existsSync(x)).toBe(false);
+  });
+
+  it('takes a negative --weights value as the value, so the weights check reports it', async () => {
+    const r = await cosrank('score', path.join(out, 'model'), test, '--out', path.join(dir, 'x.csv'), '--weights', '-1,2', '--quiet');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('weights: got [-1,2], expected 2 non-negative weights (freshness, clicks), not all 0');
+  });
 });

@@ -117,4 +117,24 @@ describe('cosrank train-base / train', () => {
     expect(existsSync(path.join(dir, 'x'))).toBe(false);
     expect(await main(['train', ...args.slice(1)], capture())).toBe(2);
   });
+
+  it('names the flag a bad value came from, takes a negative value as the value, and refuses a non-object config', async () => {
+    const config = path.join(dir, 'steps.json');
+    writeFileSync(config, JSON.stringify({ base: { maxSteps: 20 } }));
+    const args = ['train-base', '--config', config, '--train', path.join(dir, 'train.arrow'), '--validation', path.join(dir, 'valid.arrow'), '--out', path.join(dir, 'x')];
+    for (const steps of ['0', '-3']) {
+      const io = capture();
+      expect(await main([...args, '--steps', steps], io)).toBe(1);
+      expect(io.err).toBe(`cosrank train-base: ${config}: 1 problem\n  base.maxSteps (from --steps): got ${steps}, expected an integer ≥ 1\n`);
+    }
+    const seed = capture();
+    expect(await main([...args, '--seed', '4294967296'], seed)).toBe(1);
+    expect(seed.err).toContain('seed (from --seed): got 4294967296, expected an integer 0 … 4294967295 (2^32 − 1: seeds are 32-bit)');
+    for (const top of ['[]', 'null']) {
+      writeFileSync(config, top);
+      const io = capture();
+      expect(await main(args, io)).toBe(1);
+      expect(io.err).toBe(`cosrank train-base: ${config}: 1 problem\n  (root): got ${top}, expected a JSON object\n`);
+    }
+  });
 });

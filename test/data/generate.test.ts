@@ -21,6 +21,7 @@ import { ConfigError } from '../../src/util/errors';
 import { command } from '../../src/cli/commands/generate';
 import { isTemporaryName } from '../../src/util/atomicWrite';
 import { pearson } from './pearson';
+import { configIssues } from '../configIssues';
 
 
 function column(ds: RankingDataset, feature1: number): Float64Array {
@@ -153,6 +154,18 @@ describe('generateSynthetic', () => {
       expect(g.labelNames).toEqual(['relevance', ...objectives.map((o) => o.name)]);
       expect(g.features.every(Number.isFinite)).toBe(true);
     }
+  });
+
+  it('bounds its sizes and seed, naming the option, before allocating anything', () => {
+    const issues = configIssues(() => generateSynthetic({ queries: 99999999999, seed: 2 ** 32, nFeatures: 1e9 }));
+    expect(issues).toEqual([
+      { path: 'generator.queries', value: 99999999999, expected: 'an integer ≥ 1 and ≤ 1000000' },
+      { path: 'generator.seed', value: 2 ** 32, expected: 'an integer 0 … 4294967295 (2^32 − 1: seeds are 32-bit)' },
+      { path: 'generator.nFeatures', value: 1e9, expected: 'an integer ≥ 11 and ≤ 100000' },
+    ]);
+    expect(configIssues(() => generateSynthetic({ queries: 1_000_000, seed: 1 }))).toEqual([
+      { path: 'generator.queries', value: 1_000_000, expected: 'at most 50000000 expected documents (queries × meanListLength 120)' },
+    ]);
   });
 
   it('rejects bad options all at once', () => {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readLetor } from '../../src/data/letor';
-import { DEFAULT_MAX_FEATURES } from '../../src/data/readLimits';
+import { DEFAULT_MAX_FEATURES, SPARSE_GUARD_BYTES, sparseTableLimit } from '../../src/data/readLimits';
 import { DataError } from '../../src/util/errors';
 
 let dir: string;
@@ -59,6 +59,49 @@ describe('1. bounded feature count', () => {
   test('a declared feature count above the limit, or a bad limit, is refused before reading', async () => {
     await refused(file('1 qid:1 1:1\n'), { nFeatures: 10, maxFeatures: 5 }, null, /declared feature count 10 exceeds the feature limit of 5/);
     await refused(file('1 qid:1 1:1\n'), { maxFeatures: 0 }, null, /maxFeatures must be a positive integer/);
+  });
+});
+
+describe('1b. a dense table bounded by the file (one high index in a small file)', () => {
+  /** The audit's wide.txt: `i%3 qid:i//10 1:0.5 99999:0.3`, 129 KB that once cost 2.1 GB. */
+  const wide = (lines: number, at = 0): string =>
+    Array.from({ length: lines }, (_, i) => `${i % 3} qid:${Math.floor(i / 10)} 1:0.5${i >= at ? ' 99999:0.3' : ''}\n`).join('');
+
+  test('refused before allocating, naming the line, the dense size, the file size and the flag', async () => {
+    const p = file(wide(5000));
+    const before = process.memoryUsage().arrayBuffers;
+    const msg = await refused(p, {}, 1, /feature index 99999 makes the dense table/);
+    expect(msg).toBe(
+      `${p}:1: feature index 99999 makes the dense table 5000 rows × 99999 features (2.0 GB of float32), over 64× the at most ` +
+        `32,225 feature values this 128900-byte file can hold: rows are stored dense, and the data look sparse. ` +
+        `If that width is meant, pass --max-features 99999 (maxFeatures) to read it anyway`,
+    );
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 2 ** 20);
+  });
+
+  test('the line named is the one whose index widens the table; two threads report the same', async () => {
+    const p = file(wide(5000, 4321));
+    await refused(p, {}, 4322, /feature index 99999 makes the dense table 5000 rows/);
+    await refused(p, { threads: 2 }, 4322, /feature index 99999 makes the dense table 5000 rows/);
+  });
+
+  test('an explicit maxFeatures states the width is meant and lifts the guard', async () => {
+    // 672 rows × 99,999 features: just over the 256 MiB the guard always allows
+    const rows = Math.ceil(SPARSE_GUARD_BYTES / 4 / 99999);
+    const ds = await readLetor(file(wide(rows)), { maxFeatures: 100000 });
+    expect(ds.nFeatures).toBe(99999);
+    expect(ds.features[99998]).toBe(Math.fround(0.3));
+    await refused(file(wide(rows)), {}, 1, /makes the dense table 672 rows × 99999 features/);
+  });
+
+  test('public shapes stay far inside the limit: MSLR (136 dense), Yahoo (700, sparse), MQ2008 (46)', () => {
+    const line = (features: number, every: number) =>
+      `2 qid:12345 ${Array.from({ length: features }, (_, k) => k + 1).filter((k) => k % every === 0).map((k) => `${k}:0.123456`).join(' ')}\n`;
+    // the smallest files such rows can make: every row this short, as many rows as the largest public split
+    for (const [features, every, rows] of [[136, 1, 2_270_296], [700, 4, 473_134], [46, 1, 15_211]]) {
+      const bytes = rows * Buffer.byteLength(line(features, every));
+      expect(rows * features).toBeLessThan(sparseTableLimit(bytes) / 8);
+    }
   });
 });
 

@@ -102,6 +102,33 @@ describe('sweep lattice', () => {
   });
 });
 
+describe('bounded sizes (seeds, sweep points)', () => {
+  it('refuses seeds beyond 2^32 − 1 wherever a seed is configured', () => {
+    const expected = 'null or an integer 0 … 4294967295 (2^32 − 1: seeds are 32-bit)';
+    expect(issuesOf({ seed: 1e30, data: { split: { seed: 2 ** 32 } } })).toEqual([
+      { path: 'seed', expected: 'an integer 0 … 4294967295 (2^32 − 1: seeds are 32-bit)' },
+      { path: 'data.split.seed', expected },
+    ]);
+    expect(issuesOf({ data: { generate: { seed: 2 ** 32 } } })).toEqual([{ path: 'data.generate.seed', expected }]);
+  });
+
+  it('refuses a lattice of more than 100,000 points: H ≤ 99,999 always, and C(H + m − 1, m − 1) once m is known', () => {
+    expect(issuesOf({ sweep: { divisions: 1000000 } })).toEqual([{ path: 'sweep.divisions', expected: 'null or an integer ≥ 1 and ≤ 99999' }]);
+    // generated data without objectives: m = 3 is known before anything is read
+    const m3 = parseRunConfig({ sweep: { divisions: 500 } });
+    expect(configIssues(() => planRun(m3))).toEqual([
+      { path: 'sweep.divisions', value: 500, expected: 'divisions H whose lattice for m = 3 auxiliary objectives, C(H + m − 1, m − 1), has at most 100000 points (H = 500 gives 1.26e+5)' },
+    ]);
+    expect(planRun(parseRunConfig({ sweep: { divisions: 400 } })).steps.find((s) => s.stage === 'sweep')?.action).toContain('80601 weight points');
+    // Dirichlet points ignore the divisions
+    expect(() => planRun(parseRunConfig({ sweep: { divisions: 500, points: { dirichlet: { count: 5 } } } }))).not.toThrow();
+  });
+
+  it('a top level that is not an object is refused, not read as an empty config', () => {
+    for (const json of [[], null, 3]) expect(issuesOf(applyOverrides(json, ['seed=2']))).toEqual([{ path: '(root)', expected: 'a JSON object' }]);
+  });
+});
+
 describe('planRun', () => {
   it('describes every stage from the config alone', () => {
     const c = resolveConfigPaths(

@@ -2,6 +2,24 @@ import { applyOverrides, configHash, configReference, DEFAULTS, parseTrainConfig
 import { configIssues } from '../configIssues';
 
 describe('parseTrainConfig', () => {
+  it('takes seeds 0 … 2^32 − 1 only: the generator is seeded from 32 bits, so 2^32 would repeat seed 0', () => {
+    expect(parseTrainConfig({ seed: 2 ** 32 - 1 }).seed).toBe(4294967295);
+    const expected = 'an integer 0 … 4294967295 (2^32 − 1: seeds are 32-bit)';
+    for (const seed of [2 ** 32, 1e30, -1, 1.5]) expect(configIssues(() => parseTrainConfig({ seed }))).toEqual([{ path: 'seed', value: seed, expected }]);
+  });
+
+  it('bounds network sizes, naming the field: a layer width, and the weights between hidden layers', () => {
+    expect(configIssues(() => parseTrainConfig({ model: { hidden: [1e9] } }))).toEqual([{ path: 'model.hidden', value: [1e9], expected: 'an array of integers 1 … 65536' }]);
+    expect(configIssues(() => parseTrainConfig({ cos: { net: { hidden: [20000, 20000] } } }))).toEqual([
+      { path: 'cos.net.hidden', value: [20000, 20000], expected: 'a network with at most 16777216 weights between hidden layers (this one has 400000000)' },
+    ]);
+    expect(configIssues(() => parseTrainConfig({ model: { kind: 'transformer', dModel: 4096, ffHidden: 16384 } }))[0].path).toBe('model.dModel');
+    expect(parseTrainConfig({ model: { hidden: [4096, 4096] } }).model.hidden).toEqual([4096, 4096]);
+    expect(configIssues(() => parseTrainConfig({ cos: { sweepDivisions: 100000 } }))).toEqual([
+      { path: 'cos.sweepDivisions', value: 100000, expected: 'an integer ≥ 1 and ≤ 99999' },
+    ]);
+  });
+
   it('fills every field from DEFAULTS', () => {
     expect(parseTrainConfig({})).toEqual(DEFAULTS);
     const c = parseTrainConfig({ seed: 5, base: { listsPerBatch: 8, optimizer: { learningRate: 0.01 } } });

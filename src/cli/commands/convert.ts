@@ -6,7 +6,7 @@
  * Also exports the reader flags shared with `cosrank inspect`.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { inputProgress } from '../progress';
 import { DATA_FORMATS, formatFromPath, readDataset, writeDataset, type DataFormat, type ReadOptions } from '../../data/read';
@@ -51,6 +51,8 @@ export const READ_ARG_HELP = `Reading:
   --non-finite P         NaN / Inf in features or labels of any format, as float32 (so 1e39 counts):
                          error | keep                                                (default error)
   --max-features N       refuse data with more than N features               (default ${DEFAULT_MAX_FEATURES})
+                         given, it also admits sparse LETOR read dense: without it, a high index
+                         whose dense table is over 256 MiB and 64× the file's values is refused
   --unsorted-indices     accept LETOR feature indices that do not increase along a line
                          (default: refused, as SVMlight requires)`;
 
@@ -216,7 +218,7 @@ export const command: CliCommand = {
   summary: 'convert a dataset between LETOR, CSV, Arrow and Parquet (optionally applying objectives)',
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       strict: true,
       allowPositionals: true,

@@ -1,7 +1,7 @@
 /**
  * `cosrank datasets list | fetch NAME`: the public LTR datasets (src/data/datasets) one command away.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
 import { CATALOGUE, type DatasetEntry } from '../../data/datasets/catalogue';
@@ -46,7 +46,7 @@ export function formatCatalogue(entries: readonly DatasetEntry[]): string {
 }
 
 async function fetchCommand(args: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args,
     strict: true,
     allowPositionals: true,
@@ -82,7 +82,7 @@ export const command: CliCommand = {
   async run(argv: string[], io: CliIO): Promise<number> {
     const [sub, ...rest] = argv;
     if (sub === 'list') {
-      const { values } = parseArgs({ args: rest, strict: true, options: { json: { type: 'boolean' } } });
+      const { values } = parseCommandArgs({ args: rest, strict: true, options: { json: { type: 'boolean' } } });
       io.stdout(values.json ? JSON.stringify(CATALOGUE, null, 2) + '\n' : formatCatalogue(CATALOGUE));
       return 0;
     }

@@ -5,7 +5,7 @@
  * Optional outputs: per-query metrics (CSV/JSON/Arrow by extension) and a report folder.
  */
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { describePolicy, METRIC_NAMES, resolveMetricOptions, type GainKind, type IdcgZeroPolicy, type MetricName, type TiePolicy } from '../../eval/metrics';
 import { PER_QUERY_FORMATS } from '../../eval/perQuery';
@@ -44,7 +44,7 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 }
 
 function parseEvalArgs(argv: string[]): EvalArgs {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: false,

@@ -2,7 +2,7 @@
  * `cosrank export <modelDir> --onnx OUT.onnx`: the conditioned ranker as one ONNX graph with the trade-off
  * as inputs, verified against the native runtime on export (src/serve/exportRanker.ts).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, seedFlag } from '../args';
 import { DEFAULT_EXPORT_TOLERANCE, exportRanker, type GraphValue } from '../../serve/exportRanker';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 
@@ -32,11 +32,11 @@ order. The command prints which raw (1-based LETOR) feature each column is, with
 
 Options:
   --onnx FILE        output ONNX file                                      (required)
-  --seed S           seed of the verification inputs                       (default 1)
+  --seed S           seed of the verification inputs (0 … 2^32 − 1)        (default 1)
   --json             print the graph interface and the verification as JSON`;
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: true,
@@ -44,8 +44,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError(`expected one model directory, got ${positionals.length} arguments`);
   if (values.onnx === undefined) throw new UsageError('--onnx OUT.onnx is required');
-  const seed = Number(values.seed);
-  if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
+  const seed = seedFlag(values.seed);
 
   const report = await exportRanker(positionals[0], values.onnx, { seed, tolerance: TOLERANCE });
   const ok = report.verification.passed;

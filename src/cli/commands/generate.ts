@@ -2,7 +2,7 @@
  * `cosrank generate`: writes a synthetic MSLR-shaped dataset (src/data/generate.ts) to an Arrow file,
  * streaming record batches, and prints a short summary (sizes, list lengths, grade histograms).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, seedFlag } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
 import { GENERATOR_DEFAULTS, generateToArrow, type GenerateSummary, type GeneratorOptions, type SyntheticObjective } from '../../data/generate';
@@ -16,7 +16,7 @@ Raw click signals sit at features 134-136 and quality scores at 132-133, as in M
 
 Options:
   --queries N            number of queries                                  (required)
-  --seed S               random seed (integer)                              (required)
+  --seed S               random seed, an integer 0 … 4294967295 (2^32 − 1)  (required)
   --out FILE             output Arrow IPC file (.arrow)                     (required)
   --mean-length N        mean documents per query                           (default ${GENERATOR_DEFAULTS.meanListLength})
   --max-length N         longest list                                       (default ${GENERATOR_DEFAULTS.maxListLength})
@@ -48,7 +48,7 @@ function objectiveList(text: string): SyntheticObjective[] {
 }
 
 function parseGenerateArgs(argv: string[]): { options: GeneratorOptions; out: string; json: boolean } {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: false,
@@ -70,7 +70,7 @@ function parseGenerateArgs(argv: string[]): { options: GeneratorOptions; out: st
   return {
     options: {
       queries: number('queries', values.queries, true) as number,
-      seed: number('seed', values.seed, true) as number,
+      seed: seedFlag(values.seed as string),
       meanListLength: number('mean-length', values['mean-length'], false),
       maxListLength: number('max-length', values['max-length'], true),
       noise: number('noise', values.noise, false),

@@ -2,7 +2,7 @@
  * `cosrank inspect FILE`: sizes, list lengths, grade histograms, degenerate queries and feature ranges
  * of a dataset in any supported format (text, or JSON with --json).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { inputProgress } from '../progress';
 import { readDataset } from '../../data/read';
@@ -25,7 +25,7 @@ export const command: CliCommand = {
   summary: 'summarise a dataset: sizes, label histograms, degenerate queries, feature ranges',
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs({
       args: argv,
       strict: true,
       allowPositionals: true,

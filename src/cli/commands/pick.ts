@@ -2,7 +2,7 @@
  * `cosrank pick MODEL --data FILE --maximize OBJ --constraint EXPR --name NAME`: chooses an operating point
  * under constraints and stores it in the model (src/pipeline/pick.ts does the work; this only parses and prints).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import type { EngineRequest } from '../../engine/select';
 import { describePoint } from '../../eval/operatingSearch';
 import { pickOperatingPoint, storeRoutes, type PickFigures, type PickResult } from '../../pipeline/pick';
@@ -70,7 +70,7 @@ function intOption(flag: string, value: string | undefined, fallback: number, mi
 }
 
 function parsePickArgs(argv: string[]): PickArgs | { routesOnly: string; model: string } {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: true,

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { namingFlags, parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
 import { applyOverrides } from '../../train/config';
@@ -36,13 +36,14 @@ interface RunArgs {
   configFile: string;
   out: string | null;
   sets: string[];
+  seedGiven: boolean;
   dryRun: boolean;
   quiet: boolean;
   json: boolean;
 }
 
 function parseRunArgs(argv: string[]): RunArgs {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: true,
@@ -58,7 +59,7 @@ function parseRunArgs(argv: string[]): RunArgs {
   // --seed is a shorthand for --set and wins over the file, as --set does
   const sets = [...(values.set ?? []), ...(values.seed !== undefined ? [`seed=${values.seed}`] : [])];
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'a config file is required' : `one config file expected, got ${positionals.join(' ')}`);
-  return { configFile: positionals[0], out: values.out ?? null, sets, dryRun: values['dry-run'] === true, quiet: values.quiet === true, json: values.json === true };
+  return { configFile: positionals[0], out: values.out ?? null, sets, seedGiven: values.seed !== undefined, dryRun: values['dry-run'] === true, quiet: values.quiet === true, json: values.json === true };
 }
 
 /** Reads, overrides, validates and path-resolves a run config file. */
@@ -121,7 +122,7 @@ export const command: CliCommand = {
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
     const args = parseRunArgs(argv);
-    const config = await loadRunConfig(args.configFile, args.sets);
+    const config = await namingFlags(args.seedGiven ? { seed: '--seed' } : {}, args.configFile, () => loadRunConfig(args.configFile, args.sets));
     const out = args.out !== null ? path.resolve(args.out) : (config.out ?? path.resolve('runs', path.basename(args.configFile).replace(/\.json$/i, '')));
     if (args.dryRun) {
       const { plan } = await runPipeline({ ...config, out }, { dryRun: true });

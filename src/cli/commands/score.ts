@@ -2,7 +2,7 @@
  * `cosrank score MODEL DATA --out scores.csv [--weights … | --sweep]`: a dataset scored by a model into a
  * scores file that `cosrank eval` reads (src/pipeline/score.ts does the work).
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import { weightPointsCheck, type WeightPoints } from '../../eval/sweep';
 import { scoreDataset } from '../../pipeline/score';
 import { UsageError, type CliCommand, type CliIO } from '../io';
@@ -64,7 +64,7 @@ function weightPointsOf(text: string): WeightPoints {
 }
 
 function parseScoreArgs(argv: string[]) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: true,
@@ -90,8 +90,6 @@ function parseScoreArgs(argv: string[]) {
   if (points !== undefined && points !== 'lattice' && values.divisions !== undefined) throw new UsageError('--divisions belongs to lattice points, not Dirichlet ones');
   const divisions = values.divisions === undefined ? null : Number(values.divisions);
   if (divisions !== null && !(Number.isInteger(divisions) && divisions >= 1)) throw new UsageError(`--divisions must be an integer ≥ 1, got '${values.divisions}'`);
-  const c = values.c === undefined ? 1 : Number(values.c);
-  if (!(Number.isFinite(c) && c > 0)) throw new UsageError(`--c must be a number > 0, got '${values.c}'`);
   const engine = values.engine ?? 'auto';
   if (!['auto', 'tfjs', 'onnx'].includes(engine)) throw new UsageError(`--engine must be one of auto, tfjs, onnx, got '${engine}'`);
   return {
@@ -101,7 +99,8 @@ function parseScoreArgs(argv: string[]) {
     weights: values.weights === undefined ? null : weightsOf(values.weights),
     sweep: values.sweep ? { divisions, points } : null,
     beta: values.beta === undefined ? null : numbers('beta', values.beta),
-    c,
+    // checked (> 0, finite in float32) by scoreDataset, with the server's rule
+    c: values.c === undefined ? undefined : Number(values.c),
     engine: engine as 'auto' | 'tfjs' | 'onnx',
     quiet: values.quiet === true,
     json: values.json === true,

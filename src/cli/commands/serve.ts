@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT close it gracefully (requests already received finish); SIGHUP reloads the model
  * directory and swaps the model atomically in every worker. `run` resolves when the server has closed.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../args';
 import type { EngineRequest } from '../../engine/select';
 import type { ServerOptions } from '../../serve/http';
 import { defaultWorkers, startService } from '../../serve/service';
@@ -70,7 +70,7 @@ function intOption(flag: string, value: string, min: number, max = Number.MAX_SA
 }
 
 function parseServeArgs(argv: string[]) {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: true,

@@ -3,10 +3,10 @@
  * and printing the figures. The work itself is src/pipeline/trainStages.ts.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import type { StageRequest } from '../../pipeline/trainStages';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../../train/config';
 import { ConfigError } from '../../util/errors';
+import { namingFlags, parseCommandArgs } from '../args';
 import { UsageError } from '../io';
 
 export const COMMON_OPTIONS_HELP = `  --config FILE          training config (JSON); defaults for everything not given
@@ -39,7 +39,7 @@ export interface TrainArgs {
 
 /** Parses the shared options; `--steps` sets `<stage>.maxSteps`. */
 export async function parseTrainArgs(argv: string[], stage: 'base' | 'cos'): Promise<TrainArgs> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: false,
@@ -77,14 +77,19 @@ export async function parseTrainArgs(argv: string[], stage: 'base' | 'cos'): Pro
       throw new ConfigError([{ path: '(root)', value: null, expected: `JSON (${err instanceof Error ? err.message : String(err)})` }], values.config);
     }
   }
-  const sets = [...(values.set ?? [])];
   // flags are shorthands for --set and win over the file, as --set does
-  if (values.seed !== undefined) sets.push(`seed=${values.seed}`);
-  if (values.steps !== undefined) sets.push(`${stage}.maxSteps=${values.steps}`);
-  if (values.engine !== undefined) sets.push(`engine="${values.engine}"`);
-  if (values.backend !== undefined) sets.push(`backend="${values.backend}"`);
-  if (values['checkpoint-every'] !== undefined) sets.push(`checkpoint.every=${values['checkpoint-every']}`);
-  const config = parseTrainConfig(applyOverrides(raw, sets), values.config ?? 'config');
+  const shorthands: [string | undefined, string, string][] = [
+    [values.seed, 'seed', '--seed'],
+    [values.steps, `${stage}.maxSteps`, '--steps'],
+    [values.engine === undefined ? undefined : JSON.stringify(values.engine), 'engine', '--engine'],
+    [values.backend === undefined ? undefined : JSON.stringify(values.backend), 'backend', '--backend'],
+    [values['checkpoint-every'], 'checkpoint.every', '--checkpoint-every'],
+  ];
+  const given = shorthands.filter(([value]) => value !== undefined);
+  const sets = [...(values.set ?? []), ...given.map(([value, path]) => `${path}=${value}`)];
+  const source = values.config ?? 'config';
+  const flags = Object.fromEntries(given.map(([, path, flag]) => [path, flag]));
+  const config = await namingFlags(flags, source, () => parseTrainConfig(applyOverrides(raw, sets), source));
   return {
     configPath: values.config ?? null,
     train: values.train,
