@@ -16,6 +16,7 @@
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
 import { copyRow, DEFAULT_MAX_VALUES, duplicateId, notFinite, numericId, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
 import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
+import { checkStream } from './arrowStream';
 import { RequestError } from './tradeoff';
 
 /** What an Arrow body holds: `n` documents' model input and their ids. */
@@ -27,7 +28,11 @@ export interface ArrowDocuments {
 
 /** Reads the candidates of an Arrow IPC stream body into the model-input matrix of `layout` (taken from `arrays`). */
 export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxDocuments: number, maxValues = DEFAULT_MAX_VALUES, arrays: FloatArrays = freshArrays): ArrowDocuments {
-  if (!isArrowFile(body)) checkStreamFraming(body);
+  if (isArrowFile(body)) throw new RequestError('body', `an Arrow IPC file (ARROW1 magic); expected the stream format that application/vnd.apache.arrow.stream names (e.g. tableToIPC(table, 'stream'), pyarrow.ipc.new_stream)`);
+  const nF = layout.rawFeatureCount;
+  const maxRows = Math.min(maxDocuments, Math.floor(maxValues / nF));
+  // refused before apache-arrow reads the body: its reading trusts the counts in the metadata
+  checkStream(body, { maxRows, tooMany: (rows) => (rows > maxDocuments ? tooManyDocuments('documents', maxDocuments) : tooManyValues('documents', maxValues, nF)) });
   let table: Table;
   try {
     table = tableFromIPC(body);
@@ -36,8 +41,6 @@ export function readArrowDocuments(body: Uint8Array, layout: FeatureLayout, maxD
   }
   const n = table.numRows;
   if (n === 0) throw new RequestError('documents', 'expected a non-empty table of documents');
-  if (n > maxDocuments) throw tooManyDocuments('documents', maxDocuments);
-  if (n * layout.rawFeatureCount > maxValues) throw tooManyValues('documents', maxValues, layout.rawFeatureCount);
   checkOneForm(table.schema.fields.map((f) => f.name));
   return filledArray(arrays, n * layout.width, (input) => {
     let ids: (string | number)[] | null = null;
@@ -65,53 +68,9 @@ function checkOneForm(names: string[]): void {
   throw new RequestError('columns.features', `given together with feature columns ${listed}; send either a features column or columns "1".."N", not both`);
 }
 
-/** Whether the body is an Arrow IPC file (`ARROW1` magic) rather than a stream: its reader checks the footer itself. */
+/** Whether the body is an Arrow IPC file (`ARROW1` magic): its footer points anywhere in it, unchecked; the stream format is what the media type names. */
 function isArrowFile(b: Uint8Array): boolean {
   return b.length >= 6 && b[0] === 0x41 && b[1] === 0x52 && b[2] === 0x52 && b[3] === 0x4f && b[4] === 0x57 && b[5] === 0x31;
-}
-
-/**
- * Walks the messages of an IPC stream (O(messages)): each must be whole, the end-of-stream marker must
- * follow the last, and nothing may follow it. apache-arrow stops quietly at the end of the bytes and at
- * the marker, so a body cut after a whole record batch lost its later documents, and bytes after the
- * marker were ignored. The format lets a writer end a stream by closing it, without the marker; over HTTP
- * that cannot be told from a body cut at a batch boundary, so the marker is required (Arrow writers emit
- * it when closed: pyarrow, arrow-rs, apache-arrow's `tableToIPC`).
- */
-function checkStreamFraming(b: Uint8Array): void {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let p = 0;
-  for (let start = 0; ; start = p) {
-    if (p + 4 <= b.length && view.getInt32(p, true) === -1) p += 4; // continuation marker (absent before format 0.15)
-    if (p + 4 > b.length) throw new RequestError('body', `not a complete Arrow IPC stream: no end-of-stream marker after ${b.length} bytes (cut short?)`);
-    const size = view.getInt32(p, true);
-    p += 4;
-    if (size === 0) {
-      if (p === b.length) return;
-      throw new RequestError('body', `${b.length - p} bytes after the Arrow IPC end-of-stream marker at byte ${start}; expected nothing`);
-    }
-    const bodyLength = size > 0 && p + size <= b.length ? messageBodyLength(view, p, size) : -1;
-    if (bodyLength < 0 || bodyLength > b.length - p - size) throw new RequestError('body', `not a complete Arrow IPC stream: the message at byte ${start} is cut short or malformed`);
-    p += size + bodyLength;
-  }
-}
-
-/**
- * The `bodyLength` of the flatbuffer `Message` in `view[at, at + size)` (field 3: vtable slot 10), or −1
- * when the flatbuffer points outside those bytes.
- */
-function messageBodyLength(view: DataView, at: number, size: number): number {
-  const end = at + size;
-  if (size < 4) return -1;
-  const table = at + view.getUint32(at, true);
-  if (table + 4 > end) return -1;
-  const vtable = table - view.getInt32(table, true);
-  if (vtable < at || vtable + 4 > end) return -1;
-  const slot = view.getUint16(vtable, true) >= 12 && vtable + 12 <= end ? view.getUint16(vtable + 10, true) : 0;
-  if (slot === 0) return 0;
-  if (table + slot + 8 > end) return -1;
-  const length = Number(view.getBigInt64(table + slot, true));
-  return length >= 0 ? length : -1;
 }
 
 function readIds(column: Vector): (string | number)[] {
@@ -120,6 +79,7 @@ function readIds(column: Vector): (string | number)[] {
   if (!(DataType.isUtf8(v) || DataType.isLargeUtf8(v) || DataType.isInt(v) || DataType.isFloat(v))) {
     throw new RequestError('columns.id', `expected strings or numbers, got ${String(t)}`);
   }
+  if (DataType.isUtf8(v) || DataType.isLargeUtf8(v)) checkOffsets(column, DataType.isDictionary(t));
   const ids: (string | number)[] = new Array(column.length);
   const seen = new Set<string | number>();
   const ascii = asciiIds(column);
@@ -131,6 +91,24 @@ function readIds(column: Vector): (string | number)[] {
     ids[d] = id;
   }
   return ids;
+}
+
+/**
+ * Refuses string ids whose offsets do not rise within their values (O(ids)): apache-arrow reads them as
+ * given, so a corrupted body could make every id decode up to all the values, and the ASCII reading
+ * below would read past them.
+ */
+function checkOffsets(column: Vector, dictionary: boolean): void {
+  // dictionary chunks share their dictionary: each checked once
+  const strings = new Set<Data>(dictionary ? column.data.flatMap((chunk) => chunk.dictionary?.data ?? []) : column.data);
+  for (const chunk of strings) {
+    const offsets = chunk.valueOffsets as ArrayLike<number | bigint> | undefined;
+    const first = chunk.offset;
+    const last = first + chunk.length;
+    let ok = offsets !== undefined && offsets.length > last && offsets[first] >= 0 && offsets[last] <= (chunk.values?.length ?? 0);
+    for (let r = first; ok && r < last; r++) ok = offsets![r] <= offsets![r + 1];
+    if (!ok) throw new RequestError('columns.id', 'string offsets that do not rise within the string values (a corrupted body?)');
+  }
 }
 
 /**

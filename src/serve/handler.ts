@@ -15,6 +15,7 @@ import { joinBody } from './bodyChunks';
 import { requestBuffers } from './bufferPool';
 import { readDocuments } from './documents';
 import { scanRequest } from './jsonScanner';
+import { checkDuplicateKeys, decodeUtf8 } from './bodyText';
 import { rankOrder, type Ranker } from './ranker';
 import { tailHelp, type SplitRequest } from './splitScan';
 import { readOptions, RequestError, type RerankOptions } from './tradeoff';
@@ -86,12 +87,15 @@ export function parseRequest(req: WireRequest, ranker: Ranker, limits: HandlerLi
       throw err;
     }
   }
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = decodeUtf8(buffer);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new RequestError('body', `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
   }
+  checkDuplicateKeys(buffer);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError('body', 'expected a JSON object {documents, …}');
   const body = value as Record<string, unknown>;
   const options = readOptions(body, withTopK);

@@ -23,6 +23,7 @@ import { readBody } from './bodyReader';
 import { drainOnClose, type Drain } from './drain';
 import { ARROW_STREAM, OPTIONS_HEADER, type ScoringRoute } from './handler';
 import type { Ranker } from './ranker';
+import { shown } from './tradeoff';
 
 export interface ServerOptions {
   /** Longest candidate list accepted (default 10,000). */
@@ -93,6 +94,8 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
   app.get('/model', async () => modelInfo(backend, maxDocuments));
   for (const route of ['rerank', 'score'] as const) {
     const onRequest = async (req: FastifyRequest, reply: FastifyReply) => {
+      const repeated = repeatedContentType(req.raw);
+      if (repeated !== null) return sendBad(reply, 'content-type', repeated);
       const problem = encodingProblem(req.headers);
       if (problem !== null) return sendBad(reply, problem.field, problem.detail, 415);
     };
@@ -103,7 +106,7 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
       return reply.code(out.status).type(out.contentType).send(body);
     });
   }
-  app.post('/reload', async (req, reply) => reloadRoute(req, reply, backend, options.reloadToken));
+  app.post('/reload', { onRequest: reloadMediaType }, async (req, reply) => reloadRoute(req, reply, backend, options.reloadToken));
   setNotFound(app);
   const local = backend instanceof LocalBackend ? backend : null;
   return {
@@ -129,6 +132,13 @@ function wireRequest(route: ScoringRoute, req: FastifyRequest) {
   const header = req.headers[OPTIONS_HEADER];
   const body = Array.isArray(req.body) ? (req.body as Uint8Array[]) : [];
   return { route, contentType: type, options: Array.isArray(header) ? header.join(',') : header, accept: req.headers.accept, body };
+}
+
+/** Why the content-type header cannot be trusted (null: it can): given more than once, Node keeps the first silently. */
+function repeatedContentType(req: http.IncomingMessage): string | null {
+  const types: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === 'content-type') types.push(req.rawHeaders[i + 1]);
+  return types.length < 2 ? null : `given ${types.length} times (${types.map((t) => shown(t)).join(', ')}); expected one`;
 }
 
 /**
@@ -200,13 +210,22 @@ function setNotFound(app: FastifyInstance): void {
 }
 
 /**
- * POST /reload: only `application/json` (a browser's cross-site "simple" POST cannot send it), and the
- * reload token when one is set. A failed reload keeps the old model and tells the client why without
- * the server's absolute paths (the full message goes to the log).
+ * POST /reload takes only `application/json` (a browser's cross-site "simple" POST cannot send it),
+ * checked before any body is read, so that every other type gets this one answer.
+ */
+async function reloadMediaType(req: FastifyRequest, reply: FastifyReply) {
+  const repeated = repeatedContentType(req.raw);
+  if (repeated !== null) return sendBad(reply, 'content-type', repeated);
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return sendBad(reply, 'content-type', `POST /reload takes application/json, got ${type === '' ? 'none' : shown(type)}`, 415);
+}
+
+/**
+ * POST /reload (media type checked by `reloadMediaType`): the reload token when one is set. A failed
+ * reload keeps the old model and tells the client why without the server's absolute paths (the full
+ * message goes to the log).
  */
 async function reloadRoute(req: FastifyRequest, reply: FastifyReply, backend: ScoringBackend, token: string | undefined) {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json') return sendBad(reply, 'content-type', `POST /reload takes application/json, got ${JSON.stringify(type)}`, 415);
   if (token !== undefined && !tokenMatches(req.headers.authorization, token)) return sendBad(reply, 'authorization', 'expected "Bearer <reload token>"', 401);
   if (!backend.canReload) return sendBad(reply, 'reload', 'not available: the server was started without a model directory');
   try {

@@ -13,13 +13,15 @@
  * invalid JSON — makes the scanner give up (`null`): the caller then parses the body with `JSON.parse`
  * and the general validation (documents.ts), so every refusal carries the general path's message. The
  * scanner refuses by itself only what bounds the work before it is done: a list longer than the limit
- * and a sparse map with more keys than the model has features (same messages as the general path), and
- * a sparse key given twice, which `JSON.parse` would silently collapse to its last value.
+ * and a sparse map with more keys than the model has features; and what the general path refuses with
+ * the same words (bodyText.ts) where the scanner meets it anyway: a key given twice (top level, document,
+ * sparse map, option value), which `JSON.parse` would silently collapse to its last value, and bytes that
+ * are not UTF-8 in the strings it decodes.
  */
 import { NUMBER, scanNumber } from './jsonNumber';
 import { base64Length, copyRow, decodeBase64Bytes, DEFAULT_MAX_VALUES, duplicateId, tooManyDocuments, tooManyKeys, tooManyValues, type FeatureLayout } from './documents';
 import { arrayCapacity, freshArrays, type FloatArrays } from './bufferPool';
-import { RequestError } from './tradeoff';
+import { checkDuplicateKeys, decodeUtf8, givenTwice } from './bodyText';
 
 /** A scanned request: `n` documents' model input, their ids, and the other fields, each parsed. */
 export interface ScannedRequest {
@@ -133,9 +135,9 @@ class Scanner {
     for (;;) {
       const key = this.string();
       this.expect(0x3a); // :
-      if (key === 'documents' && ids === null) ids = this.documents();
-      else if (key === 'documents' || key in fields) throw GIVE_UP; // repeated field: JSON.parse semantics, general path
-      else fields[key] = this.value();
+      if (key === 'documents' ? ids !== null : key in fields) throw givenTwice(key);
+      if (key === 'documents') ids = this.documents();
+      else fields[key] = this.value(key);
       const c = this.next();
       if (c === 0x7d) break;
       if (c !== 0x2c) throw GIVE_UP;
@@ -220,14 +222,15 @@ class Scanner {
       // the two keys matched on their bytes (no string per key); any other spelling gives up
       const key = this.documentKey();
       this.expect(0x3a);
-      if (key === ID && id === undefined) {
+      if (key === ID ? id !== undefined : features) throw givenTwice(`documents[${d}].${key === ID ? 'id' : 'features'}`);
+      if (key === ID) {
         this.skipSpace();
         this.idStart = this.pos;
         id = this.id();
-      } else if (key === FEATURES && !features) {
+      } else {
         this.features(d);
         features = true;
-      } else throw GIVE_UP;
+      }
       const c = this.next();
       if (c === 0x7d) break;
       if (c !== 0x2c) throw GIVE_UP;
@@ -309,7 +312,7 @@ class Scanner {
     for (let count = 1; ; count++) {
       if (count > nF) throw tooManyKeys(`documents[${d}].features`, nF);
       const i = this.sparseKey(nF);
-      if (this.stamp[i] === d + 1) throw new RequestError(`documents[${d}].features.${i + 1}`, 'duplicate feature index (each index at most once per document)');
+      if (this.stamp[i] === d + 1) throw givenTwice(`documents[${d}].features.${i + 1}`);
       this.stamp[i] = d + 1;
       this.expect(0x3a);
       this.number(true);
@@ -386,8 +389,8 @@ class Scanner {
     return this.parse(start - 1, p + 1) as string;
   }
 
-  /** Any JSON value: its extent found by brackets and strings, then `JSON.parse` of those bytes. */
-  private value(): unknown {
+  /** The value of field `key`: its extent found by brackets and strings, then `JSON.parse` of those bytes. */
+  private value(key: string): unknown {
     this.skipSpace();
     const b = this.buf;
     const start = this.pos;
@@ -404,12 +407,15 @@ class Scanner {
       } else if (c === 0x2c && depth === 0) break;
     }
     this.pos = p;
-    return this.parse(start, p);
+    const value = this.parse(start, p);
+    if (typeof value === 'object' && value !== null) checkDuplicateKeys(this.bytes, start, p, key);
+    return value;
   }
 
   private parse(start: number, end: number): unknown {
+    const text = decodeUtf8(this.bytes, start, end);
     try {
-      return JSON.parse(this.bytes.toString('utf8', start, end));
+      return JSON.parse(text);
     } catch {
       throw GIVE_UP;
     }

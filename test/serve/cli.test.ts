@@ -71,7 +71,7 @@ describe('cosrank serve', () => {
   it('rejects bad arguments with usage errors', async () => {
     const io = captureIO();
     await expect(serveCommand.run([], io)).rejects.toThrow(UsageError);
-    await expect(serveCommand.run(['m', '--port', '70000'], io)).rejects.toThrow(/--port must be an integer in 0..65535/);
+    await expect(serveCommand.run(['m', '--port', '70000'], io)).rejects.toThrow(/--port must be an integer ≥ 0 and ≤ 65535, got '70000'/);
     await expect(serveCommand.run(['m', '--engine', 'gpu'], io)).rejects.toThrow(/--engine must be one of auto, onnx, tfjs/);
     await expect(exportCommand.run(['m'], io)).rejects.toThrow(/--onnx OUT.onnx is required/);
   });
