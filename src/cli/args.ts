@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../util/errors';
-import { seedCheck } from '../util/validate';
+import { finite, int, seedCheck, type Check } from '../util/validate';
 import { UsageError } from './io';
 
 /** A negative number, or a comma list starting with one: `-1`, `-0.5`, `-.5`, `-1e3`, `-1,2`. */
@@ -44,10 +44,43 @@ export async function namingFlags<T>(flags: Record<string, string>, source: stri
   }
 }
 
+// ------------------------------------------------------------------------------------------------
+// Option values: every command reads numbers and lists through these, so each refusal names the flag.
+
+/** `value` if `check` accepts it, else a UsageError `--flag must be …, got 'text'` (`alternative`: e.g. "or 'all'"). */
+function checkedFlag<T>(flag: string, text: string, value: T, check: Check, alternative = ''): T {
+  const problem = check(value);
+  if (problem !== null) throw new UsageError(`--${flag} must be ${problem}${alternative ? ` ${alternative}` : ''}, got '${text}'`);
+  return value;
+}
+
+/** Decimal text as a number; NaN for blank text (which `Number` reads as 0). */
+const numberOf = (text: string): number => (/^\s*$/.test(text) ? NaN : Number(text));
+
+/** `--flag N`: an integer lo … hi written in decimal digits (no `1e3`, no `0x10`, no fraction). */
+export function intFlag(flag: string, text: string, lo: number, hi = Infinity, alternative = ''): number {
+  const value = /^-?\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : NaN;
+  return checkedFlag(flag, text, value, int(lo, hi), alternative);
+}
+
+/** `--flag X`: a finite number (what `Number` reads); the library checks its range. */
+export function numberFlag(flag: string, text: string): number {
+  return checkedFlag(flag, text, numberOf(text), finite);
+}
+
+/** `--flag a,b,c`: the comma-separated items, trimmed; an empty item is refused, not dropped. */
+export function listFlag(flag: string, text: string): string[] {
+  const items = text.split(',').map((x) => x.trim());
+  return checkedFlag(flag, text, items, (v) => ((v as string[]).includes('') ? 'a comma-separated list without empty items' : null));
+}
+
+/** `--flag 0.3,0.7`: comma-separated finite numbers. */
+export function numberListFlag(flag: string, text: string): number[] {
+  const values = text.split(',').map(numberOf);
+  return checkedFlag(flag, text, values, (v) => ((v as number[]).every((x) => finite(x) === null) ? null : 'comma-separated finite numbers'));
+}
+
 /** A `--seed` value: an integer 0 … 2^32 − 1, checked as config seeds are (`seedCheck`). */
 export function seedFlag(text: string): number {
-  const value = /^\s*$/.test(text) ? NaN : Number(text);
-  const problem = seedCheck(value);
-  if (problem !== null) throw new UsageError(`--seed must be ${problem}, got '${text}'`);
-  return value;
+  return checkedFlag('seed', text, numberOf(text), seedCheck);
 }

@@ -40,7 +40,8 @@ import { groupQueries, gatherArray, gatherRows, type RowLocator } from './queryG
 import { DataError } from '../util/errors';
 import { writeAtomic } from '../util/atomicWrite';
 import { noProgress, type ProgressCallback } from '../util/progress';
-import { DEFAULT_MAX_FEATURES, rejectNonFinite, tooManyFeaturesMessage, type NonFinitePolicy } from './readLimits';
+import { rejectNonGrades } from './grades';
+import { DEFAULT_MAX_FEATURES, columnRolesProblem, rejectNonFinite, tooManyFeaturesMessage, type NonFinitePolicy } from './readLimits';
 
 /** Schema metadata key holding the cosrank JSON. */
 export const ARROW_METADATA_KEY = 'cosrank';
@@ -78,6 +79,8 @@ export interface ArrowReadOptions {
   nonFinite?: NonFinitePolicy;
   /** Largest feature count accepted (default 100,000). */
   maxFeatures?: number;
+  /** Read labels as relevance grades (finite, ≥ 0; see `grades.ts`), as evaluation does; default false. */
+  grades?: boolean;
   onProgress?: ProgressCallback;
 }
 
@@ -298,6 +301,16 @@ function resolveColumns(table: Table, file: string, options: ArrowReadOptions, m
     }
   }
   if (featureNames.length === 0) throw new DataError(file, null, `no feature columns; the columns are: ${listing()}`);
+  const problem = columnRolesProblem(
+    [
+      { option: 'qidColumn', flag: '--qid', noun: 'qid', columns: [qidName] },
+      { option: 'docidColumn', flag: '--docid', noun: 'docid', columns: docidName === null ? [] : [docidName] },
+      { option: 'labelColumns', flag: '--labels', noun: 'label', columns: labelNames },
+      { option: 'featureColumns', flag: '--features', noun: 'feature', columns: featureNames },
+    ],
+    (c) => c,
+  );
+  if (problem !== null) throw new DataError(file, null, problem);
   return { qidName, docidName, labelNames, featureNames, listColumn };
 }
 
@@ -340,6 +353,7 @@ export function datasetFromTable(table: Table, file: string, options: ArrowReadO
     rejectNonFinite(features, nFeatures, file, (j) => (listColumn ? `feature ${j + 1} of column '${featureNames[0]}'` : `column '${featureNames[j]}'`));
     labels.forEach((l, j) => rejectNonFinite(l, 1, file, () => `column '${labelNames[j]}'`));
   }
+  if (options.grades === true) labels.forEach((l, j) => rejectNonGrades(l, file, labelNames[j]));
 
   const order = grouping.order;
   if (order) {

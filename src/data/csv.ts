@@ -14,10 +14,11 @@ import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { CsvTokenizer, type RecordSink } from './csvTokenizer';
 import { defaultFeatureNames, validateDataset, type RankingDataset } from './dataset';
+import { labelProblem } from './grades';
 import { groupQueries, gatherArray, gatherRows } from './queryGroups';
 import { ConfigError, DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
-import { DEFAULT_MAX_FEATURES, finite32, tooManyFeaturesMessage, type NonFinitePolicy } from './readLimits';
+import { DEFAULT_MAX_FEATURES, columnRolesProblem, finite32, tooManyFeaturesMessage, type ColumnRole, type NonFinitePolicy } from './readLimits';
 
 /** A column: header name or 0-based index. */
 export type CsvColumn = string | number;
@@ -41,6 +42,8 @@ export interface CsvReadOptions {
   groupNonContiguous?: boolean;
   /** NaN / ±Inf cells (`nan`, `inf`, `-Infinity`, or a decimal beyond float32 range such as 1e39): `error` (default) or `keep`. */
   nonFinite?: NonFinitePolicy;
+  /** Read labels as relevance grades (finite, ≥ 0; see `grades.ts`), as evaluation does; default false. */
+  grades?: boolean;
   /** Largest number of feature columns accepted (default 100,000). */
   maxFeatures?: number;
   onProgress?: ProgressCallback;
@@ -104,6 +107,7 @@ class CsvRows {
   private features: FloatBuffer | null = null;
   private labels: FloatBuffer[] = [];
   private readonly keepNonFinite: boolean;
+  private readonly grades: boolean;
 
   constructor(
     private readonly path: string,
@@ -111,6 +115,7 @@ class CsvRows {
     private readonly header: boolean,
   ) {
     this.keepNonFinite = options.nonFinite === 'keep';
+    this.grades = options.grades === true;
   }
 
   add(row: string[], line: number): void {
@@ -138,7 +143,10 @@ class CsvRows {
     const keep = this.keepNonFinite;
     for (let j = 0; j < layout.labels.length; j++) {
       const c = layout.labels[j];
-      this.labels[j].push(cellNumber(row[c], path, line, layout.names[c], keep));
+      const label = cellNumber(row[c], path, line, layout.names[c], keep);
+      const problem = labelProblem(label, this.grades);
+      if (problem !== null) throw new DataError(path, line, `column '${layout.names[c]}': ${problem}`);
+      this.labels[j].push(label);
     }
     const features = this.features;
     for (const c of layout.features) features.push(cellNumber(row[c], path, line, layout.names[c], keep));
@@ -244,6 +252,14 @@ function resolveLayout(head: string[] | null, options: CsvReadOptions, file: str
       .flatMap<CsvColumn>((s) => (typeof s === 'string' ? s.split(',') : [s]))
       .flatMap((s) => resolve(s, 'feature', true));
   }
+  const roles: ColumnRole<number>[] = [
+    { option: 'qid', flag: '--qid', noun: 'qid', columns: [qid] },
+    { option: 'docid', flag: '--docid', noun: 'docid', columns: docid === null ? [] : [docid] },
+    { option: 'labels', flag: '--labels', noun: 'label', columns: labels },
+    { option: 'features', flag: '--features', noun: 'feature', columns: features },
+  ];
+  const problem = columnRolesProblem(roles, (c) => names[c]);
+  if (problem !== null) throw new DataError(file, where, problem);
   if (features.length === 0) throw new DataError(file, where, 'no feature columns');
   const maxFeatures = options.maxFeatures ?? DEFAULT_MAX_FEATURES;
   if (features.length > maxFeatures) throw new DataError(file, where, tooManyFeaturesMessage(`${features.length} feature columns`, maxFeatures));

@@ -23,6 +23,8 @@ export interface LetorReadOptions {
   maxFeatures?: number;
   /** Accept feature indices that do not increase along a line (default false: refused, as SVMlight requires). */
   unsortedIndices?: boolean;
+  /** Read labels as relevance grades (finite, ≥ 0; see `grades.ts`), as evaluation does; default false. */
+  grades?: boolean;
   /** Name of the label column (default `relevance`). */
   labelName?: string;
   /** Receives `{stage: 'read', done: bytes, total: bytes}` as the file is parsed. */

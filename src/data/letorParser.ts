@@ -7,6 +7,7 @@
  * aside and the matrix widened when the row ends.
  */
 import { DataError } from '../util/errors';
+import { labelProblem } from './grades';
 import * as bytes from './letorBytes';
 import type { LetorReadOptions } from './letorOptions';
 import { DEFAULT_MAX_FEATURES, MAX_MATRIX_ELEMENTS, denseTableProblem, finite32, nonFiniteMessage, sparseTableLimit, tooManyFeaturesMessage } from './readLimits';
@@ -77,6 +78,7 @@ export class LetorParser {
   private rowLastCol = -1;
   private rowIncreasing = true;
   private readonly keepNonFinite: boolean;
+  private readonly grades: boolean;
   private readonly maxFeatures: number;
   private readonly acceptUnsorted: boolean;
   /** Largest dense table (elements) before an explicit maxFeatures is needed (`sparseTableLimit`). */
@@ -93,6 +95,7 @@ export class LetorParser {
   ) {
     this.columnShift = options.zeroBased ? 0 : 1;
     this.keepNonFinite = options.nonFinite === 'keep';
+    this.grades = options.grades === true;
     this.maxFeatures = options.maxFeatures ?? DEFAULT_MAX_FEATURES;
     this.acceptUnsorted = options.unsortedIndices === true;
     this.sparseLimit = options.maxFeatures === undefined ? sparseTableLimit(fileBytes) : Infinity;
@@ -178,6 +181,8 @@ export class LetorParser {
       this.fail(`expected a numeric label at the start of the line, got ${tokenAt(buf, i)}`);
     }
     if (!this.keepNonFinite) this.checkFinite(label, 'the label', buf, i);
+    const problem = labelProblem(label, this.grades);
+    if (problem !== null) this.fail(problem);
     this.labels[row] = label;
     i = scan.end;
     let c = buf[i];

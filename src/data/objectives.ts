@@ -15,6 +15,7 @@
  */
 import type { EvalFunction } from 'mathjs';
 import { ConfigError, DataError, type ConfigIssue } from '../util/errors';
+import { gradeProblem } from './grades';
 import { quantileCuts, quantileGrade } from './quantile';
 import { checkExpression, mathjs, quoteExpression, shortExpression, type CheckedExpression } from './expression';
 import { documentCount, type RankingDataset } from './dataset';
@@ -286,7 +287,7 @@ export function gradeValue(obj: ResolvedObjective, rawValue: number): number {
     const clipped = Math.min(Math.max(rawValue, 0), g.max);
     return obj.invert ? g.max - clipped : clipped;
   }
-  return v < 0 || (g.max !== undefined && v > g.max) ? NaN : v;
+  return gradeProblem(v, g.max) === null ? v : NaN;
 }
 
 /** Grades of one objective over all documents; non-finite raw values and out-of-range grades are DataErrors. */

@@ -13,6 +13,7 @@ import type { RankingDataset } from './dataset';
 import type { ArrowReadOptions } from './arrow';
 import type { CsvReadOptions } from './csv';
 import type { LetorReadOptions } from './letor';
+import { requireInputFile } from '../util/inputFile';
 import type { ProgressCallback } from '../util/progress';
 
 export type DataFormat = 'letor' | 'csv' | 'arrow' | 'parquet';
@@ -27,6 +28,8 @@ export interface ReadOptions {
   arrow?: ArrowReadOptions;
   /** Progress of whichever reader runs (a format's own `onProgress` wins). */
   onProgress?: ProgressCallback;
+  /** Read labels as relevance grades, refusing a negative one at its line or row (evaluation; see `grades.ts`). */
+  grades?: boolean;
 }
 
 /** The format a path is read or written as when none is given. */
@@ -50,16 +53,17 @@ export function formatFromPath(path: string): DataFormat {
 /** Reads a dataset in any supported format. */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<RankingDataset> {
   const format = options.format ?? formatFromPath(path);
-  const onProgress = options.onProgress;
+  await requireInputFile(path, `a data file (format ${format})`);
+  const common = { onProgress: options.onProgress, grades: options.grades };
   switch (format) {
     case 'arrow':
-      return (await import('./arrow')).readArrow(path, { onProgress, ...options.arrow });
+      return (await import('./arrow')).readArrow(path, { ...common, ...options.arrow });
     case 'parquet':
-      return (await import('./parquet')).readParquet(path, { onProgress, ...options.arrow });
+      return (await import('./parquet')).readParquet(path, { ...common, ...options.arrow });
     case 'csv':
-      return (await import('./csv')).readCsv(path, { onProgress, ...options.csv });
+      return (await import('./csv')).readCsv(path, { ...common, ...options.csv });
     case 'letor':
-      return (await import('./letor')).readLetor(path, { onProgress, ...options.letor });
+      return (await import('./letor')).readLetor(path, { ...common, ...options.letor });
   }
 }
 

@@ -13,6 +13,7 @@
  * - `nonFinite`: NaN and ±Infinity in features and labels, checked *after* conversion to float32 (so a
  *   decimal beyond float32's range such as `1e39` or `3.4028236e38`, which becomes Infinity, counts as
  *   non-finite): `error` (default) refuses them naming file:line and column, `keep` keeps them.
+ * - Column roles (CSV, Arrow, Parquet): each column is read once, as one of qid, docid, label or feature.
  */
 
 import { DataError } from '../util/errors';
@@ -104,3 +105,29 @@ export function rejectNonFinite(values: Float32Array, width: number, file: strin
   }
 }
 
+
+/** Columns one option selected (qid, docid, labels, features): the option, its CLI flag, and the noun of one column. */
+export interface ColumnRole<C> {
+  option: string;
+  flag: string;
+  noun: string;
+  columns: C[];
+}
+
+/**
+ * Why the roles share a column (null: they do not): a column selected twice, or by two options (a label
+ * also read as a feature), would be counted twice or leak the label into the model input.
+ */
+export function columnRolesProblem<C>(roles: ColumnRole<C>[], name: (column: C) => string): string | null {
+  const owner = new Map<C, ColumnRole<C>>();
+  for (const role of roles) {
+    for (const c of role.columns) {
+      const earlier = owner.get(c);
+      const which = `${role.option} (${role.flag}) selects column ${JSON.stringify(name(c))}`;
+      if (earlier === role) return `${which} twice; select each column once`;
+      if (earlier !== undefined) return `${which}, which is the ${earlier.noun} column (${earlier.option} / ${earlier.flag}); a column has one role`;
+      owner.set(c, role);
+    }
+  }
+  return null;
+}

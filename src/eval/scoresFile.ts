@@ -21,6 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import type { RankingDataset } from '../data/dataset';
 import { DataError } from '../util/errors';
+import { requireInputFile } from '../util/inputFile';
 
 /** The scores of one model (a single run, or one weight point of a sweep), one per document. */
 export interface ScoreRun {
@@ -46,6 +47,7 @@ const WEIGHT_SUM_TOLERANCE = 1e-3;
 
 /** Reads and checks a scores file (format in the module comment). */
 export async function readScores(path: string, expected: ScoresExpectation): Promise<ScoresFile> {
+  await requireInputFile(path, 'a scores file');
   return parseScores(await readFile(path, 'utf8'), path, expected);
 }
 

@@ -7,8 +7,8 @@
 import { type RankingDataset } from '../data/dataset';
 import { ConfigError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
-import { Rng } from '../util/rng';
-import { isRecord, type Check } from '../util/validate';
+import { MAX_SEED, Rng } from '../util/rng';
+import { bool, hasOwn, int, isRecord, num, seedCheck, type Check } from '../util/validate';
 import { describePolicy, evaluateObjectives, resolveMetricOptions, type MetricOptions } from './metrics';
 
 /**
@@ -75,21 +75,25 @@ export type WeightPoints = 'lattice' | { dirichlet: Partial<DirichletPoints> & {
 /** Defaults of the optional fields of `{dirichlet: …}`. */
 export const DIRICHLET_POINTS_DEFAULTS: Omit<DirichletPoints, 'count'> = { seed: 1, alpha: 1, corners: true };
 
-const DIRICHLET_KEYS = ['count', 'seed', 'alpha', 'corners'];
+/**
+ * Most points a sweep evaluates: a Dirichlet `count`, and the simplex lattice of the divisions once m is
+ * known (pipeline/plan.ts `latticeDivisions`), so a typo is an error naming the field, not hours of scoring.
+ */
+export const MAX_SWEEP_POINTS = 100_000;
 
-/** Config check of a `WeightPoints` value (shared by `sweep.points` and `cos.sweepPoints`). */
+const WEIGHT_POINTS_ALLOWED =
+  `'lattice' or {"dirichlet": {"count": integer 1 … ${MAX_SWEEP_POINTS}, "seed"?: integer 0 … ${MAX_SEED}, "alpha"?: number > 0, "corners"?: true|false}}`;
+
+/** Each Dirichlet field's check; an absent optional field takes its default. */
+const DIRICHLET_CHECKS: Record<string, Check> = { count: int(1, MAX_SWEEP_POINTS), seed: seedCheck, alpha: num(0, { open: true }), corners: bool };
+
+/** Config check of a `WeightPoints` value (shared by `sweep.points`, `cos.sweepPoints` and `score --points`). */
 export const weightPointsCheck: Check = (v) => {
-  const allowed = "'lattice' or {\"dirichlet\": {\"count\": integer ≥ 1, \"seed\"?: integer ≥ 0, \"alpha\"?: number > 0, \"corners\"?: true|false}}";
   if (v === 'lattice') return null;
-  if (!isRecord(v) || Object.keys(v).length !== 1 || !isRecord(v.dirichlet)) return allowed;
+  if (!isRecord(v) || Object.keys(v).length !== 1 || !hasOwn(v, 'dirichlet') || !isRecord(v.dirichlet)) return WEIGHT_POINTS_ALLOWED;
   const d = v.dirichlet;
-  const ok =
-    Object.keys(d).every((k) => DIRICHLET_KEYS.includes(k)) &&
-    typeof d.count === 'number' && Number.isInteger(d.count) && d.count >= 1 &&
-    (d.seed === undefined || (typeof d.seed === 'number' && Number.isInteger(d.seed) && d.seed >= 0)) &&
-    (d.alpha === undefined || (typeof d.alpha === 'number' && Number.isFinite(d.alpha) && d.alpha > 0)) &&
-    (d.corners === undefined || typeof d.corners === 'boolean');
-  return ok ? null : allowed;
+  const ok = hasOwn(d, 'count') && Object.keys(d).every((k) => hasOwn(DIRICHLET_CHECKS, k) && DIRICHLET_CHECKS[k](d[k]) === null);
+  return ok ? null : WEIGHT_POINTS_ALLOWED;
 };
 
 /** The Dirichlet settings of a `WeightPoints` value with its defaults filled, or null for the lattice. */

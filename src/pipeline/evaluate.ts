@@ -89,7 +89,8 @@ async function writeOutputs(request: EvaluateRequest, o: Omit<EvaluateOutcome, '
 /** Evaluates a scores file against a dataset (see the module comment). Throws DataError / ConfigError; prints nothing. */
 export async function evaluateScores(request: EvaluateRequest): Promise<EvaluateOutcome> {
   const o = request.metricOptions;
-  const dataset = await readDataset(request.data);
+  // the labels are the grades the metrics use (no objective grades them), so a negative one is refused
+  const dataset = await readDataset(request.data, { grades: true });
   const scores = await readScores(request.scores, dataset);
   checkShapes(request, dataset, scores);
   const sweep = scores.kind === 'sweep';

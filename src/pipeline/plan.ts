@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import { objectiveDefsOf } from '../data/presets';
-import { describeWeightPoints, sameWeightPoints, weightPoints, type WeightPoints } from '../eval/sweep';
+import { describeWeightPoints, MAX_SWEEP_POINTS, sameWeightPoints, weightPoints, type WeightPoints } from '../eval/sweep';
 import { ConfigError } from '../util/errors';
-import { DEFAULT_DIRICHLET_ALPHA, MAX_SWEEP_POINTS, type NetConfig, type TrainConfig } from '../train/config';
+import { DEFAULT_DIRICHLET_ALPHA, type NetConfig, type TrainConfig } from '../train/config';
 import { DEFAULT_GENERATE, generatorOptions, type RunConfig } from './runConfig';
 
 export interface PlanStep {

@@ -7,7 +7,7 @@
 import type { OptimizerConfig } from '../engine/engine';
 import { DEFAULT_OPTIMIZER } from '../engine/engine';
 import type { Activation, ScorerSpec } from '../model/spec';
-import { weightPointsCheck, type WeightPoints } from '../eval/sweep';
+import { MAX_SWEEP_POINTS, weightPointsCheck, type WeightPoints } from '../eval/sweep';
 import type { ConfigIssue } from '../util/errors';
 import { sha256Json } from '../util/hash';
 import { arrayOf, checkKeys, hasOwn, int, isRecord, joinPath, nullable, num, oneOf, seedCheck, throwIfIssues, unitInterval, type Check } from '../util/validate';
@@ -172,7 +172,7 @@ function isField(x: Field | Schema): x is Field {
  */
 export const MAX_LAYER_WIDTH = 65_536;
 export const MAX_NET_WEIGHTS = 2 ** 24;
-export const MAX_SWEEP_POINTS = 100_000;
+export { MAX_SWEEP_POINTS };
 
 const positive = num(0, { open: true });
 const width = int(1, MAX_LAYER_WIDTH);

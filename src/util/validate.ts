@@ -44,11 +44,11 @@ export function throwIfIssues(issues: ConfigIssue[], source: string): void {
 // ------------------------------------------------------------------------------------------------
 // Checks of one value
 
-/** An integer ≥ lo (and ≤ hi when given). */
+/** An integer ≥ lo (and ≤ hi when given; lo = −Infinity: any integer). */
 export const int =
   (lo: number, hi = Infinity): Check =>
   (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? null : `an integer ≥ ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}`;
+    typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? null : `an integer${lo > -Infinity ? ` ≥ ${lo}` : ''}${hi < Infinity ? `${lo > -Infinity ? ' and' : ''} ≤ ${hi}` : ''}`;
 
 /** A seed: an integer 0 … 2^32 − 1 (`MAX_SEED`; a larger one would repeat a smaller one's numbers). */
 export const seedCheck: Check = (v) => (int(0, MAX_SEED)(v) === null ? null : `an integer 0 … ${MAX_SEED} (2^32 − 1: seeds are 32-bit)`);
@@ -61,6 +61,9 @@ export const num =
     const ok = typeof v === 'number' && Number.isFinite(v) && (options.open ? v > lo : v >= lo) && v <= hi;
     return ok ? null : `a finite number ${options.open ? '>' : '≥'} ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}`;
   };
+
+/** Any finite number. */
+export const finite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : 'a finite number');
 
 /** A number in [0, 1) (rates, Adam betas). */
 export const unitInterval: Check = (v) => (typeof v === 'number' && v >= 0 && v < 1 ? null : 'a number in [0, 1)');

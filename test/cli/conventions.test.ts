@@ -45,11 +45,11 @@ describe('cosrank CLI conventions', () => {
   it('a negative number after an option is its value, so the option’s own check reports it', async () => {
     const k = await cosrank('eval', '--data', 'x.arrow', '--scores', 's.csv', '--k', '-1');
     expect(k).toMatchObject({ code: 2, out: '' });
-    expect(k.err).toMatch(/^cosrank eval: --k must be a positive integer or 'all', got '-1'\n/);
+    expect(k.err).toMatch(/^cosrank eval: --k must be an integer ≥ 1 or 'all', got '-1'\n/);
     const max = await cosrank('inspect', 'x.txt', '--max-features', '-1');
-    expect(max.err).toMatch(/^cosrank inspect: --max-features must be a positive integer, got '-1'\n/);
+    expect(max.err).toMatch(/^cosrank inspect: --max-features must be an integer ≥ 1, got '-1'\n/);
     const port = await cosrank('serve', 'model', '--port', '-1');
-    expect(port.err).toMatch(/^cosrank serve: --port must be an integer in 0\.\.65535, got '-1'\n/);
+    expect(port.err).toMatch(/^cosrank serve: --port must be an integer ≥ 0 and ≤ 65535, got '-1'\n/);
     const seed = await cosrank('generate', '--queries', '5', '--seed', '4294967296', '--out', 'x.arrow');
     expect(seed.err).toMatch(/^cosrank generate: --seed must be an integer 0 … 4294967295 \(2\^32 − 1: seeds are 32-bit\), got '4294967296'\n/);
     // a word after a value-taking option is still "needs a value", with the way to give a dash
@@ -62,6 +62,18 @@ describe('cosrank CLI conventions', () => {
     expect(values).toEqual({ k: '-1', weights: '-.5,2', json: true });
     expect(positionals).toEqual(['--k', '-2']);
     expect(() => parseCommandArgs({ args: ['--json', '-1'], options, strict: true })).toThrow(/Unknown option '-1'/);
+  });
+
+  it('config files: a repeated key and a syntax error are refused at file:line:column by run, train-base and convert', async () => {
+    const dup = path.join(dir, 'dup.json');
+    fs.writeFileSync(dup, '{\n  "base": {"maxSteps": 20},\n  "base": {"maxSteps": 5000}\n}\n');
+    const twice = `${dup}:3:3: key "base" is given twice in this object (first at line 2, column 3); give each key once\n`;
+    expect(await cosrank('run', dup, '--dry-run')).toMatchObject({ code: 1, err: `cosrank run: ${twice}` });
+    expect(await cosrank('train-base', '--config', dup, '--train', 't.txt', '--validation', 'v.txt', '--out', 'o')).toMatchObject({ code: 1, err: `cosrank train-base: ${twice}` });
+    expect(await cosrank('convert', 'in.txt', 'out.arrow', '--objectives', dup)).toMatchObject({ code: 1, err: `cosrank convert: ${twice}` });
+    const comma = path.join(dir, 'comma.json');
+    fs.writeFileSync(comma, '{\n  "seed": 1,\n}\n');
+    expect(await cosrank('run', comma, '--dry-run')).toMatchObject({ code: 1, err: `cosrank run: ${comma}:3:1: expected a key in double quotes, found "}"\n` });
   });
 
   it('run accepts --seed (as --set seed=N) and --quiet', async () => {

@@ -152,7 +152,7 @@ describe('cosrank eval, sweep', () => {
 describe('cosrank eval, errors', () => {
   it.each([
     [['--scores', 'x.csv'], /--data is required/],
-    [['--data', 'x', '--scores', 'y', '--k', '0'], /--k must be a positive integer/],
+    [['--data', 'x', '--scores', 'y', '--k', '0'], /--k must be an integer ≥ 1 or 'all'/],
     [['--data', 'x', '--scores', 'y', '--gain', 'cubic'], /--gain must be one of linear, exponential/],
     [['--data', 'x', '--scores', 'y', '--metrics', 'ndcg,map'], /unknown metric 'map'/],
     [['--data', 'x', '--scores', 'y', '--per-query', 'out.txt'], /--per-query file must end in/],
@@ -168,6 +168,27 @@ describe('cosrank eval, errors', () => {
     const { code, err } = await run('--data', data, '--scores', bad);
     expect(code).toBe(1);
     expect(err).toContain(`${bad}:1: weight columns have 3 weights but the dataset has 2 auxiliary objectives (fresh, clicks)`);
+  });
+
+  it('a negative label is refused at its file:line (LETOR, CSV) or row (Arrow), not skipped as IDCG = 0', async () => {
+    const scores = path.join(dir, 'two.csv');
+    fs.writeFileSync(scores, 'score\n0.5\n0.1\n');
+    const letor = path.join(dir, 'neg.txt');
+    fs.writeFileSync(letor, '-1 qid:1 1:0.5\n0 qid:1 1:0.1\n');
+    const csv = path.join(dir, 'neg.csv');
+    fs.writeFileSync(csv, 'qid,relevance,f1\n1,0,0.5\n1,-2,0.1\n');
+    const arrow = path.join(dir, 'neg.arrow');
+    const neg: RankingDataset = { ...ds, labels: ds.labels.map((l, j) => (j === 1 ? Float32Array.from(l, (v, d) => (d === 4 ? -1 : v)) : l)) };
+    await writeArrow(neg, arrow);
+    const grade = "(expected a finite number ≥ 0: evaluation uses labels as grades, as training's 'asIs' grading does)";
+    expect(await run('--data', letor, '--scores', scores)).toMatchObject({ code: 1, err: `cosrank eval: ${letor}:1: the label -1 is not a relevance grade ${grade}\n` });
+    expect(await run('--data', csv, '--scores', scores)).toMatchObject({ code: 1, err: `cosrank eval: ${csv}:3: column 'relevance': the label -2 is not a relevance grade ${grade}\n` });
+    expect(await run('--data', arrow, '--scores', single)).toMatchObject({ code: 1, err: `cosrank eval: ${arrow}:row 4: column 'fresh': the label -1 is not a relevance grade ${grade}\n` });
+  });
+
+  it('a directory given as --scores or --data is refused naming it', async () => {
+    expect(await run('--data', data, '--scores', dir)).toMatchObject({ code: 1, err: `cosrank eval: ${dir}: is a directory, expected a scores file\n` });
+    expect(await run('--data', dir, '--scores', single)).toMatchObject({ code: 1, err: `cosrank eval: ${dir}: is a directory, expected a data file (format letor)\n` });
   });
 
   it('a scores file of the wrong length is a data error (exit 1)', async () => {

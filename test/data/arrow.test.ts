@@ -107,6 +107,17 @@ describe('foreign layouts', () => {
     expect(ds.featureNames).toEqual(['slashes', 'tf']);
     expect(Array.from(ds.features.subarray(0, 4))).toEqual([1, 0.5, 2, 1.5]);
   });
+
+  test('a column selected twice, or as a label and a feature, is refused naming the option and the column', async () => {
+    const file = path.join(dir, 'foreign-roles.arrow');
+    fs.writeFileSync(file, tableToIPC(foreign(), 'file'));
+    const refused = (options: Parameters<typeof readArrow>[1]) => readArrow(file, { qidColumn: 'query', ...options }).then(() => 'read', (e: Error) => e.message);
+    expect(await refused({ labelColumns: ['relevance'], featureColumns: ['relevance', 'tf'] })).toBe(
+      `${file}: featureColumns (--features) selects column "relevance", which is the label column (labelColumns / --labels); a column has one role`,
+    );
+    expect(await refused({ featureColumns: ['tf', 'tf'] })).toBe(`${file}: featureColumns (--features) selects column "tf" twice; select each column once`);
+    expect(await refused({ labelColumns: ['clicks', 'clicks'] })).toBe(`${file}: labelColumns (--labels) selects column "clicks" twice; select each column once`);
+  });
 });
 
 describe('errors', () => {

@@ -29,6 +29,24 @@ describe('readCsv', () => {
     expect(ds.docIds).toEqual(['d1', null, 'd3']);
   });
 
+  test('a column selected twice, or in two roles, is refused naming the option and the column', async () => {
+    const file = write('roles.csv', 'qid,relevance,f1,f2\n1,1,0.5,0.3\n1,0,0.1,0.2\n');
+    const refused = (options: Parameters<typeof readCsv>[1]) => readCsv(file, options).then(() => 'read', (e: Error) => e.message);
+    expect(await refused({ features: 'relevance,f1' })).toBe(`${file}:1: features (--features) selects column "relevance", which is the label column (labels / --labels); a column has one role`);
+    expect(await refused({ features: 'f1,f1' })).toBe(`${file}:1: features (--features) selects column "f1" twice; select each column once`);
+    expect(await refused({ features: 'f1-f2,2' })).toBe(`${file}:1: features (--features) selects column "f1" twice; select each column once`);
+    expect(await refused({ features: ['qid', 'f1'] })).toBe(`${file}:1: features (--features) selects column "qid", which is the qid column (qid / --qid); a column has one role`);
+    expect(await refused({ labels: ['relevance', 'relevance'] })).toBe(`${file}:1: labels (--labels) selects column "relevance" twice; select each column once`);
+    expect(await refused({ labels: ['relevance'], features: 'f1,f2' })).toBe('read');
+  });
+
+  test('an integer label float32 cannot hold is refused at its line, naming the column', async () => {
+    const file = write('huge.csv', 'qid,relevance,f1\n1,16777216,0.5\n1,99999999999,0.1\n');
+    await expect(readCsv(file)).rejects.toThrow(
+      `${file}:3: column 'relevance': the label 99999999999 is an integer float32 cannot hold (it would be stored as 99999997952); labels are stored as float32, exact for integers up to 2^24 = 16777216`,
+    );
+  });
+
   test('ranges of names ("f2-f4"), of indices ("1-2"), several labels, other delimiter', async () => {
     const file = write('ranges.csv', 'id;rel;clicks;f1;f2;f3;f4\n7;1;10;0.1;0.2;0.3;0.4\n7;0;20;1.1;1.2;1.3;1.4\n');
     const ds = await readCsv(file, { delimiter: ';', qid: 'id', labels: ['rel', 'clicks'], features: 'f2-f4' });

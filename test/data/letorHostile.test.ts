@@ -159,3 +159,14 @@ describe('4. encodings and odd bytes', () => {
     expect(msg).not.toContain('\u0000');
   });
 });
+
+describe('labels stored as float32', () => {
+  test('an integer label float32 cannot hold is refused at its line; one it can, and a negative raw label, are read', async () => {
+    const message = 'the label 99999999999 is an integer float32 cannot hold (it would be stored as 99999997952); labels are stored as float32, exact for integers up to 2^24 = 16777216';
+    const p = file('0 qid:1 1:0.1\n99999999999 qid:1 1:0.5\n');
+    expect(await refused(p, {}, 2, /99999999999/)).toBe(`${p}:2: ${message}`);
+    expect(Array.from((await readLetor(file('16777216 qid:1 1:1\n-1 qid:1 1:2\n'))).labels[0])).toEqual([16777216, -1]);
+    await refused(file('0 qid:1 1:1\n-1 qid:1 1:2\n'), { grades: true }, 2, /the label -1 is not a relevance grade \(expected a finite number ≥ 0/);
+  });
+});
+

@@ -58,3 +58,11 @@ test('progress events reach the caller', async () => {
   const size = fs.statSync(file).size;
   expect(events).toEqual([`read:${size}/${size}`]);
 });
+
+test('a directory or a missing file is refused naming it (Node’s EISDIR from a read names no path)', async () => {
+  const folder = path.join(dir, 'folder.txt');
+  fs.mkdirSync(folder);
+  await expect(readDataset(folder)).rejects.toThrow(`${folder}: is a directory, expected a data file (format letor)`);
+  const missing = path.join(dir, 'missing.csv');
+  await expect(readDataset(missing)).rejects.toThrow(`${missing}: cannot be read, expected a data file (format csv): no such file`);
+});

@@ -105,5 +105,5 @@ test('usage errors: no subcommand, an unknown one, fetch without exactly one NAM
   expect(await cli('datasets')).toMatchObject({ code: 2, err: expect.stringContaining('give a subcommand: list or fetch') });
   expect(await cli('datasets', 'get', 'mq2008')).toMatchObject({ code: 2, err: expect.stringContaining("unknown subcommand 'get' (list, fetch)") });
   expect(await cli('datasets', 'fetch')).toMatchObject({ code: 2, err: expect.stringContaining('fetch takes one dataset NAME, got 0') });
-  expect(await cli('datasets', 'fetch', 'mq2008', '--retries', '1.5')).toMatchObject({ code: 2, err: expect.stringContaining("--retries must be a whole number ≥ 0, got '1.5'") });
+  expect(await cli('datasets', 'fetch', 'mq2008', '--retries', '1.5')).toMatchObject({ code: 2, err: expect.stringContaining("--retries must be an integer ≥ 0, got '1.5'") });
 });

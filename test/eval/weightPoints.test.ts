@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeWeightPoints, weightGrid, weightPoints, weightPointsCheck } from '../../src/eval/sweep';
+import { describeWeightPoints, MAX_SWEEP_POINTS, weightGrid, weightPoints, weightPointsCheck } from '../../src/eval/sweep';
 import { parseRunConfig } from '../../src/pipeline/runConfig';
 import { sweepPoints } from '../../src/pipeline/sweepStage';
 import { parseTrainConfig } from '../../src/train/config';
@@ -91,6 +91,14 @@ describe('weightPointsCheck and the configs', () => {
       expect(weightPointsCheck(v)).toMatch(/'lattice' or \{"dirichlet"/);
     },
   );
+
+  it('refuses a seed above 2^32 − 1 and a count above MAX_SWEEP_POINTS, naming both bounds', () => {
+    const allowed = `'lattice' or {"dirichlet": {"count": integer 1 … ${MAX_SWEEP_POINTS}, "seed"?: integer 0 … 4294967295, "alpha"?: number > 0, "corners"?: true|false}}`;
+    expect(weightPointsCheck({ dirichlet: { count: 11, seed: 2 ** 32 } })).toBe(allowed);
+    expect(weightPointsCheck({ dirichlet: { count: MAX_SWEEP_POINTS + 1 } })).toBe(allowed);
+    expect(weightPointsCheck({ dirichlet: { count: MAX_SWEEP_POINTS, seed: 2 ** 32 - 1 } })).toBeNull();
+    expect(() => parseRunConfig({ sweep: { points: { dirichlet: { count: 11, seed: 2 ** 32 } } } })).toThrow(`sweep.points: got {"dirichlet":{"count":11,"seed":4294967296}}, expected ${allowed}`);
+  });
 
   it("sweep.points and cos.sweepPoints default to 'lattice' and report bad values with their paths", () => {
     expect(parseRunConfig({}).sweep.points).toBe('lattice');

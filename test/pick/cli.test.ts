@@ -32,7 +32,7 @@ it.each([
   ['no --name', [], '--name is required'],
   ['no value for --maximize', ['--name', 'x', '--maximize'], '--maximize needs a value'],
   ['two model directories', ['--name', 'x', 'other'], 'expected one model directory, got 2'],
-  ['a bad --k', ['--name', 'x', '--k', '0'], '--k must be an integer in 1..10000'],
+  ['a bad --k', ['--name', 'x', '--k', '0'], "--k must be an integer ≥ 1 and ≤ 10000, got '0'"],
   ['an unknown option', ['--name', 'x', '--minimize', 'clicks'], "unknown option '--minimize' (did you mean --maximize?)"],
 ])('usage error: %s (exit 2, help shown)', async (_what, extra, message) => {
   const r = await cli([...base(), ...extra]);

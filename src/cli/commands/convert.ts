@@ -5,14 +5,14 @@
  *
  * Also exports the reader flags shared with `cosrank inspect`.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { parseCommandArgs } from '../args';
+import { stat } from 'node:fs/promises';
+import { intFlag, listFlag, parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
+import { readConfigFile } from '../configFile';
 import { inputProgress } from '../progress';
 import { DATA_FORMATS, formatFromPath, readDataset, writeDataset, type DataFormat, type ReadOptions } from '../../data/read';
 import { documentCount, queryCount, type RankingDataset } from '../../data/dataset';
 import type { ResolvedObjective } from '../../data/objectives';
-import { ConfigError } from '../../util/errors';
 import type { ProgressCallback } from '../../util/progress';
 import { DEFAULT_MAX_FEATURES } from '../../data/readLimits';
 import { checkWritable } from '../../util/atomicWrite';
@@ -82,15 +82,11 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
     }
     format = values.format as DataFormat;
   }
-  const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter((x) => x !== '');
   const groupNonContiguous = values.group ?? false;
   const nonFinite = values['non-finite'] ?? 'error';
   if (nonFinite !== 'error' && nonFinite !== 'keep') throw new UsageError(`--non-finite must be error or keep, got '${nonFinite}'`);
-  const maxText = values['max-features'];
-  const maxFeatures = maxText === undefined ? undefined : Number(maxText);
-  if (maxFeatures !== undefined && !(/^\d+$/.test(maxText!) && maxFeatures >= 1 && Number.isSafeInteger(maxFeatures))) {
-    throw new UsageError(`--max-features must be a positive integer, got '${maxText}'`);
-  }
+  const labels = values.labels === undefined ? undefined : listFlag('labels', values.labels);
+  const maxFeatures = values['max-features'] === undefined ? undefined : intFlag('max-features', values['max-features'], 1);
   return {
     format,
     onProgress,
@@ -106,7 +102,7 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
       header: !values['no-header'],
       delimiter: values.delimiter === 'tab' ? '\t' : values.delimiter,
       qid: values.qid,
-      labels: list(values.labels),
+      labels,
       features: values.features,
       docid: values.docid,
       groupNonContiguous,
@@ -115,8 +111,8 @@ export function readOptionsFromArgs(values: ReadArgValues, onProgress: ProgressC
     },
     arrow: {
       qidColumn: values.qid,
-      labelColumns: list(values.labels),
-      featureColumns: values.features === 'rest' ? 'rest' : list(values.features),
+      labelColumns: labels,
+      featureColumns: values.features === 'rest' || values.features === undefined ? values.features : listFlag('features', values.features),
       docidColumn: values.docid,
       groupNonContiguous,
       nonFinite,
@@ -195,14 +191,7 @@ async function objectiveDefs(values: { objectives?: string; preset?: string }) {
   if (values.objectives !== undefined && values.preset !== undefined) throw new UsageError('give --objectives or --preset, not both');
   if (values.objectives !== undefined) {
     const { parseObjectives } = await import('../../data/objectives');
-    const file = values.objectives;
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(file, 'utf8'));
-    } catch (err) {
-      throw new ConfigError([{ path: '$', value: file, expected: `a readable JSON file (${err instanceof Error ? err.message : String(err)})` }], file);
-    }
-    return parseObjectives(json, file);
+    return parseObjectives(await readConfigFile(values.objectives, '--objectives'), values.objectives);
   }
   if (values.preset !== undefined) {
     const { presetObjectives, PRESET_NAMES } = await import('../../data/presets');

@@ -1,7 +1,7 @@
 /**
  * `cosrank datasets list | fetch NAME`: the public LTR datasets (src/data/datasets) one command away.
  */
-import { parseCommandArgs } from '../args';
+import { intFlag, parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
 import { CATALOGUE, type DatasetEntry } from '../../data/datasets/catalogue';
@@ -53,11 +53,7 @@ async function fetchCommand(args: string[], io: CliIO): Promise<number> {
     options: { from: { type: 'string' }, url: { type: 'string' }, 'data-dir': { type: 'string' }, retries: { type: 'string' }, json: { type: 'boolean' } },
   });
   if (positionals.length !== 1) throw new UsageError(`fetch takes one dataset NAME, got ${positionals.length}`);
-  let retries: number | undefined;
-  if (values.retries !== undefined) {
-    retries = Number(values.retries);
-    if (!Number.isInteger(retries) || retries < 0) throw new UsageError(`--retries must be a whole number ≥ 0, got '${values.retries}'`);
-  }
+  const retries = values.retries === undefined ? undefined : intFlag('retries', values.retries, 0);
   const { fetchDataset } = await import('../../data/datasets/fetch');
   const progress = cliProgress(io, { intervalMs: 2000 });
   try {

@@ -5,7 +5,7 @@
  * Optional outputs: per-query metrics (CSV/JSON/Arrow by extension) and a report folder.
  */
 import { extname } from 'node:path';
-import { parseCommandArgs } from '../args';
+import { intFlag, listFlag, numberListFlag, parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { describePolicy, METRIC_NAMES, resolveMetricOptions, type GainKind, type IdcgZeroPolicy, type MetricName, type TiePolicy } from '../../eval/metrics';
 import { PER_QUERY_FORMATS } from '../../eval/perQuery';
@@ -64,21 +64,13 @@ function parseEvalArgs(argv: string[]): EvalArgs {
   });
   if (!values.data) throw new UsageError('--data is required');
   if (!values.scores) throw new UsageError('--scores is required');
-  let k = 10;
-  if (values.k !== undefined) {
-    k = values.k === 'all' ? Infinity : Number(values.k);
-    if (!(k === Infinity || (Number.isInteger(k) && k >= 1))) throw new UsageError(`--k must be a positive integer or 'all', got '${values.k}'`);
-  }
-  const metrics = (values.metrics ?? 'ndcg').split(',').map((m) => m.trim());
+  const k = values.k === 'all' ? Infinity : intFlag('k', values.k ?? '10', 1, Infinity, "or 'all'");
+  const metrics = listFlag('metrics', values.metrics ?? 'ndcg');
   for (const m of metrics) {
     if (!(METRIC_NAMES as readonly string[]).includes(m)) throw new UsageError(`--metrics: unknown metric '${m}' (known: ${METRIC_NAMES.join(', ')})`);
   }
   if (new Set(metrics).size !== metrics.length) throw new UsageError(`--metrics lists a metric twice: ${values.metrics}`);
-  let reference: number[] | null = null;
-  if (values.reference !== undefined) {
-    reference = values.reference.split(',').map(Number);
-    if (reference.some((v) => !Number.isFinite(v))) throw new UsageError(`--reference must be comma-separated numbers, got '${values.reference}'`);
-  }
+  const reference = values.reference === undefined ? null : numberListFlag('reference', values.reference);
   const perQuery = values['per-query'] ?? null;
   if (perQuery !== null && !PER_QUERY_FORMATS.includes(extname(perQuery).toLowerCase())) {
     throw new UsageError(`--per-query file must end in ${PER_QUERY_FORMATS.join(', ')}, got '${perQuery}'`);

@@ -2,7 +2,7 @@
  * `cosrank generate`: writes a synthetic MSLR-shaped dataset (src/data/generate.ts) to an Arrow file,
  * streaming record batches, and prints a short summary (sizes, list lengths, grade histograms).
  */
-import { parseCommandArgs, seedFlag } from '../args';
+import { intFlag, listFlag, numberFlag, parseCommandArgs, seedFlag } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
 import { GENERATOR_DEFAULTS, generateToArrow, type GenerateSummary, type GeneratorOptions, type SyntheticObjective } from '../../data/generate';
@@ -29,21 +29,15 @@ Options:
                          (default ${GENERATOR_DEFAULTS.objectives.map((o) => `${o.name}:${o.correlation}`).join(',')})
   --json                 print the summary as JSON on stdout`;
 
-function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'}, got '${value}'`);
-  }
-  return n;
-}
+/** An optional flag's value through `read` (absent: undefined, the generator's default). */
+const optional = <T>(text: string | undefined, read: (text: string) => T): T | undefined => (text === undefined ? undefined : read(text));
 
 /** `name:correlation,…` → objectives (grade shares default; the library checks names and ranges). */
 function objectiveList(text: string): SyntheticObjective[] {
-  return text.split(',').map((item) => {
+  return listFlag('objectives', text).map((item) => {
     const m = /^\s*([^:\s]+)\s*:\s*(\S+)\s*$/.exec(item);
     if (!m) throw new UsageError(`--objectives takes name:correlation pairs separated by commas, got '${item}'`);
-    return { name: m[1], correlation: number('objectives', m[2], false) as number };
+    return { name: m[1], correlation: numberFlag('objectives', m[2]) };
   });
 }
 
@@ -69,12 +63,12 @@ function parseGenerateArgs(argv: string[]): { options: GeneratorOptions; out: st
   if (!out.endsWith('.arrow')) throw new UsageError(`--out must name an .arrow file, got '${out}'`);
   return {
     options: {
-      queries: number('queries', values.queries, true) as number,
+      queries: intFlag('queries', values.queries as string, -Infinity),
       seed: seedFlag(values.seed as string),
-      meanListLength: number('mean-length', values['mean-length'], false),
-      maxListLength: number('max-length', values['max-length'], true),
-      noise: number('noise', values.noise, false),
-      labelNoise: number('label-noise', values['label-noise'], false),
+      meanListLength: optional(values['mean-length'], (t) => numberFlag('mean-length', t)),
+      maxListLength: optional(values['max-length'], (t) => intFlag('max-length', t, -Infinity)),
+      noise: optional(values.noise, (t) => numberFlag('noise', t)),
+      labelNoise: optional(values['label-noise'], (t) => numberFlag('label-noise', t)),
       objectives: values.objectives === undefined ? undefined : objectiveList(values.objectives),
     },
     out,

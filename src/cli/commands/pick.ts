@@ -2,7 +2,7 @@
  * `cosrank pick MODEL --data FILE --maximize OBJ --constraint EXPR --name NAME`: chooses an operating point
  * under constraints and stores it in the model (src/pipeline/pick.ts does the work; this only parses and prints).
  */
-import { parseCommandArgs } from '../args';
+import { intFlag, parseCommandArgs } from '../args';
 import type { EngineRequest } from '../../engine/select';
 import { describePoint } from '../../eval/operatingSearch';
 import { pickOperatingPoint, storeRoutes, type PickFigures, type PickResult } from '../../pipeline/pick';
@@ -62,13 +62,6 @@ interface PickArgs {
   json: boolean;
 }
 
-function intOption(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${flag} must be an integer in ${min}..${max}, got '${value}'`);
-  return n;
-}
-
 function parsePickArgs(argv: string[]): PickArgs | { routesOnly: string; model: string } {
   const { values, positionals } = parseCommandArgs({
     args: argv,
@@ -82,9 +75,9 @@ function parsePickArgs(argv: string[]): PickArgs | { routesOnly: string; model: 
       test: { type: 'string' },
       force: { type: 'boolean', default: false },
       routes: { type: 'string' },
-      k: { type: 'string' },
+      k: { type: 'string', default: '10' },
       divisions: { type: 'string' },
-      'max-evaluations': { type: 'string' },
+      'max-evaluations': { type: 'string', default: '3000' },
       engine: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
     },
@@ -104,9 +97,9 @@ function parsePickArgs(argv: string[]): PickArgs | { routesOnly: string; model: 
     name: values.name,
     ...(values.test ? { test: values.test } : {}),
     force: values.force,
-    k: intOption('k', values.k, 10, 1, 10_000),
-    ...(values.divisions !== undefined ? { divisions: intOption('divisions', values.divisions, 10, 1, 100) } : {}),
-    maxEvaluations: intOption('max-evaluations', values['max-evaluations'], 3000, 1, 1_000_000),
+    k: intFlag('k', values.k, 1, 10_000),
+    ...(values.divisions !== undefined ? { divisions: intFlag('divisions', values.divisions, 1, 100) } : {}),
+    maxEvaluations: intFlag('max-evaluations', values['max-evaluations'], 1, 1_000_000),
     engine: values.engine as EngineRequest,
     json: values.json,
   };

@@ -3,16 +3,15 @@
  * stages were computed and which were reused from the cache, then the front table and where the report,
  * plots and model are.
  */
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { namingFlags, parseCommandArgs } from '../args';
 import { UsageError, type CliCommand, type CliIO } from '../io';
+import { readConfigFile } from '../configFile';
 import { cliProgress } from '../progress';
 import { applyOverrides } from '../../train/config';
 import { parseRunConfig, resolveConfigPaths, type RunConfig } from '../../pipeline/runConfig';
 import { formatPlan, runPipeline, type RunOutcome } from '../../pipeline/run';
 import { formatHypervolume } from '../../eval/report';
-import { ConfigError } from '../../util/errors';
 
 const HELP = `Usage: cosrank run <config.json> [options]
 
@@ -64,18 +63,7 @@ function parseRunArgs(argv: string[]): RunArgs {
 
 /** Reads, overrides, validates and path-resolves a run config file. */
 export async function loadRunConfig(file: string, sets: string[] = []): Promise<RunConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read the config file ${file} (${err instanceof Error ? err.message : String(err)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError([{ path: '(file)', value: file, expected: `valid JSON (${err instanceof Error ? err.message : String(err)})` }], file);
-  }
+  const json = await readConfigFile(file, 'the config file');
   const config = parseRunConfig(applyOverrides(json, sets), file);
   return resolveConfigPaths(config, path.dirname(path.resolve(file)));
 }

@@ -2,11 +2,12 @@
  * `cosrank score MODEL DATA --out scores.csv [--weights … | --sweep]`: a dataset scored by a model into a
  * scores file that `cosrank eval` reads (src/pipeline/score.ts does the work).
  */
-import { parseCommandArgs } from '../args';
+import { intFlag, listFlag, numberFlag, numberListFlag, parseCommandArgs } from '../args';
 import { weightPointsCheck, type WeightPoints } from '../../eval/sweep';
 import { scoreDataset } from '../../pipeline/score';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 import { cliProgress } from '../progress';
+import { hasOwn } from '../../util/validate';
 
 const HELP = `Usage: cosrank score MODEL DATA --out scores.csv [--weights W | --sweep] [options]
 
@@ -30,20 +31,15 @@ Options:
   --quiet                no progress output
   --json                 print what was written as JSON on stdout`;
 
-function numbers(flag: string, text: string): number[] {
-  const values = text.split(',').map((v) => Number(v.trim()));
-  if (values.some((v) => !Number.isFinite(v))) throw new UsageError(`--${flag} must be comma-separated numbers, got '${text}'`);
-  return values;
-}
-
 /** `0.3,0.7` → [0.3, 0.7]; `freshness=0.3,clicks=0.7` → {freshness: 0.3, clicks: 0.7}. */
 function weightsOf(text: string): number[] | Record<string, number> {
-  if (!text.includes('=')) return numbers('weights', text);
+  if (!text.includes('=')) return numberListFlag('weights', text);
   const out: Record<string, number> = {};
-  for (const part of text.split(',')) {
-    const [name, value] = part.split('=').map((s) => s.trim());
-    if (!name || value === undefined || !Number.isFinite(Number(value))) throw new UsageError(`--weights: expected name=value pairs, got '${part}'`);
-    out[name] = Number(value);
+  for (const part of listFlag('weights', text)) {
+    const [name, value, ...rest] = part.split('=').map((s) => s.trim());
+    if (!name || value === undefined || rest.length > 0) throw new UsageError(`--weights: expected name=value pairs, got '${part}'`);
+    if (hasOwn(out, name)) throw new UsageError(`--weights names '${name}' twice`);
+    out[name] = numberFlag(`weights ${name}`, value);
   }
   return out;
 }
@@ -88,8 +84,7 @@ function parseScoreArgs(argv: string[]) {
   if (values.points !== undefined && !values.sweep) throw new UsageError('--points belongs to --sweep');
   const points = values.points === undefined ? undefined : weightPointsOf(values.points);
   if (points !== undefined && points !== 'lattice' && values.divisions !== undefined) throw new UsageError('--divisions belongs to lattice points, not Dirichlet ones');
-  const divisions = values.divisions === undefined ? null : Number(values.divisions);
-  if (divisions !== null && !(Number.isInteger(divisions) && divisions >= 1)) throw new UsageError(`--divisions must be an integer ≥ 1, got '${values.divisions}'`);
+  const divisions = values.divisions === undefined ? null : intFlag('divisions', values.divisions, 1);
   const engine = values.engine ?? 'auto';
   if (!['auto', 'tfjs', 'onnx'].includes(engine)) throw new UsageError(`--engine must be one of auto, tfjs, onnx, got '${engine}'`);
   return {
@@ -98,9 +93,9 @@ function parseScoreArgs(argv: string[]) {
     out: values.out,
     weights: values.weights === undefined ? null : weightsOf(values.weights),
     sweep: values.sweep ? { divisions, points } : null,
-    beta: values.beta === undefined ? null : numbers('beta', values.beta),
+    beta: values.beta === undefined ? null : numberListFlag('beta', values.beta),
     // checked (> 0, finite in float32) by scoreDataset, with the server's rule
-    c: values.c === undefined ? undefined : Number(values.c),
+    c: values.c === undefined ? undefined : numberFlag('c', values.c),
     engine: engine as 'auto' | 'tfjs' | 'onnx',
     quiet: values.quiet === true,
     json: values.json === true,

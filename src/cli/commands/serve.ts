@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT close it gracefully (requests already received finish); SIGHUP reloads the model
  * directory and swaps the model atomically in every worker. `run` resolves when the server has closed.
  */
-import { parseCommandArgs } from '../args';
+import { intFlag, parseCommandArgs } from '../args';
 import type { EngineRequest } from '../../engine/select';
 import type { ServerOptions } from '../../serve/http';
 import { defaultWorkers, startService } from '../../serve/service';
@@ -63,12 +63,6 @@ SIGHUP reloads the model. COSRANK_DEBUG=1 prints stack traces of unexpected erro
 const ENGINES: readonly EngineRequest[] = ['auto', 'onnx', 'tfjs'];
 const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 
-function intOption(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${flag} must be an integer in ${min}..${max}, got '${value}'`);
-  return n;
-}
-
 function parseServeArgs(argv: string[]) {
   const { values, positionals } = parseCommandArgs({
     args: argv,
@@ -97,14 +91,14 @@ function parseServeArgs(argv: string[]) {
   if (values['reload-token'] === '') throw new UsageError('--reload-token must not be empty');
   return {
     dir: positionals[0],
-    port: intOption('port', values.port, 0, 65535),
+    port: intFlag('port', values.port, 0, 65535),
     host: values.host,
-    workers: intOption('workers', values.workers, 0, 256),
-    threads: values.threads === undefined ? undefined : intOption('threads', values.threads, 1, 256),
-    maxDocuments: intOption('max-documents', values['max-documents'], 1),
-    maxValues: intOption('max-values', values['max-values'], 1),
-    bodyLimit: intOption('body-limit', values['body-limit'], 1),
-    requestTimeout: intOption('request-timeout', values['request-timeout'], 1),
+    workers: intFlag('workers', values.workers, 0, 256),
+    threads: values.threads === undefined ? undefined : intFlag('threads', values.threads, 1, 256),
+    maxDocuments: intFlag('max-documents', values['max-documents'], 1),
+    maxValues: intFlag('max-values', values['max-values'], 1),
+    bodyLimit: intFlag('body-limit', values['body-limit'], 1),
+    requestTimeout: intFlag('request-timeout', values['request-timeout'], 1),
     reloadToken: values['reload-token'],
     engine: values.engine as EngineRequest,
     logLevel: (level === 'silent' ? false : level) as ServerOptions['logLevel'],
@@ -113,9 +107,27 @@ function parseServeArgs(argv: string[]) {
   };
 }
 
+/** Listen errors by code: the flag whose value caused them (Node's message names neither flag). */
+const LISTEN_FLAGS: Record<string, 'host' | 'port'> = { ENOTFOUND: 'host', EAI_AGAIN: 'host', EAI_FAIL: 'host', EADDRNOTAVAIL: 'host', EADDRINUSE: 'port', EACCES: 'port' };
+
+/**
+ * A listen error (resolving --host, binding --host:--port) restated naming the flag and its value; any
+ * other error (the model, a routes file) is returned as it is.
+ */
+export function listenError(err: unknown, host: string, port: number): unknown {
+  const { code, syscall } = (err ?? {}) as NodeJS.ErrnoException;
+  const flag = code === undefined ? undefined : LISTEN_FLAGS[code];
+  if (flag === undefined || (syscall !== 'getaddrinfo' && syscall !== 'listen')) return err;
+  const value = flag === 'host' ? host : String(port);
+  const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : 'no such address on this machine';
+  return new Error(`--${flag} ${value}: cannot listen on ${host}:${port}: ${why} (${(err as Error).message})`);
+}
+
 async function run(argv: string[], io: CliIO): Promise<number> {
   const args = parseServeArgs(argv);
-  const service = await startService(args);
+  const service = await startService(args).catch((err: unknown) => {
+    throw listenError(err, args.host, args.port);
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -2,12 +2,11 @@
  * What `cosrank train-base` and `cosrank train` share: option parsing, config loading with overrides,
  * and printing the figures. The work itself is src/pipeline/trainStages.ts.
  */
-import { readFile } from 'node:fs/promises';
 import type { StageRequest } from '../../pipeline/trainStages';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../../train/config';
-import { ConfigError } from '../../util/errors';
 import { namingFlags, parseCommandArgs } from '../args';
 import { UsageError } from '../io';
+import { readConfigFile } from '../configFile';
 
 export const COMMON_OPTIONS_HELP = `  --config FILE          training config (JSON); defaults for everything not given
   --train FILE           training data (repeat to concatenate, e.g. S1 S2 S3)     (required)
@@ -66,17 +65,7 @@ export async function parseTrainArgs(argv: string[], stage: 'base' | 'cos'): Pro
   if (stage === 'cos' && !values.base) throw new UsageError('--base (the model directory written by train-base) is required');
   if (stage === 'base' && values.base) throw new UsageError('--base belongs to `cosrank train`');
 
-  let raw: unknown = {};
-  if (values.config) {
-    const text = await readFile(values.config, 'utf8').catch((err: Error) => {
-      throw new UsageError(`cannot read --config ${values.config}: ${err.message}`);
-    });
-    try {
-      raw = JSON.parse(text);
-    } catch (err) {
-      throw new ConfigError([{ path: '(root)', value: null, expected: `JSON (${err instanceof Error ? err.message : String(err)})` }], values.config);
-    }
-  }
+  const raw = values.config ? await readConfigFile(values.config, '--config') : {};
   // flags are shorthands for --set and win over the file, as --set does
   const shorthands: [string | undefined, string, string][] = [
     [values.seed, 'seed', '--seed'],
