@@ -126,7 +126,10 @@ export const DEFAULTS: TrainConfig = {
   base: { ...STAGE_DEFAULTS, validateEvery: 50, patience: 20, loss: 'listnet' },
   cos: {
     ...STAGE_DEFAULTS,
-    optimizer: { ...DEFAULT_OPTIMIZER, learningRate: 3e-3 },
+    // decoupled weight decay pulls the COS net (which starts at 0: s = s0 + net) back toward s0, a prior
+    // toward the reference like DPO's KL: on held-out validation (seeds 1-10) 0.3 lifts W-COS's hypervolume
+    // by 0.005 on MQ2008 and 0.003 on the generated m = 5 data; 1 lifts MQ2008 by 0.013 but lowers m = 5
+    optimizer: { ...DEFAULT_OPTIMIZER, learningRate: 3e-3, weightDecay: 0.3 },
     // a budget past the latest peaks seen on MQ2008 (~2,300 steps), and 10 checks of the smoothed
     // validation hypervolume (earlyStopping.ts) before stopping: issue 11 item 5
     maxSteps: 3000,
