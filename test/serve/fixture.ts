@@ -73,3 +73,23 @@ export function denseDocs(features: Float32Array): { id: string; features: numbe
   const n = features.length / RAW_FEATURES;
   return Array.from({ length: n }, (_, d) => ({ id: `d${d}`, features: Array.from(features.subarray(d * RAW_FEATURES, (d + 1) * RAW_FEATURES)) }));
 }
+
+/** An HTTP answer: status and the JSON body. */
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** The Arrow IPC stream media type, as a request header. */
+export const ARROW = { 'content-type': 'application/vnd.apache.arrow.stream' };
+
+/** One POST to the server at `url` with any body and headers (JSON by default): status and the JSON answer. */
+export async function sendTo(url: string, route: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The 4xx in the usual shape: exact status, field and message. */
+export function refusal(status: number, field: string, detail: string): Reply {
+  return { status, body: { error: status === 400 ? 'Bad Request' : 'Unsupported Media Type', field, message: `${field}: ${detail}` } };
+}

@@ -17,7 +17,7 @@ import { saveModel } from '../../src/model/modelFile';
 import { createServer } from '../../src/serve/http';
 import { Ranker } from '../../src/serve/ranker';
 import { Rng } from '../../src/util/rng';
-import { denseDocs, fixtureModel, randomDocuments, RAW_FEATURES } from './fixture';
+import { ARROW, denseDocs, fixtureModel, randomDocuments, RAW_FEATURES, refusal, sendTo, type Reply } from './fixture';
 
 const MAX_DOCS = 50;
 let root: string;
@@ -39,21 +39,10 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
 
-async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const send = (route: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> => sendTo(url, route, body, headers);
 
-function refusal(status: number, field: string, detail: string): Reply {
-  return { status, body: { error: status === 400 ? 'Bad Request' : 'Unsupported Media Type', field, message: `${field}: ${detail}` } };
-}
 
-const ARROW = { 'content-type': 'application/vnd.apache.arrow.stream' };
 const docs = denseDocs(randomDocuments(4, 5));
 const row = docs[0].features.join(',');
 

@@ -15,7 +15,7 @@ import { createEngine } from '../../src/engine/select';
 import { saveModel } from '../../src/model/modelFile';
 import { createServer } from '../../src/serve/http';
 import { Ranker } from '../../src/serve/ranker';
-import { denseDocs, fixtureModel, randomDocuments, RAW_FEATURES } from './fixture';
+import { ARROW, denseDocs, fixtureModel, randomDocuments, RAW_FEATURES, refusal, sendTo, type Reply } from './fixture';
 
 const MAX_DOCS = 50;
 const BODY_LIMIT = 64 * 1024;
@@ -45,10 +45,6 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
 
 async function post(route: string, body: unknown, raw = false, contentType = 'application/json'): Promise<Reply> {
   const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': contentType }, body: raw ? (body as string) : JSON.stringify(body) });
@@ -221,18 +217,9 @@ describe('methods, media types, reload access (issue 14 items 9, 10)', () => {
   });
 });
 
-/** One request with any body and headers: status and the JSON answer. */
-async function send(route: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const send = (route: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Reply> => sendTo(url, route, body, headers);
 
-/** The 4xx in the usual shape: exact status, field and message. */
-function refusal(status: number, field: string, detail: string): Reply {
-  return { status, body: { error: status === 400 ? 'Bad Request' : 'Unsupported Media Type', field, message: `${field}: ${detail}` } };
-}
 
-const ARROW = { 'content-type': 'application/vnd.apache.arrow.stream' };
 
 /** An Arrow IPC stream of `docs` (ids and numbered columns "1".."12", or only `columns` of them), with extra columns. */
 function arrowStream(list: typeof docs, columns = RAW_FEATURES, extra: Record<string, Vector> = {}): Uint8Array {
