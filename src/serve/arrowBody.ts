@@ -13,6 +13,7 @@
  * copy) into the model-input matrix; no JS value per number. No nulls. The trade-off and `topK` travel
  * as a small JSON object in the `x-cosrank-options` header (same fields and checks as a JSON body).
  */
+import { isUtf8 } from 'node:buffer';
 import { DataType, tableFromIPC, type Data, type Table, type Vector } from 'apache-arrow';
 import { copyRow, DEFAULT_MAX_VALUES, duplicateId, notFinite, numericId, tooManyDocuments, tooManyValues, type FeatureLayout } from './documents';
 import { filledArray, freshArrays, type FloatArrays } from './bufferPool';
@@ -108,6 +109,9 @@ function checkOffsets(column: Vector, dictionary: boolean): void {
     let ok = offsets !== undefined && offsets.length > last && offsets[first] >= 0 && offsets[last] <= (chunk.values?.length ?? 0);
     for (let r = first; ok && r < last; r++) ok = offsets![r] <= offsets![r + 1];
     if (!ok) throw new RequestError('columns.id', 'string offsets that do not rise within the string values (a corrupted body?)');
+    // apache-arrow's decoder would put U+FFFD in place of bytes that are not UTF-8, as JSON.parse did
+    const values = chunk.values as Uint8Array;
+    if (!isUtf8(values.subarray(Number(offsets![first]), Number(offsets![last])))) throw new RequestError('columns.id', 'string values that are not valid UTF-8');
   }
 }
 

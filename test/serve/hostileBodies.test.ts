@@ -182,6 +182,18 @@ describe('bytes that are not UTF-8 are refused, not replaced with U+FFFD', () =>
     expect(await send('/score', option)).toEqual(refusal(400, 'body', `not valid UTF-8 at byte ${option.indexOf(0xed)}`));
     const outside = bytes('{"documents": [] ', [0x80], '}');
     expect(await send('/score', outside)).toEqual(refusal(400, 'body', `not valid UTF-8 at byte ${outside.indexOf(0x80)}`));
+    // Arrow string ids, plain and dictionary-encoded: an id's 'é' (C3 A9) made C3 28
+    const arrowIds = (dictionary: boolean) => {
+      const withAccent = denseDocs(randomDocuments(4, 5)).map((d, i) => ({ ...d, id: `é${i}` }));
+      const type = new FixedSizeList(RAW_FEATURES, new Field('item', new Float32(), false));
+      const id = vectorFromArray(withAccent.map((d) => d.id), dictionary ? new Dictionary(new Utf8(), new Int32()) : new Utf8());
+      const stream = Buffer.from(tableToIPC(new Table({ id, features: vectorFromArray(withAccent.map((d) => d.features), type) }), 'stream'));
+      stream[stream.indexOf(Buffer.from('é0')) + 1] = 0x28;
+      return stream;
+    };
+    for (const dictionary of [false, true]) {
+      expect(await send('/score', arrowIds(dictionary), ARROW)).toEqual(refusal(400, 'columns.id', 'string values that are not valid UTF-8'));
+    }
     const valid = bytes(head, 'é€😀', `", "features": [${row}]}]}`);
     expect((await send('/rerank', valid)).body.results).toMatchObject([{ id: 'é€😀' }]);
   });
