@@ -20,6 +20,7 @@ import * as http from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { LocalBackend, type ScoringBackend } from './backend';
 import { readBody } from './bodyReader';
+import { answerClientError } from './clientErrors';
 import { drainOnClose, type Drain } from './drain';
 import { ARROW_STREAM, OPTIONS_HEADER, type ScoringRoute } from './handler';
 import type { Ranker } from './ranker';
@@ -80,6 +81,8 @@ export function createServer(initial: Ranker | ScoringBackend, options: ServerOp
     // requests that arrive while draining are served, not refused (see drain.ts)
     return503OnClosing: false,
     forceCloseConnections: false,
+    // requests the HTTP parser refuses get the usual {error, field, message} (clientErrors.ts)
+    clientErrorHandler: answerClientError(requestTimeout),
     logger: options.logLevel ? { level: options.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) } : false,
   });
   const drain = drainOnClose(app, options.drainTimeout ?? 30_000);

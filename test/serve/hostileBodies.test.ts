@@ -1,7 +1,8 @@
 /**
  * Bodies that apache-arrow, JSON.parse or Node would have read silently wrong (or at any cost), each a
  * 4xx naming the field: corrupted Arrow metadata (seeded single-byte corruptions: 200 or 4xx, never
- * 500, quickly), JSON keys given twice, bytes that are not UTF-8, and the media types of POST /reload.
+ * 500, quickly), JSON keys given twice, bytes that are not UTF-8, requests the HTTP parser refuses (each
+ * named, not fastify's generic "Client Error"), and the media types of POST /reload.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
@@ -199,17 +200,48 @@ describe('bytes that are not UTF-8 are refused, not replaced with U+FFFD', () =>
   });
 });
 
-/** A raw HTTP/1.1 request (fetch would join repeated headers into one). */
-function rawRequest(lines: string[], body: string): Promise<{ status: number; body: Record<string, unknown> }> {
+/** Raw bytes sent on one connection, and the one answer before the server closes it. */
+function rawText(text: string): Promise<{ status: number; headers: string; body: Record<string, unknown> }> {
   const { port } = server.app.server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
-    const socket: net.Socket = net.connect(port, '127.0.0.1', () => socket.end([...lines, `content-length: ${Buffer.byteLength(body)}`, 'connection: close', '', body].join('\r\n')));
-    let text = '';
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const socket: net.Socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     socket.on('error', reject);
-    socket.on('end', () => resolve({ status: Number(text.split(' ')[1]), body: JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown> }));
+    socket.on('close', () => {
+      const split = answer.indexOf('\r\n\r\n');
+      resolve({ status: Number(answer.split(' ')[1]), headers: answer.slice(0, split), body: JSON.parse(answer.slice(split + 4)) as Record<string, unknown> });
+    });
   });
 }
+
+/** A raw HTTP/1.1 request (fetch would join repeated headers into one). */
+async function rawRequest(lines: string[], body: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { status, body: answer } = await rawText([...lines, `content-length: ${Buffer.byteLength(body)}`, 'connection: close', '', body].join('\r\n'));
+  return { status, body: answer };
+}
+
+describe('requests the HTTP parser refuses get the usual answer, naming the part at fault', () => {
+  const post = (headers: string[], body: string) => ['POST /score HTTP/1.1', 'host: x', 'content-type: application/json', ...headers, '', body].join('\r\n');
+  const body = JSON.stringify({ documents: docs });
+  const cases: [string, string, number, string, string][] = [
+    ['a Content-Length that is not a number', post(['content-length: 12x'], body), 400, 'content-length', 'expected one Content-Length of decimal digits (Invalid character in Content-Length)'],
+    ['two Content-Length headers', post([`content-length: ${body.length}`, `content-length: ${body.length + 1}`], body), 400, 'content-length', 'expected one Content-Length of decimal digits (Duplicate Content-Length)'],
+    ['Content-Length beside chunked', post([`content-length: ${body.length}`, 'transfer-encoding: chunked'], body), 400, 'transfer-encoding', 'expected either Content-Length or "Transfer-Encoding: chunked", not both'],
+    ['a chunk size that is not hexadecimal', post(['transfer-encoding: chunked'], `zz\r\n${body}\r\n0\r\n\r\n`), 400, 'body', 'expected a chunked body as HTTP/1.1 frames it (hexadecimal sizes) (Invalid character in chunk size)'],
+    ['bytes past the declared length', post([`content-length: 2`], `${body}\r\n\r\n`), 400, 'method', 'expected GET, HEAD or POST'],
+    ['an HTTP version other than 1.x', 'GET /healthz HTTP/9.9\r\nhost: x\r\n\r\n', 400, 'version', 'expected HTTP/1.0 or HTTP/1.1'],
+    ['a header name with a space', 'GET /healthz HTTP/1.1\r\nbad header: x\r\n\r\n', 400, 'headers', 'expected header names of token characters'],
+    ['headers past Node\'s limit', `GET /healthz HTTP/1.1\r\nx-a: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers', 'larger than the limit of'],
+  ];
+  it.each(cases)('%s', async (_, text, status, field, detail) => {
+    const answer = await rawText(text);
+    expect(answer.status).toBe(status);
+    expect(answer.body.field).toBe(field);
+    expect(answer.body.message).toEqual(expect.stringContaining(`${field}: ${detail}`));
+    expect(answer.headers).toMatch(/\r\nconnection: close/i);
+  });
+});
 
 describe('media types', () => {
   it('POST /reload says what it takes, the same with text/plain or no content type', async () => {

@@ -308,6 +308,11 @@ describe('in-process server details', () => {
         sock.on('error', () => resolve(text));
       });
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: 'Request Timeout',
+        field: 'request',
+        message: 'request: not received in full within the request timeout (300 ms); the connection is closed',
+      });
     } finally {
       await s.close();
     }
