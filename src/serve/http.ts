@@ -186,7 +186,7 @@ const sendBad = (reply: FastifyReply, field: string, detail: string, status = 40
   reply.code(status).send({ error: status === 400 ? 'Bad Request' : statusText(status), field, message: `${field}: ${detail}` });
 
 function statusText(status: number): string {
-  return { 401: 'Unauthorized', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Payload Too Large', 415: 'Unsupported Media Type' }[status] ?? 'Error';
+  return http.STATUS_CODES[status] ?? 'Error';
 }
 
 function setErrors(app: FastifyInstance): void {
