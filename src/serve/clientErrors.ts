@@ -7,6 +7,7 @@
  */
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorBody } from './handler';
 
 /** Status, field and detail of the answer to a refused request. */
 export interface ClientErrorAnswer {
@@ -21,20 +22,24 @@ export interface ParserError extends Error {
   reason?: string;
 }
 
+const CONTENT_LENGTH = { field: 'content-length', expected: 'one Content-Length of decimal digits' };
+const VERSION = { field: 'version', expected: 'HTTP/1.0 or HTTP/1.1' };
+const LINE_ENDS = { field: 'headers', expected: 'lines ending in CRLF' };
+
 /** Which part of the request each llhttp error is about, and what was expected of it. */
 const PARSER_FIELDS: Record<string, { field: string; expected: string }> = {
-  HPE_INVALID_CONTENT_LENGTH: { field: 'content-length', expected: 'one Content-Length of decimal digits' },
-  HPE_UNEXPECTED_CONTENT_LENGTH: { field: 'content-length', expected: 'one Content-Length of decimal digits' },
+  HPE_INVALID_CONTENT_LENGTH: CONTENT_LENGTH,
+  HPE_UNEXPECTED_CONTENT_LENGTH: CONTENT_LENGTH,
   HPE_INVALID_TRANSFER_ENCODING: { field: 'transfer-encoding', expected: 'either Content-Length or "Transfer-Encoding: chunked", not both' },
   HPE_INVALID_CHUNK_SIZE: { field: 'body', expected: 'a chunked body as HTTP/1.1 frames it (hexadecimal sizes)' },
   HPE_CHUNK_EXTENSIONS_OVERFLOW: { field: 'body', expected: 'a chunked body as HTTP/1.1 frames it' },
-  HPE_INVALID_METHOD: { field: 'method', expected: 'GET, HEAD or POST (bytes past a body\'s Content-Length are read as the next request)' },
+  HPE_INVALID_METHOD: { field: 'method', expected: "GET, HEAD or POST (bytes past a body's Content-Length are read as the next request)" },
   HPE_INVALID_URL: { field: 'url', expected: 'a path without spaces or control characters' },
-  HPE_INVALID_VERSION: { field: 'version', expected: 'HTTP/1.0 or HTTP/1.1' },
-  HPE_INVALID_CONSTANT: { field: 'version', expected: 'HTTP/1.0 or HTTP/1.1' },
+  HPE_INVALID_VERSION: VERSION,
+  HPE_INVALID_CONSTANT: VERSION,
   HPE_INVALID_HEADER_TOKEN: { field: 'headers', expected: 'header names of token characters, each followed by ":"' },
-  HPE_LF_EXPECTED: { field: 'headers', expected: 'lines ending in CRLF' },
-  HPE_CR_EXPECTED: { field: 'headers', expected: 'lines ending in CRLF' },
+  HPE_LF_EXPECTED: LINE_ENDS,
+  HPE_CR_EXPECTED: LINE_ENDS,
 };
 
 /**
@@ -62,10 +67,10 @@ export function answerClientError(requestTimeout: number): (err: ParserError, so
   return (err, socket) => {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const { status, field, detail } = clientErrorAnswer(err, requestTimeout);
-    const statusText = http.STATUS_CODES[status] ?? 'Error';
-    const body = JSON.stringify({ error: statusText, field, message: `${field}: ${detail}` });
+    const answer = errorBody(status, field, detail);
+    const body = JSON.stringify(answer);
     if (socket.writable) {
-      socket.write(`HTTP/1.1 ${status} ${statusText}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+      socket.write(`HTTP/1.1 ${status} ${answer.error}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
     }
     socket.destroy();
   };

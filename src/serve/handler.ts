@@ -9,6 +9,7 @@
  * `id` (Float64 when every id is a number, else Utf8) and `score` (Float32), best first and cut to topK,
  * for /rerank; `score` alone, in the given order, for /score.
  */
+import { STATUS_CODES } from 'node:http';
 import { Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { readArrowDocuments } from './arrowBody';
 import { joinBody } from './bodyChunks';
@@ -140,7 +141,12 @@ export async function handleScoring(ranker: Ranker, req: WireRequest, limits: Ha
 
 /** The usual 400 body: `{error, field, message}` with the message starting with the field. */
 export function badRequest(field: string, detail: string): WireReply {
-  return { status: 400, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error: 'Bad Request', field, message: `${field}: ${detail}` }) };
+  return { status: 400, contentType: 'application/json; charset=utf-8', body: JSON.stringify(errorBody(400, field, detail)) };
+}
+
+/** The body of every refusal: `{error, field, message}`, `error` the status's text, `message` starting with the field. */
+export function errorBody(status: number, field: string, detail: string): { error: string; field: string; message: string } {
+  return { error: STATUS_CODES[status] ?? 'Error', field, message: `${field}: ${detail}` };
 }
 
 // Numbers print as JSON.stringify prints them (String of a finite number); ids are strings or finite numbers.

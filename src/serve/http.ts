@@ -22,7 +22,7 @@ import { LocalBackend, type ScoringBackend } from './backend';
 import { readBody } from './bodyReader';
 import { answerClientError } from './clientErrors';
 import { drainOnClose, type Drain } from './drain';
-import { ARROW_STREAM, OPTIONS_HEADER, type ScoringRoute } from './handler';
+import { ARROW_STREAM, errorBody, OPTIONS_HEADER, type ScoringRoute } from './handler';
 import type { Ranker } from './ranker';
 import { shown } from './tradeoff';
 
@@ -182,12 +182,7 @@ function modelInfo(backend: ScoringBackend, maxDocuments: number) {
   };
 }
 
-const sendBad = (reply: FastifyReply, field: string, detail: string, status = 400) =>
-  reply.code(status).send({ error: status === 400 ? 'Bad Request' : statusText(status), field, message: `${field}: ${detail}` });
-
-function statusText(status: number): string {
-  return http.STATUS_CODES[status] ?? 'Error';
-}
+const sendBad = (reply: FastifyReply, field: string, detail: string, status = 400) => reply.code(status).send(errorBody(status, field, detail));
 
 function setErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
