@@ -6,7 +6,7 @@
 import { intFlag, parseCommandArgs } from '../args';
 import type { EngineRequest } from '../../engine/select';
 import type { ServerOptions } from '../../serve/http';
-import { defaultWorkers, startService } from '../../serve/service';
+import { defaultWorkers, startService, type Service } from '../../serve/service';
 import { UsageError, type CliCommand, type CliIO } from '../io';
 
 const HELP = `Usage: cosrank serve <modelDir> [options]
@@ -43,7 +43,11 @@ Options:
   --host H               address to listen on                               (default 127.0.0.1)
   --workers N            scoring worker threads, each with its own engine;
                          0 = score in the HTTP thread                       (default: core count, ${defaultWorkers()} here)
-  --threads T            intra-op threads of each worker's ONNX engine      (default 1; 2 with --workers 0)
+  --processes N          instead of worker threads: N server processes sharing the port, each
+                         scoring in its HTTP thread (more requests/s with many concurrent clients of
+                         short lists; a single request is not split between cores)  (default: off)
+  --threads T            intra-op threads of each worker's (or process's) ONNX engine
+                                                                            (default 1; 2 with --workers 0)
   --max-documents N      longest candidate list accepted                    (default 10000)
   --max-values N         documents × raw features accepted per request      (default 16777216)
   --body-limit BYTES     largest request body accepted                      (default 67108864)
@@ -71,7 +75,8 @@ function parseServeArgs(argv: string[]) {
     options: {
       port: { type: 'string', default: '8080' },
       host: { type: 'string', default: '127.0.0.1' },
-      workers: { type: 'string', default: String(defaultWorkers()) },
+      workers: { type: 'string' },
+      processes: { type: 'string' },
       threads: { type: 'string' },
       'max-documents': { type: 'string', default: '10000' },
       'max-values': { type: 'string', default: String(1 << 24) },
@@ -89,11 +94,14 @@ function parseServeArgs(argv: string[]) {
   const level = values['log-level'];
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   if (values['reload-token'] === '') throw new UsageError('--reload-token must not be empty');
+  const processes = values.processes === undefined ? undefined : intFlag('processes', values.processes, 1, 256);
+  if (processes !== undefined && values.workers !== undefined) throw new UsageError('--workers and --processes do not combine: each server process scores in its HTTP thread');
   return {
     dir: positionals[0],
     port: intFlag('port', values.port, 0, 65535),
     host: values.host,
-    workers: intFlag('workers', values.workers, 0, 256),
+    workers: intFlag('workers', values.workers ?? String(processes === undefined ? defaultWorkers() : 0), 0, 256),
+    ...(processes !== undefined ? { processes } : {}),
     threads: values.threads === undefined ? undefined : intFlag('threads', values.threads, 1, 256),
     maxDocuments: intFlag('max-documents', values['max-documents'], 1),
     maxValues: intFlag('max-values', values['max-values'], 1),
@@ -148,15 +156,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   process.on('SIGHUP', onHup);
   try {
     for (const w of service.warnings) io.stderr(`cosrank serve: warning: ${w}\n`);
-    const m = service.server.backend.model();
+    const m = service.model();
     if (args.json) {
-      io.stdout(JSON.stringify({ url: service.url, model: args.dir, engine: service.engine, workers: service.workers, objectives: m.objectives, featureCount: m.rawFeatureCount }) + '\n');
+      const json = { url: service.url, model: args.dir, engine: service.engine, workers: service.workers, processes: service.processes, objectives: m.objectives, featureCount: m.rawFeatureCount };
+      io.stdout(JSON.stringify(json) + '\n');
     } else {
       io.stdout(`cosrank serve: listening on ${service.url}\n`);
       io.stdout(`  model ${args.dir}: objectives ${m.objectives.join(', ') || '(none)'}, ${m.rawFeatureCount} raw features\n`);
-      io.stdout(`  engine ${service.engine}, ${service.workers === 0 ? 'scoring in the HTTP thread' : `${service.workers} scoring worker threads`}\n`);
+      io.stdout(`  engine ${service.engine}, ${scoringWhere(service)}\n`);
     }
-    await service.server.closed;
+    await service.closed;
     await service.close();
     return 0;
   } finally {
@@ -164,6 +173,11 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     process.off('SIGINT', onInt);
     process.off('SIGHUP', onHup);
   }
+}
+
+function scoringWhere(service: Service): string {
+  if (service.processes > 0) return `${service.processes} server processes, each scoring in its HTTP thread`;
+  return service.workers === 0 ? 'scoring in the HTTP thread' : `${service.workers} scoring worker threads`;
 }
 
 export const command: CliCommand = { name: 'serve', summary: 'serve a model over HTTP: re-rank with the trade-off chosen per request', help: HELP, run };

@@ -1,0 +1,219 @@
+/**
+ * `serve --processes N`: N server processes sharing one port (node:cluster: this process accepts each
+ * connection and hands it to the processes in turn), each with its own HTTP server, engine and model,
+ * scoring in its HTTP thread (clusterMember.ts). A request then costs one process's work and no
+ * hand-over between threads: with many concurrent clients of short lists that gives more requests per
+ * second than worker threads (README, sizing). This process supervises the others:
+ *
+ * - reload, atomic across processes: every process loads the new model beside the old (`load`), then
+ *   every one holds new requests (`pause`), and only then does each get `commit`; if any fails, all
+ *   `abort` and keep the old model (memberBackend.ts). Reloads run one after another.
+ * - close: every process drains (requests already received finish) and exits; one that has not exited
+ *   `drainTimeout` + 10 s later is killed.
+ * - a process that dies is replaced with one loading the model directory (after RESTART_DELAY_MS when
+ *   the one before it died before serving, so a model that cannot load does not restart in a hot loop).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { extname, join } from 'node:path';
+import type { EngineRequest } from '../engine/select';
+import { processExecArgv } from '../util/workerScript';
+import { loadServingModel, type ServingModel } from './loadServingModel';
+import { readRoutesFile, type RoutesOverride } from './operatingPoints';
+import { hostWarnings, type Service, type ServiceOptions } from './service';
+
+/** The environment variable carrying a member's options (JSON) from the supervisor. */
+export const MEMBER_OPTIONS_ENV = 'COSRANK_SERVE_MEMBER';
+
+/** A member's options: the service's (a member logs to its own stderr) and the routes, read once here. */
+export type MemberOptions = Omit<ServiceOptions, 'logStream' | 'workers' | 'processes' | 'routesFile'> & { routes?: RoutesOverride; engine?: EngineRequest };
+
+export type ToMember =
+  | { kind: 'load'; seq: number }
+  | { kind: 'pause'; seq: number }
+  | { kind: 'commit' }
+  | { kind: 'abort' }
+  | { kind: 'reloaded'; seq: number; error?: string }
+  | { kind: 'close' };
+
+export type FromMember =
+  | { kind: 'ready'; url: string; engine: string }
+  | { kind: 'failed'; message: string; code?: string; syscall?: string }
+  | { kind: 'loaded'; seq: number; error?: string }
+  | { kind: 'paused'; seq: number }
+  | { kind: 'reload'; seq: number };
+
+/** Wait before starting again a process whose predecessor died before it served. */
+const RESTART_DELAY_MS = 1000;
+/** How long past the drain timeout a closing process may take before it is killed. */
+const CLOSE_GRACE_MS = 10_000;
+
+interface Member {
+  worker: Worker;
+  ready: boolean;
+  replies: Map<number, { resolve: (m: FromMember) => void; reject: (e: Error) => void }>;
+}
+
+/** Starts `o.processes` server processes on `o.host:o.port`; resolves once all of them listen. */
+export async function startCluster(o: ServiceOptions & { processes: number }): Promise<Service> {
+  if (!(Number.isInteger(o.processes) && o.processes >= 1)) throw new Error(`processes must be a positive integer, got ${o.processes}`);
+  if (!cluster.isPrimary) throw new Error('processes: this process is itself a cluster worker; start the service with processes from a primary process');
+  if (o.logStream !== undefined) throw new Error('logStream: with processes, each server process logs to its own stderr');
+  const routes = o.routesFile ? await readRoutesFile(o.routesFile) : undefined;
+  // the model is read here first, so that a bad directory fails before any process starts
+  const model = await loadServingModel(o.dir, routes);
+  const { logStream: _, workers: __, processes, routesFile: ___, ...shared } = o;
+  const supervisor = new Supervisor({ ...shared, routes }, o.drainTimeout ?? 30_000, model);
+  const first = await supervisor.start(processes);
+  return {
+    url: first.url,
+    workers: 0,
+    processes,
+    engine: first.engine,
+    warnings: hostWarnings(o.host),
+    model: () => supervisor.model,
+    closed: supervisor.closed,
+    close: () => supervisor.close(),
+    reload: () => supervisor.reload(),
+  };
+}
+
+class Supervisor {
+  private members: Member[] = [];
+  private started = false;
+  private reloads: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | null = null;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private resolveClosed!: () => void;
+  readonly closed = new Promise<void>((r) => (this.resolveClosed = r));
+
+  constructor(
+    private readonly options: MemberOptions,
+    private readonly drainTimeout: number,
+    public model: ServingModel,
+  ) {
+    const exec = join(__dirname, `clusterMember${extname(__filename)}`);
+    cluster.setupPrimary({ exec, execArgv: processExecArgv(exec), args: [], silent: false });
+  }
+
+  /** Starts `n` processes; if any fails, stops the others and rejects with its error. */
+  async start(n: number): Promise<{ url: string; engine: string }> {
+    try {
+      const ready = await Promise.all(Array.from({ length: n }, () => this.fork()));
+      this.started = true;
+      return ready[0];
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** One more server process; resolves when it listens. */
+  private fork(): Promise<{ url: string; engine: string }> {
+    const worker = cluster.fork({ [MEMBER_OPTIONS_ENV]: JSON.stringify(this.options) });
+    const member: Member = { worker, ready: false, replies: new Map() };
+    this.members.push(member);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (m: FromMember) => {
+        if (m.kind === 'ready') {
+          member.ready = true;
+          resolve(m);
+        } else if (m.kind === 'failed') {
+          reject(Object.assign(new Error(m.message), { code: m.code, syscall: m.syscall }));
+        } else if (m.kind === 'reload') {
+          this.reload().then(
+            () => this.post(member, { kind: 'reloaded', seq: m.seq }),
+            (err: Error) => this.post(member, { kind: 'reloaded', seq: m.seq, error: err.message }),
+          );
+        } else {
+          const waiting = member.replies.get(m.seq);
+          member.replies.delete(m.seq);
+          waiting?.resolve(m);
+        }
+      });
+      worker.on('exit', (code, signal) => {
+        const err = new Error(`server process ${worker.process.pid} exited (${signal ?? `code ${code}`})`);
+        reject(err); // no effect once it was ready
+        for (const w of member.replies.values()) w.reject(err);
+        member.replies.clear();
+        this.members = this.members.filter((x) => x !== member);
+        this.onExit(member, err);
+      });
+    });
+  }
+
+  private onExit(dead: Member, err: Error): void {
+    if (this.closing !== null) {
+      if (this.members.length === 0) this.resolveClosed();
+      return;
+    }
+    if (!this.started) return; // start() fails and closes the rest
+    process.emitWarning(`cosrank serve: ${err.message}; starting a replacement`);
+    this.restartTimer = setTimeout(
+      () => {
+        if (this.closing === null) this.fork().catch((e: Error) => process.emitWarning(`cosrank serve: a replacement server process failed: ${e.message}`));
+      },
+      dead.ready ? 0 : RESTART_DELAY_MS,
+    );
+  }
+
+  private post(member: Member, m: ToMember): void {
+    if (member.worker.isConnected()) member.worker.send(m, () => undefined);
+  }
+
+  /** Sends `m` and resolves with the member's answer; an error when it dies first or answers one. */
+  private ask(member: Member, kind: 'load' | 'pause'): Promise<Error | null> {
+    const seq = this.seq++;
+    return new Promise<FromMember>((resolve, reject) => {
+      member.replies.set(seq, { resolve, reject });
+      member.worker.send({ kind, seq } satisfies ToMember, (err: Error | null) => err && reject(err));
+    }).then(
+      (r) => (r.kind === 'loaded' && r.error !== undefined ? new Error(r.error) : null),
+      (err: Error) => err,
+    );
+  }
+
+  reload(): Promise<void> {
+    const next = this.reloads.then(() => this.reloadNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
+  }
+
+  private async reloadNow(): Promise<void> {
+    if (this.closing !== null) throw new Error('the service is closing');
+    const members = this.members.filter((m) => m.ready);
+    const [model, ...loaded] = await Promise.all([
+      loadServingModel(this.options.dir, this.options.routes).catch((err: unknown) => err as Error),
+      ...members.map((m) => this.ask(m, 'load')),
+    ]);
+    let failure = model instanceof Error ? model : (loaded.find((e) => e !== null) ?? null);
+    if (failure === null) failure = (await Promise.all(members.map((m) => this.ask(m, 'pause')))).find((e) => e !== null) ?? null;
+    if (failure === null && members.some((m) => !this.members.includes(m))) failure = new Error('a server process was replaced during the reload');
+    if (failure !== null) {
+      for (const m of this.members) this.post(m, { kind: 'abort' });
+      throw failure;
+    }
+    // every process holds new requests now: none can answer with the old model after another used the new
+    for (const m of members) this.post(m, { kind: 'commit' });
+    this.model = model as ServingModel;
+  }
+
+  close(): Promise<void> {
+    return (this.closing ??= this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    if (this.members.length === 0) return this.resolveClosed();
+    // a process still starting has no handlers yet: the signal ends it at once (it was not serving)
+    for (const m of this.members) {
+      if (m.ready) this.post(m, { kind: 'close' });
+      else m.worker.process.kill('SIGTERM');
+    }
+    const kill = setTimeout(() => {
+      for (const m of this.members) m.worker.process.kill('SIGKILL');
+    }, this.drainTimeout + CLOSE_GRACE_MS);
+    await this.closed;
+    clearTimeout(kill);
+  }
+}
