@@ -1,25 +1,29 @@
 /**
- * `serve --processes N`: N server processes sharing one port (node:cluster: this process accepts each
- * connection and hands it to the processes in turn), each with its own HTTP server, engine and model,
- * scoring in its HTTP thread (clusterMember.ts). A request then costs one process's work and no
+ * `serve --processes N`: N server processes behind one port, each with its own HTTP server, engine and
+ * model, scoring in its HTTP thread (clusterMember.ts). A request then costs one process's work and no
  * hand-over between threads: with many concurrent clients of short lists that gives more requests per
- * second than worker threads (README, sizing). This process supervises the others:
+ * second than worker threads (README, sizing). This process owns the listening socket: it accepts each
+ * connection without reading from it and passes it to the server processes in turn (a connection then
+ * stays with its process). It also supervises them:
  *
  * - reload, atomic across processes: every process loads the new model beside the old (`load`), then
  *   every one holds new requests (`pause`), and only then does each get `commit`; if any fails, all
  *   `abort` and keep the old model (memberBackend.ts). Reloads run one after another.
- * - close: every process drains (requests already received finish) and exits; one that has not exited
- *   `drainTimeout` + 10 s later is killed.
+ * - close: the listening socket closes first (new connections are refused at once, as with threads),
+ *   then every process drains (requests already received finish) and exits; one that has not exited
+ *   `drainTimeout` + 10 s later is killed. (With node:cluster's own hand-over the port stays open until
+ *   the last process stops listening, and connections accepted in between are reset.)
  * - a process that dies is replaced with one loading the model directory (after RESTART_DELAY_MS when
  *   the one before it died before serving, so a model that cannot load does not restart in a hot loop).
  */
-import cluster, { type Worker } from 'node:cluster';
+import { fork, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
 import { extname, join } from 'node:path';
 import type { EngineRequest } from '../engine/select';
 import { processExecArgv } from '../util/workerScript';
 import { loadServingModel, type ServingModel } from './loadServingModel';
 import { readRoutesFile, type RoutesOverride } from './operatingPoints';
-import { hostWarnings, type Service, type ServiceOptions } from './service';
+import { hostWarnings, serviceUrl, type Service, type ServiceOptions } from './service';
 
 /** The environment variable carrying a member's options (JSON) from the supervisor. */
 export const MEMBER_OPTIONS_ENV = 'COSRANK_SERVE_MEMBER';
@@ -33,10 +37,12 @@ export type ToMember =
   | { kind: 'commit' }
   | { kind: 'abort' }
   | { kind: 'reloaded'; seq: number; error?: string }
-  | { kind: 'close' };
+  | { kind: 'close' }
+  /** Sent with a connection's socket, to serve. */
+  | { kind: 'connection' };
 
 export type FromMember =
-  | { kind: 'ready'; url: string; engine: string }
+  | { kind: 'ready'; engine: string }
   | { kind: 'failed'; message: string; code?: string; syscall?: string }
   | { kind: 'loaded'; seq: number; error?: string }
   | { kind: 'paused'; seq: number }
@@ -48,7 +54,7 @@ const RESTART_DELAY_MS = 1000;
 const CLOSE_GRACE_MS = 10_000;
 
 interface Member {
-  worker: Worker;
+  child: ChildProcess;
   ready: boolean;
   replies: Map<number, { resolve: (m: FromMember) => void; reject: (e: Error) => void }>;
 }
@@ -56,19 +62,18 @@ interface Member {
 /** Starts `o.processes` server processes on `o.host:o.port`; resolves once all of them listen. */
 export async function startCluster(o: ServiceOptions & { processes: number }): Promise<Service> {
   if (!(Number.isInteger(o.processes) && o.processes >= 1)) throw new Error(`processes must be a positive integer, got ${o.processes}`);
-  if (!cluster.isPrimary) throw new Error('processes: this process is itself a cluster worker; start the service with processes from a primary process');
   if (o.logStream !== undefined) throw new Error('logStream: with processes, each server process logs to its own stderr');
   const routes = o.routesFile ? await readRoutesFile(o.routesFile) : undefined;
   // the model is read here first, so that a bad directory fails before any process starts
   const model = await loadServingModel(o.dir, routes);
   const { logStream: _, workers: __, processes, routesFile: ___, ...shared } = o;
   const supervisor = new Supervisor({ ...shared, routes }, o.drainTimeout ?? 30_000, model);
-  const first = await supervisor.start(processes);
+  const { port, engine } = await supervisor.start(processes, o.host, o.port);
   return {
-    url: first.url,
+    url: serviceUrl(o.host, port),
     workers: 0,
     processes,
-    engine: first.engine,
+    engine,
     warnings: hostWarnings(o.host),
     model: () => supervisor.model,
     closed: supervisor.closed,
@@ -79,6 +84,10 @@ export async function startCluster(o: ServiceOptions & { processes: number }): P
 
 class Supervisor {
   private members: Member[] = [];
+  private readonly exec = join(__dirname, `clusterMember${extname(__filename)}`);
+  /** The listening socket (this process accepts, the members serve). */
+  private readonly listener = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.handOff(socket));
+  private next = 0;
   private started = false;
   private reloads: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
@@ -91,30 +100,47 @@ class Supervisor {
     private readonly options: MemberOptions,
     private readonly drainTimeout: number,
     public model: ServingModel,
-  ) {
-    const exec = join(__dirname, `clusterMember${extname(__filename)}`);
-    cluster.setupPrimary({ exec, execArgv: processExecArgv(exec), args: [], silent: false });
-  }
+  ) {}
 
-  /** Starts `n` processes; if any fails, stops the others and rejects with its error. */
-  async start(n: number): Promise<{ url: string; engine: string }> {
+  /** Starts `n` processes, then listens; if any of it fails, stops the processes and rejects with the error. */
+  async start(n: number, host: string, port: number): Promise<{ port: number; engine: string }> {
     try {
       const ready = await Promise.all(Array.from({ length: n }, () => this.fork()));
+      await new Promise<void>((resolve, reject) => {
+        this.listener.once('error', reject);
+        this.listener.listen({ port, host }, () => {
+          this.listener.off('error', reject);
+          resolve();
+        });
+      });
       this.started = true;
-      return ready[0];
+      const address = this.listener.address();
+      return { port: typeof address === 'object' && address !== null ? address.port : port, engine: ready[0].engine };
     } catch (err) {
       await this.close();
       throw err;
     }
   }
 
-  /** One more server process; resolves when it listens. */
-  private fork(): Promise<{ url: string; engine: string }> {
-    const worker = cluster.fork({ [MEMBER_OPTIONS_ENV]: JSON.stringify(this.options) });
-    const member: Member = { worker, ready: false, replies: new Map() };
+  /** A new connection, unread, to the next member that serves (in turn); none serving: it is closed. */
+  private handOff(socket: net.Socket): void {
+    const serving = this.members.filter((m) => m.ready && m.child.connected);
+    if (serving.length === 0 || this.closing !== null) return void socket.destroy();
+    const member = serving[this.next++ % serving.length];
+    member.child.send({ kind: 'connection' } satisfies ToMember, socket, (err: Error | null) => err && socket.destroy());
+  }
+
+  /** One more server process; resolves when it serves. */
+  private fork(): Promise<{ engine: string }> {
+    const child = fork(this.exec, [], {
+      execArgv: processExecArgv(this.exec),
+      env: { ...process.env, [MEMBER_OPTIONS_ENV]: JSON.stringify(this.options) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const member: Member = { child, ready: false, replies: new Map() };
     this.members.push(member);
     return new Promise((resolve, reject) => {
-      worker.on('message', (m: FromMember) => {
+      child.on('message', (m: FromMember) => {
         if (m.kind === 'ready') {
           member.ready = true;
           resolve(m);
@@ -131,8 +157,8 @@ class Supervisor {
           waiting?.resolve(m);
         }
       });
-      worker.on('exit', (code, signal) => {
-        const err = new Error(`server process ${worker.process.pid} exited (${signal ?? `code ${code}`})`);
+      child.on('exit', (code, signal) => {
+        const err = new Error(`server process ${child.pid} exited (${signal ?? `code ${code}`})`);
         reject(err); // no effect once it was ready
         for (const w of member.replies.values()) w.reject(err);
         member.replies.clear();
@@ -158,15 +184,15 @@ class Supervisor {
   }
 
   private post(member: Member, m: ToMember): void {
-    if (member.worker.isConnected()) member.worker.send(m, () => undefined);
+    if (member.child.connected) member.child.send(m, () => undefined);
   }
 
-  /** Sends `m` and resolves with the member's answer; an error when it dies first or answers one. */
+  /** Sends `kind` and resolves with the member's failure (null: done); an error too when it dies first. */
   private ask(member: Member, kind: 'load' | 'pause'): Promise<Error | null> {
     const seq = this.seq++;
     return new Promise<FromMember>((resolve, reject) => {
       member.replies.set(seq, { resolve, reject });
-      member.worker.send({ kind, seq } satisfies ToMember, (err: Error | null) => err && reject(err));
+      member.child.send({ kind, seq } satisfies ToMember, (err: Error | null) => err && reject(err));
     }).then(
       (r) => (r.kind === 'loaded' && r.error !== undefined ? new Error(r.error) : null),
       (err: Error) => err,
@@ -204,14 +230,15 @@ class Supervisor {
 
   private async closeNow(): Promise<void> {
     clearTimeout(this.restartTimer);
+    if (this.listener.listening) this.listener.close();
     if (this.members.length === 0) return this.resolveClosed();
     // a process still starting has no handlers yet: the signal ends it at once (it was not serving)
     for (const m of this.members) {
       if (m.ready) this.post(m, { kind: 'close' });
-      else m.worker.process.kill('SIGTERM');
+      else m.child.kill('SIGTERM');
     }
     const kill = setTimeout(() => {
-      for (const m of this.members) m.worker.process.kill('SIGKILL');
+      for (const m of this.members) m.child.kill('SIGKILL');
     }, this.drainTimeout + CLOSE_GRACE_MS);
     await this.closed;
     clearTimeout(kill);

@@ -1,7 +1,9 @@
 /**
- * One server process of a cluster (cluster.ts starts it with node:cluster): its own HTTP server on the
- * shared port, its own engine and model, scoring in its HTTP thread — no hand-over between threads, so
- * a request costs one process's work and no cross-thread wake-ups.
+ * One server process of a cluster (cluster.ts starts it): its own HTTP server, engine and model,
+ * scoring in its HTTP thread — no hand-over between threads, so a request costs one process's work and
+ * no cross-thread wake-ups. Connections come from the supervisor, which accepts them on the service's
+ * port; the server also listens on a private Unix socket (a fresh directory only this user can enter),
+ * because Node checks request and header deadlines only on a server that listens.
  *
  * The supervisor drives reloads in three steps so that they are atomic across processes: `load` (read
  * and warm up the new model beside the old), `pause` (hold requests that arrive from now on; those
@@ -13,12 +15,24 @@
  * SIGTERM and SIGINT (a terminal's Ctrl-C reaches every process of the group) close it gracefully, as
  * the supervisor's `close` does; SIGHUP is the supervisor's to act on and is ignored here.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createEngine } from '../engine/select';
 import { MEMBER_OPTIONS_ENV, type FromMember, type MemberOptions, type ToMember } from './cluster';
 import { DEFAULT_MAX_DOCUMENTS } from './http';
 import { MemberBackend } from './memberBackend';
 import { Ranker } from './ranker';
 import { listenService } from './service';
+
+/** The private directory of this process's Unix socket, removed at exit. */
+let socketDir: string | undefined;
+
+function exit(code: number): void {
+  if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
+  process.exit(code);
+}
 
 /** Starts this member: engine, model, HTTP server on the shared port; then serves until closed. */
 async function main(): Promise<void> {
@@ -29,25 +43,33 @@ async function main(): Promise<void> {
   const loadRanker = () => Ranker.load(o.dir, { engineInstance: engine, routes: o.routes });
   const limits = { maxDocuments: o.maxDocuments ?? DEFAULT_MAX_DOCUMENTS, maxValues: o.maxValues };
   const backend = new MemberBackend(await loadRanker(), limits, loadRanker, send);
-  const service = await listenService({ backend }, o, 0);
+  socketDir = mkdtempSync(join(tmpdir(), 'cosrank-serve-'));
+  const service = await listenService({ backend }, o, 0, join(socketDir, 'http.sock'));
+  const server = service.server?.app.server;
+  if (server === undefined) throw new Error('a server process has no HTTP server');
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= service.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exit(0),
+      () => exit(1),
     );
   };
-  process.on('message', (m: ToMember) => (m.kind === 'close' ? close() : backend.onMessage(m)));
+  process.on('message', (m: ToMember, socket?: Socket) => {
+    if (m.kind === 'connection') {
+      if (socket) server.emit('connection', socket);
+    } else if (m.kind === 'close') close();
+    else backend.onMessage(m);
+  });
   process.on('SIGTERM', close);
   process.on('SIGINT', close);
   process.on('SIGHUP', () => {});
-  send({ kind: 'ready', url: service.url, engine: service.engine });
+  send({ kind: 'ready', engine: service.engine });
 }
 
 main().catch((err: unknown) => {
   const { code, syscall } = (err ?? {}) as NodeJS.ErrnoException;
   const failed: FromMember = { kind: 'failed', message: err instanceof Error ? err.message : String(err), code, syscall };
   // exit once the message is on its way (process.send is asynchronous)
-  if (process.send) process.send(failed, () => process.exit(1));
-  else process.exit(1);
+  if (process.send) process.send(failed, () => exit(1));
+  else exit(1);
 });

@@ -96,8 +96,16 @@ async function startBackend(o: ServiceOptions, workers: number, routes: RoutesOv
   return { backend: await loadRanker(), loadRanker };
 }
 
-/** The HTTP app on `backend`, listening at `o.host:o.port` (a server process of a cluster calls this with its own backend). */
-export async function listenService(scoring: { backend: ScoringBackend | Ranker; loadRanker?: () => Promise<Ranker> }, o: ServiceOptions, workers: number): Promise<Service> {
+/**
+ * The HTTP app on `backend`, listening at `o.host:o.port` — or at the Unix socket `socketPath` (a
+ * server process of a cluster, which gets its connections from the supervisor: clusterMember.ts).
+ */
+export async function listenService(
+  scoring: { backend: ScoringBackend | Ranker; loadRanker?: () => Promise<Ranker> },
+  o: ServiceOptions,
+  workers: number,
+  socketPath?: string,
+): Promise<Service> {
   const server = createServer(scoring.backend, {
     maxDocuments: o.maxDocuments ?? DEFAULT_MAX_DOCUMENTS,
     maxValues: o.maxValues,
@@ -110,7 +118,7 @@ export async function listenService(scoring: { backend: ScoringBackend | Ranker;
     logStream: o.logStream ?? process.stderr,
   });
   try {
-    await server.app.listen({ port: o.port, host: o.host });
+    await server.app.listen(socketPath === undefined ? { port: o.port, host: o.host } : { path: socketPath });
   } catch (err) {
     await server.close();
     throw err;
