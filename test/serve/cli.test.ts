@@ -73,6 +73,8 @@ describe('cosrank serve', () => {
     await expect(serveCommand.run([], io)).rejects.toThrow(UsageError);
     await expect(serveCommand.run(['m', '--port', '70000'], io)).rejects.toThrow(/--port must be an integer ≥ 0 and ≤ 65535, got '70000'/);
     await expect(serveCommand.run(['m', '--engine', 'gpu'], io)).rejects.toThrow(/--engine must be one of auto, onnx, tfjs/);
+    await expect(serveCommand.run(['m', '--processes', '2', '--workers', '1'], io)).rejects.toThrow(/--workers and --processes do not combine/);
+    await expect(serveCommand.run(['m', '--processes', '0'], io)).rejects.toThrow(/--processes must be an integer ≥ 1/);
     await expect(exportCommand.run(['m'], io)).rejects.toThrow(/--onnx OUT.onnx is required/);
   });
 });

@@ -4,7 +4,8 @@
  * JSON) one request after another without pause, receives SIGTERM while requests are in flight — some
  * answered and the next one already written, some mid-upload. Every request a client began sending
  * before the signal must be answered 200 (none reset, none 503); one begun after it may only be refused
- * at connect (the listening socket is closed) or served; the process exits 0.
+ * at connect (the listening socket is closed) or served; the process exits 0. Run twice: with worker
+ * threads (the default) and with `--processes 2` (server processes behind the port this process owns).
  *
  * COSRANK_TEST_SERVE_BIN (read only here) points the test at another checkout's `bin/cosrank.js`, to run
  * it against an older server (COSRANK_TEST_SERVE_ARGS: extra `serve` arguments). At 35ee384 (`app.close()`
@@ -42,9 +43,9 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function startServer(): Promise<ServeProcess> {
+async function startServer(mode: string[]): Promise<ServeProcess> {
   const extra = (process.env.COSRANK_TEST_SERVE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const server = await startServe(dir, extra, process.env.COSRANK_TEST_SERVE_BIN);
+  const server = await startServe(dir, [...mode, ...extra], process.env.COSRANK_TEST_SERVE_BIN);
   running = server.child;
   return server;
 }
@@ -100,11 +101,12 @@ function post(agent: http.Agent, url: URL, payload: Buffer, sliced: boolean): Pr
   });
 }
 
-describe('SIGTERM under saturation (issue 14 item 7: 30 clients × 1,000 documents × 136 features)', () => {
+// worker threads (the default), and server processes behind one port (cluster.ts)
+describe.each([[[] as string[]], [['--processes', '2']]])('SIGTERM under saturation (issue 14 item 7: 30 clients × 1,000 documents × 136 features), serve %j', (mode) => {
   it('every request begun before the signal is answered 200; later ones are refused at connect or served; exit 0', async () => {
     const payloads = Array.from({ length: 3 }, (_, i) => body(DOCUMENTS, 100 + i));
     expect(payloads[0].length).toBeGreaterThan(1.5e6);
-    const server = await startServer();
+    const server = await startServer(mode);
     const u = new URL('/score', server.url);
     let signalAt = Infinity;
     let stop = false;
