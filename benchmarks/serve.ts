@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- serve [--duration S] [--candidates 100,1000] [--clients 1,16] [--configs today,w0,w1t2,w2]
+ * `npm run bench -- serve [--duration S] [--candidates 100,1000] [--clients 1,16] [--configs today,w0,w1t2,w2,p2]
  *                         [--today-bin PATH] [--soak S] [--load wrk|node]`
  *
  * The HTTP service under load: `cosrank serve` (the real CLI) in a child process, load on loopback
@@ -16,11 +16,12 @@
  *   w0     scoring in the HTTP thread, ONNX with 2 intra-op threads (`--workers 0 --threads 2`)
  *   w1t2   one scoring worker, ONNX with 2 intra-op threads (ORT's own threads use the second core)
  *   w2     two scoring workers with 1 intra-op thread each (the default on 2 cores)
+ *   p2     two server processes behind the port, each scoring in its HTTP thread (`--processes 2`)
  * Body formats: JSON numbers, base64 float32 (in JSON), Arrow IPC stream (id + features fixed-size list).
  * Per cell (for the node client, its longest GC pause during the cell): latency p50/p90/p99 (full round
- * trip), requests/s, documents/s, busy % of each core, the server process's CPU. `--soak S` (e.g. 300)
- * then runs 16 clients over every format and size for S seconds on the last configuration and prints RSS
- * after warm-up and at the end, and the error count.
+ * trip), requests/s, documents/s, busy % of each core, the server's CPU (its processes together). `--soak S`
+ * (e.g. 300) then runs 16 clients over every format and size for S seconds on the last configuration and
+ * prints RSS (of the server's processes together) after warm-up and at the end, and the error count.
  * Targets (issue 17): 1,000 candidates, 1 client: p99 < 10 ms (base64, Arrow), < 15 ms (JSON); 16 clients
  * ≥ 2× today's requests/s per format; soak RSS flat within 10 %, 0 errors.
  */
@@ -120,6 +121,7 @@ function configs(names: string[], todayBin: string | undefined): Config[] {
     w0: { name: 'w0', bin, args: ['--workers', '0', '--threads', '2', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: 'HTTP thread scores, ORT 2 threads' },
     w1t2: { name: 'w1t2', bin, args: ['--workers', '1', '--threads', '2', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: '1 worker, ORT 2 threads' },
     w2: { name: 'w2', bin, args: ['--workers', '2', '--threads', '1', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: '2 workers, ORT 1 thread each' },
+    p2: { name: 'p2', bin, args: ['--processes', '2', '--threads', '1', '--log-level', 'warn'], formats: ['json', 'base64', 'arrow'], what: '2 server processes, each scoring in its HTTP thread, ORT 1 thread' },
   };
   if (names.includes('today') && !todayBin) console.log('   today: skipped (pass --today-bin <checkout of the code before issue 17>/bin/cosrank.js)');
   return names.map((n) => {
@@ -192,7 +194,7 @@ export async function run(args: string[]): Promise<void> {
       duration: { type: 'string', default: '4' },
       candidates: { type: 'string', default: '100,1000' },
       clients: { type: 'string', default: '1,16' },
-      configs: { type: 'string', default: 'today,w0,w1t2,w2' }, // the last one is judged against the targets
+      configs: { type: 'string', default: 'today,w0,w1t2,w2,p2' },
       'today-bin': { type: 'string' },
       soak: { type: 'string', default: '0' },
       load: { type: 'string' },
@@ -252,9 +254,12 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
+/** The targets, judged for each configuration measured (but today's), and the sizing figures. */
 function summary(results: Map<string, number>, cfgs: Config[], clientCounts: number[]): void {
-  const best = cfgs.filter((c) => c.name !== 'today').pop()?.name;
-  if (!best) return;
+  for (const c of cfgs) if (c.name !== 'today') summaryOf(results, c.name, clientCounts);
+}
+
+function summaryOf(results: Map<string, number>, best: string, clientCounts: number[]): void {
   console.log(`-- targets (${best})`);
   for (const format of ['json', 'base64', 'arrow'] as Format[]) {
     const p99 = results.get(`${best}|${format}|p99`);

@@ -199,22 +199,49 @@ export function corePercents(a: { busy: number; total: number }[], b: { busy: nu
   return b.map((x, i) => (100 * (x.busy - a[i].busy)) / Math.max(1, x.total - a[i].total));
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; NaN when unavailable. */
-export function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
+/** `pid` and its descendants (server processes of `serve --processes`), from /proc/<pid>/task/<tid>/children. */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      for (const task of fs.readdirSync(`/proc/${all[i]}/task`)) {
+        const children = fs.readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8').trim();
+        if (children !== '') all.push(...children.split(' ').map(Number));
+      }
+    } catch {
+      // the process ended meanwhile
+    }
   }
+  return all;
 }
 
-/** Resident set size of a process in MB, from /proc/<pid>/status; NaN when unavailable. */
-export function rssMb(pid: number | undefined): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
+/** CPU seconds (user + system) used so far by a process and its descendants, from /proc; NaN when unavailable. */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    } catch {
+      if (p === pid) return NaN;
+    }
   }
+  return total;
+}
+
+/** Resident set size of a process and its descendants in MB, from /proc/<pid>/status; NaN when unavailable. */
+export function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (m) total += Number(m[1]) / 1024;
+      else if (p === pid) return NaN;
+    } catch {
+      if (p === pid) return NaN;
+    }
+  }
+  return total;
 }

@@ -17,6 +17,7 @@
  *   the one before it died before serving, so a model that cannot load does not restart in a hot loop).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { extname, join } from 'node:path';
 import type { EngineRequest } from '../engine/select';
@@ -42,7 +43,8 @@ export type ToMember =
   | { kind: 'connection' };
 
 export type FromMember =
-  | { kind: 'ready'; engine: string }
+  /** Serving; `socketDir` is its private directory, removed here when it exits (a killed process cannot). */
+  | { kind: 'ready'; engine: string; socketDir: string }
   | { kind: 'failed'; message: string; code?: string; syscall?: string }
   | { kind: 'loaded'; seq: number; error?: string }
   | { kind: 'paused'; seq: number }
@@ -56,6 +58,7 @@ const CLOSE_GRACE_MS = 10_000;
 interface Member {
   child: ChildProcess;
   ready: boolean;
+  socketDir?: string;
   replies: Map<number, { resolve: (m: FromMember) => void; reject: (e: Error) => void }>;
 }
 
@@ -143,6 +146,7 @@ class Supervisor {
       child.on('message', (m: FromMember) => {
         if (m.kind === 'ready') {
           member.ready = true;
+          member.socketDir = m.socketDir;
           resolve(m);
         } else if (m.kind === 'failed') {
           reject(Object.assign(new Error(m.message), { code: m.code, syscall: m.syscall }));
@@ -163,6 +167,7 @@ class Supervisor {
         for (const w of member.replies.values()) w.reject(err);
         member.replies.clear();
         this.members = this.members.filter((x) => x !== member);
+        if (member.socketDir !== undefined) rmSync(member.socketDir, { recursive: true, force: true });
         this.onExit(member, err);
       });
     });

@@ -13,7 +13,8 @@
  * with the old. `POST /reload` here asks the supervisor to run one.
  *
  * SIGTERM and SIGINT (a terminal's Ctrl-C reaches every process of the group) close it gracefully, as
- * the supervisor's `close` does; SIGHUP is the supervisor's to act on and is ignored here.
+ * the supervisor's `close` does, and so does losing the supervisor (its IPC channel closes); SIGHUP is
+ * the supervisor's to act on and is ignored here.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
@@ -60,10 +61,12 @@ async function main(): Promise<void> {
     } else if (m.kind === 'close') close();
     else backend.onMessage(m);
   });
+  // the supervisor is gone (killed, say): nobody would hand over connections, reload or close this one
+  process.on('disconnect', close);
   process.on('SIGTERM', close);
   process.on('SIGINT', close);
   process.on('SIGHUP', () => {});
-  send({ kind: 'ready', engine: service.engine });
+  send({ kind: 'ready', engine: service.engine, socketDir });
 }
 
 main().catch((err: unknown) => {
