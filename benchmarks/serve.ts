@@ -174,7 +174,7 @@ async function cell(load: Loader, server: Started, label: string, body: Body[], 
 async function soak(load: Loader, server: Started, all: Body[][], seconds: number): Promise<void> {
   const mixed = all.flat();
   const warm = Math.min(30, Math.max(5, seconds / 10));
-  console.log(`-- soak: 16 clients, every format and size, ${seconds} s after ${warm} s warm-up (RSS of the server process)`);
+  console.log(`-- soak: 16 clients, every format and size, ${seconds} s after ${warm} s warm-up (RSS of the server's processes together)`);
   await load(server.url, mixed, 16, warm, 0);
   const before = rssMb(server.child.pid);
   let peak = before;

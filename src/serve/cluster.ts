@@ -24,7 +24,7 @@ import type { EngineRequest } from '../engine/select';
 import { processExecArgv } from '../util/workerScript';
 import { loadServingModel, type ServingModel } from './loadServingModel';
 import { readRoutesFile, type RoutesOverride } from './operatingPoints';
-import { hostWarnings, serviceUrl, type Service, type ServiceOptions } from './service';
+import { hostWarnings, serviceUrl, type Service, type ServiceOptions } from './serviceOptions';
 
 /** The environment variable carrying a member's options (JSON) from the supervisor. */
 export const MEMBER_OPTIONS_ENV = 'COSRANK_SERVE_MEMBER';
