@@ -35,7 +35,7 @@ function exit(code: number): void {
   process.exit(code);
 }
 
-/** Starts this member: engine, model, HTTP server on the shared port; then serves until closed. */
+/** Starts this member: engine, model, HTTP server (fed the connections the supervisor hands over); then serves until closed. */
 async function main(): Promise<void> {
   const send = (m: FromMember) => process.send?.(m);
   const o = JSON.parse(process.env[MEMBER_OPTIONS_ENV] ?? 'null') as MemberOptions | null;
