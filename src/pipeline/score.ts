@@ -15,7 +15,7 @@ import { createEngine, type EngineRequest } from '../engine/select';
 import { formatScores } from '../eval/scoresFile';
 import { weightPoints, type WeightPoints } from '../eval/sweep';
 import { loadModel, type SavedModel } from '../model/modelFile';
-import { resolveBeta, resolveFactor } from '../serve/tradeoff';
+import { resolveBeta, resolveFactor, resolveWeights, type WeightsInput } from '../serve/tradeoff';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { ConfigError, DataError } from '../util/errors';
 import { noProgress, type ProgressCallback } from '../util/progress';
@@ -70,22 +70,14 @@ export function modelInput(ds: RankingDataset, model: SavedModel, file: string):
   return { dataset: applyObjectives(ds, model.objectives, { resolved: model.objectives }).dataset, applied: true };
 }
 
-/** One trade-off as numbers over the auxiliary objectives, normalised to sum 1. */
-export function tradeOff(model: SavedModel, weights: number[] | Record<string, number> | null | undefined): number[] {
+/**
+ * One trade-off over the auxiliary objectives, by the server's rule (`resolveWeights`: by position or
+ * name, non-negative, not all 0, normalised to sum 1; default the model's), so that `cosrank score` and
+ * the server score a trade-off alike.
+ */
+export function tradeOff(model: SavedModel, weights: WeightsInput | null | undefined): number[] {
   const aux = model.objectives.slice(1).map((o) => o.name);
-  let w: number[];
-  if (weights === null || weights === undefined) w = [...model.defaultWeights];
-  else if (Array.isArray(weights)) w = weights;
-  else {
-    const unknown = Object.keys(weights).filter((k) => !aux.includes(k));
-    if (unknown.length) throw new ConfigError([{ path: 'weights', value: unknown, expected: `names of auxiliary objectives: ${aux.join(', ')}` }], 'score');
-    w = aux.map((name) => weights[name] ?? 0);
-  }
-  const sum = w.reduce((a, b) => a + b, 0);
-  if (w.length !== aux.length || w.some((v) => !Number.isFinite(v) || v < 0) || !(sum > 0)) {
-    throw new ConfigError([{ path: 'weights', value: w, expected: `${aux.length} non-negative weights (${aux.join(', ')}), not all 0` }], 'score');
-  }
-  return w.map((v) => v / sum);
+  return Array.from(resolveWeights(weights ?? undefined, aux, model.defaultWeights, '--weights'));
 }
 
 /** Scores a dataset with a model and writes the scores file (see the module comment). */
@@ -93,7 +85,6 @@ export async function scoreDataset(request: ScoreRequest): Promise<ScoreOutcome>
   const onProgress = request.onProgress ?? noProgress;
   const model = await loadModel(request.model);
   if (!model.spec.cos) throw new ConfigError([{ path: 'model', value: request.model, expected: 'a COS model (a base-only model has no trade-off to score)' }], 'score');
-  const { dataset, applied } = modelInput(await readDataset(request.data, { onProgress }), model, request.data);
   const m = model.objectives.length - 1;
   const sweep = request.sweep;
   const spec = sweep?.points ?? 'lattice';
@@ -102,6 +93,8 @@ export async function scoreDataset(request: ScoreRequest): Promise<ScoreOutcome>
   const aux = model.objectives.slice(1).map((o) => o.name);
   const beta = request.beta ? resolveBeta(request.beta, aux, '--beta', model.spec.cos.net.conditioning.beta) : undefined;
   const c = resolveFactor(request.c, '--c');
+  // the trade-off is checked before the data are read: a bad --weights costs no read of a large file
+  const { dataset, applied } = modelInput(await readDataset(request.data, { onProgress }), model, request.data);
   const engine = await createEngine(request.engine ?? 'auto');
   const runs: { weights: number[] | null; scores: Float32Array }[] = [];
   for (const [i, w] of points.entries()) {

@@ -96,9 +96,12 @@ describe('cosrank score → cosrank eval', () => {
     expect((await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--points', 'lattice')).err).toContain('--points belongs to --sweep');
     const unknown = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--weights', 'speed=1');
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toContain('names of auxiliary objectives: freshness, clicks');
+    expect(unknown.err).toBe("cosrank score: --weights.speed: unknown objective; the model's objectives are freshness, clicks\n");
     const zero = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--weights', '0,0');
     expect(zero.code).toBe(1);
+    expect(zero.err).toBe('cosrank score: --weights: weights must not all be zero\n');
+    const short = await cosrank('score', model, test, '--out', path.join(dir, 'x.csv'), '--weights', '1');
+    expect(short.err).toBe('cosrank score: --weights: expected 2 weights (freshness, clicks), got 1\n');
     expect(fs.existsSync(path.join(dir, 'x.csv'))).toBe(false);
   });
 
@@ -117,6 +120,6 @@ describe('cosrank score → cosrank eval', () => {
   it('takes a negative --weights value as the value, so the weights check reports it', async () => {
     const r = await cosrank('score', path.join(out, 'model'), test, '--out', path.join(dir, 'x.csv'), '--weights', '-1,2', '--quiet');
     expect(r.code).toBe(1);
-    expect(r.err).toContain('weights: got [-1,2], expected 2 non-negative weights (freshness, clicks), not all 0');
+    expect(r.err).toBe('cosrank score: --weights[0]: weights must be non-negative, got -1\n');
   });
 });
