@@ -1,7 +1,8 @@
 /**
  * `cosrank serve --processes N` (cluster.ts, clusterMember.ts, memberBackend.ts). The CLI in a child
  * process: connections are served by every server process; a reload reaches all of them (a failed one
- * none); a process killed is replaced; SIGTERM drains and leaves no process behind. Answers are checked
+ * none); a process killed is replaced; SIGTERM drains and leaves no process behind; a stalled upload is
+ * answered 408 by the process it was handed to. Answers are checked
  * against a `Ranker` loaded here from the same directory. `MemberBackend` in this process: requests that
  * arrive while a reload is paused wait and are answered by the committed model.
  */
@@ -148,6 +149,26 @@ describe('cosrank serve --processes 2', () => {
       taken.close();
     }
     await expect(startServe(path.join(root, 'absent'), ['--processes', '2'])).rejects.toThrow(/absent/);
+  });
+
+  it('answers a stalled upload 408 after the request timeout (each process checks deadlines on the connections it is handed)', async () => {
+    const dir = path.join(root, 'model-timeout');
+    await saveModel(dir, fixtureModel(3));
+    const server = await startServe(dir, ['--processes', '1', '--request-timeout', '300']);
+    running.push(server);
+    const { port } = new URL(server.url);
+    const t0 = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      const sock: net.Socket = net.connect(Number(port), '127.0.0.1', () => sock.write('POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"documents":'));
+      let text = '';
+      sock.on('data', (b: Buffer) => (text += b.toString()));
+      sock.on('close', () => resolve(text));
+      sock.on('error', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 });
 
