@@ -7,6 +7,7 @@ import type { ScoringBackend } from './backend';
 import { releaseChunks } from './bodyChunks';
 import type { FromMember, ToMember } from './cluster';
 import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
+import type { ServingModel } from './loadServingModel';
 import type { Ranker } from './ranker';
 
 /** Scoring in this thread with the model the supervisor last committed. */
@@ -24,7 +25,7 @@ export class MemberBackend implements ScoringBackend {
     private readonly send: (m: FromMember) => void,
   ) {}
 
-  model() {
+  model(): ServingModel {
     return this.current.model;
   }
 
