@@ -100,8 +100,10 @@ describe('cosrank serve --processes 2', () => {
     running.push(server);
 
     for (const s of await scoreTimes(server.url, 6)) expect(s).toEqual(first);
+    // connections go to the processes in turn (the log lines may reach stderr a little later)
+    await until(() => servingPids(server).size >= 2, 'access log lines from two processes', 5000);
     const pids = servingPids(server);
-    expect(pids.size).toBe(2); // connections go to the processes in turn
+    expect(pids.size).toBe(2);
     expect(pids.has(server.child.pid ?? -1)).toBe(false);
 
     await saveModel(dir, fixtureModel(8));
@@ -149,6 +151,29 @@ describe('cosrank serve --processes 2', () => {
       taken.close();
     }
     await expect(startServe(path.join(root, 'absent'), ['--processes', '2'])).rejects.toThrow(/absent/);
+  });
+
+  it('restarts a process that cannot load the model once a second, not in a loop, until it can', async () => {
+    const dir = path.join(root, 'model-restart');
+    await saveModel(dir, fixtureModel(3));
+    const server = await startServe(dir, ['--processes', '1', '--log-level', 'info']);
+    running.push(server);
+    await scoreTimes(server.url, 1);
+    await until(() => servingPids(server).size === 1, 'the access log line');
+    const [member] = [...servingPids(server)];
+    writeFileSync(path.join(dir, 'model.json'), '{');
+    process.kill(member, 'SIGKILL');
+    const failures = () => server.stderr().split('a replacement server process failed').length - 1;
+    await until(() => failures() >= 1, 'a failed replacement');
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 2500));
+    const perSecond = (failures() - 1) / ((Date.now() - t0) / 1000);
+    expect(perSecond).toBeLessThanOrEqual(1.2);
+    expect(server.stderr()).toMatch(/a replacement server process failed: .*model\.json/);
+    await saveModel(dir, fixtureModel(3));
+    await until(async () => (await post(server.url, '/score', { documents: docs }).catch(() => ({ status: 0 }))).status === 200, 'a replacement that loads');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 
   it('answers a stalled upload 408 after the request timeout (each process checks deadlines on the connections it is handed)', async () => {
