@@ -2,12 +2,16 @@
  * Package acceptance (issue 15): cosrank packed as npm publishes it, installed from the tarball into a fresh
  * project without network (`npm ci --offline` from npm's cache, `ONNXRUNTIME_NODE_INSTALL=skip`), then used
  * as a consumer would: an ES module and a CommonJS script through every entry point, `tsc --strict` with
- * skipLibCheck off, and the `cosrank` bin. Slow (a build and an install, 1–3 minutes); timings are printed by
+ * skipLibCheck off, and the `cosrank` bin (also serving with `--processes`). Slow (a build and an install, 1–3 minutes); timings are printed by
  * `npm run bench -- install`, never asserted.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { saveModel } from '../../src/model/modelFile';
+import { Ranker } from '../../src/serve/ranker';
+import { denseDocs, fixtureModel, randomDocuments } from '../serve/fixture';
+import { startServe } from '../serve/serveProcess';
 import { installOffline, pack, run, stagePackage, typecheck } from './packInstall';
 
 // semver (npm's range rules) has no bundled types; a dev dependency of the checkout
@@ -88,5 +92,22 @@ describe('used by a consumer', () => {
     expect(run(bin, ['--help'], consumer)).toMatch(/^Usage: cosrank <command>/);
     expect(run(bin, ['inspect', arrow()], consumer)).toMatch(/6/);
     expect(fs.existsSync(path.join(modules, 'cosrank', 'examples', 'demo.json'))).toBe(true);
+  }, 120_000);
+
+  it('serves with --processes from the installed build (its server processes run the compiled member script)', async () => {
+    const dir = path.join(work, 'model');
+    await saveModel(dir, fixtureModel(3));
+    const docs = denseDocs(randomDocuments(5, 2));
+    const ranker = await Ranker.load(dir);
+    const expected = Array.from(await ranker.score(ranker.denseFeatures(docs)));
+    const server = await startServe(dir, ['--processes', '1'], path.join(modules, 'cosrank', 'bin', 'cosrank.js'));
+    try {
+      const res = await fetch(`${server.url}/score`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ documents: docs }) });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { scores: number[] }).scores).toEqual(expected);
+    } finally {
+      server.child.kill('SIGTERM');
+    }
+    expect(await server.exited).toBe(0);
   }, 120_000);
 });
