@@ -30,7 +30,7 @@ export class LocalBackend implements ScoringBackend {
   private swapped = 0;
 
   constructor(
-    private current: Ranker,
+    protected current: Ranker,
     private readonly limits: HandlerLimits,
     private readonly loadRanker?: () => Promise<Ranker>,
   ) {}

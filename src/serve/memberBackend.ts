@@ -3,47 +3,38 @@
  * thread with the model the supervisor (cluster.ts) last committed, holding requests while a reload
  * is between `pause` and `commit`, and sending `POST /reload` to the supervisor.
  */
-import type { ScoringBackend } from './backend';
-import { releaseChunks } from './bodyChunks';
+import { LocalBackend } from './backend';
 import type { FromMember, ToMember } from './cluster';
-import { handleScoring, type HandlerLimits, type WireReply, type WireRequest } from './handler';
-import type { ServingModel } from './loadServingModel';
+import type { HandlerLimits, WireReply, WireRequest } from './handler';
 import type { Ranker } from './ranker';
 
-/** Scoring in this thread with the model the supervisor last committed. */
-export class MemberBackend implements ScoringBackend {
-  readonly canReload = true;
+/**
+ * Scoring in this thread (`LocalBackend`) with the model the supervisor last committed; a reload is the
+ * supervisor's (`onMessage`), so `reload()` asks it for one.
+ */
+export class MemberBackend extends LocalBackend {
   private pending: Ranker | null = null;
   private held: { until: Promise<void>; release: () => void } | null = null;
   private readonly reloads = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private seq = 0;
 
   constructor(
-    private current: Ranker,
-    private readonly limits: HandlerLimits,
-    private readonly loadRanker: () => Promise<Ranker>,
+    current: Ranker,
+    limits: HandlerLimits,
+    private readonly loadNext: () => Promise<Ranker>,
     private readonly send: (m: FromMember) => void,
-  ) {}
-
-  model(): ServingModel {
-    return this.current.model;
+  ) {
+    super(current, limits, loadNext);
   }
 
-  engineName(): string {
-    return this.current.engineName;
-  }
-
-  async handle(req: WireRequest): Promise<WireReply> {
-    try {
-      if (this.held !== null) await this.held.until;
-      return await handleScoring(this.current, req, this.limits);
-    } finally {
-      releaseChunks(req.body);
-    }
+  /** Waits while a reload holds requests (between `pause` and `commit` or `abort`), then scores. */
+  override async handle(req: WireRequest): Promise<WireReply> {
+    if (this.held !== null) await this.held.until;
+    return super.handle(req);
   }
 
   /** Asks the supervisor to reload every process; resolves once they all serve the new model. */
-  reload(): Promise<void> {
+  override async reload(): Promise<void> {
     const seq = this.seq++;
     return new Promise<void>((resolve, reject) => {
       this.reloads.set(seq, { resolve, reject });
@@ -51,12 +42,10 @@ export class MemberBackend implements ScoringBackend {
     });
   }
 
-  async close(): Promise<void> {}
-
   /** One message of the supervisor (see the module comment). */
   onMessage(m: ToMember): void {
     if (m.kind === 'load') {
-      this.loadRanker().then(
+      this.loadNext().then(
         (r) => {
           this.pending = r;
           this.send({ kind: 'loaded', seq: m.seq });
@@ -83,4 +72,3 @@ export class MemberBackend implements ScoringBackend {
     }
   }
 }
-

@@ -18,8 +18,9 @@ export interface ServiceOptions {
   /** Scoring worker threads; 0 scores in the HTTP thread (default: the core count; 0 with `processes`). */
   workers?: number;
   /**
-   * Server processes sharing the port (node:cluster), each with its own HTTP thread, engine and model;
-   * this process supervises them (reload, close, replacing one that dies). Absent or 0: this process serves.
+   * Server processes behind the port (cluster.ts: this process accepts connections and hands them over),
+   * each with its own HTTP thread, engine and model; this process supervises them (reload, close,
+   * replacing one that dies). Absent or 0: this process serves.
    */
   processes?: number;
   /** Intra-op threads of each worker's engine (default 1 with workers or processes, 2 with neither). */
